@@ -1,0 +1,413 @@
+using System.Collections.Generic;
+using System.Linq;
+using LrpGen.Generators.Model;
+
+namespace LrpGen.Generators.Emit;
+
+internal static partial class ModuleEmitter
+{
+    private static void EmitBackwardCore(IndentedWriter w, ModuleModel model, Plan plan)
+    {
+        w.Line("/// <summary>The relevance backward: explains sum(gOutput * output). Returns the modified gradient of each");
+        w.Line("/// forward parameter by position (token-id parameters: their relevance), null where none flows.</summary>");
+        w.Line("[global::System.ComponentModel.EditorBrowsable(global::System.ComponentModel.EditorBrowsableState.Never)]");
+        w.Open($"public {TensorType}?[] LrpBackwardCore(global::LrpGen.LrpContext ctx, LrpTape tape, {TensorType} gOutput)");
+        foreach (var p in model.Parameters.Where(p => p.ValueId >= 0 && plan.Live.Contains(p.ValueId)))
+            w.Line($"{TensorType}? {plan.G(p.ValueId)} = null;");
+        new BackwardWriter(w, plan).Region(model.Body, "tape");
+        var results = model.Parameters.Select(p => p.ValueId >= 0 && plan.Live.Contains(p.ValueId) ? plan.G(p.ValueId) : "null");
+        w.Line($"return new {TensorType}?[] {{ {string.Join(", ", results)} }};");
+        w.Close();
+    }
+
+    /// <summary>Writes the backward: statements in reverse, one commented rule application per operation.</summary>
+    private sealed class BackwardWriter
+    {
+        private readonly IndentedWriter _w;
+        private readonly Plan _plan;
+
+        public BackwardWriter(IndentedWriter w, Plan plan)
+        {
+            _w = w;
+            _plan = plan;
+        }
+
+        private ValueInfo V(int id) => _plan.Values[id];
+
+        private string Decl(int value) => V(value).IsArray ? $"{TensorType}?[]?" : $"{TensorType}?";
+
+        public void Region(Region region, string frame, IEnumerable<int>? definedAtStart = null)
+        {
+            var defined = (definedAtStart ?? Enumerable.Empty<int>())
+                .Concat(region.Statements.SelectMany(s => s switch
+                {
+                    OpStmt { Op: var op } => new[] { op.Output },
+                    ControlStmt c => c.Carried.Select(cv => cv.OuterOut).ToArray(),
+                    _ => new int[0],
+                }))
+                .Where(_plan.Live.Contains).ToList();
+            foreach (var v in defined) _w.Line($"{Decl(v)} {_plan.G(v)} = null;");
+
+            for (int i = region.Statements.Count - 1; i >= 0; i--)
+            {
+                switch (region.Statements[i])
+                {
+                    case ReturnStmt r when _plan.Live.Contains(r.Value):
+                        _w.Line($"// seed: {r.Source}");
+                        _w.Line($"{Rules}.Grad.Add(ref {_plan.G(r.Value)}, gOutput.alias());");
+                        break;
+                    case OpStmt { Op: var op } when _plan.IsLive(op):
+                        Step(op);
+                        break;
+                    case ControlStmt c when c.Carried.Any(cv => _plan.Live.Contains(cv.OuterOut)) || HasLiveOps(c):
+                        Control(c, frame);
+                        break;
+                }
+            }
+        }
+
+        private bool HasLiveOps(ControlStmt c) =>
+            Plan.All(c.Body).Concat(c.Else is null ? Enumerable.Empty<Stmt>() : Plan.All(c.Else)).OfType<OpStmt>().Any(s => _plan.IsLive(s.Op));
+
+        private void Control(ControlStmt c, string frame)
+        {
+            var carried = c.Carried.Where(cv => _plan.Live.Contains(cv.OuterOut)).ToList();
+            _w.Line($"// reverse of: {c.Source}  (line {c.Line})");
+            _w.Open("");
+            foreach (var cv in carried)
+            {
+                _w.Line($"var gc_{cv.CName} = {_plan.G(cv.OuterOut)};");
+                _w.Line($"{_plan.G(cv.OuterOut)} = null;");
+            }
+            if (c.Kind == ControlKind.Loop)
+            {
+                _w.Open($"for (int i{c.Id} = {frame}.loop{c.Id}.Count - 1; i{c.Id} >= 0; i{c.Id}--)");
+                _w.Line($"var f{c.Id} = {frame}.loop{c.Id}[i{c.Id}];");
+                Body(c.Body, "f" + c.Id, carried.Select(cv => (cv.BodyEntry, cv.BodyExit, cv.CName)).ToList());
+                _w.Close();
+            }
+            else
+            {
+                _w.Open($"if ({frame}.b{c.Id})");
+                Body(c.Body, frame, carried.Select(cv => (cv.BodyEntry, cv.BodyExit, cv.CName)).ToList());
+                _w.Close();
+                if (c.Else is not null)
+                {
+                    _w.Open("else");
+                    Body(c.Else, frame, carried.Select(cv => (cv.ElseEntry, cv.ElseExit, cv.CName)).ToList());
+                    _w.Close();
+                }
+            }
+            foreach (var cv in carried)
+                if (_plan.Live.Contains(cv.OuterIn)) _w.Line($"{Rules}.Grad.Add(ref {_plan.G(cv.OuterIn)}, gc_{cv.CName});");
+                else _w.Line($"gc_{cv.CName}?.Dispose();");
+            _w.Close();
+        }
+
+        private void Body(Region body, string frame, List<(int Entry, int Exit, string Carry)> carried)
+        {
+            var entries = carried.Select(c => c.Entry).Where(_plan.Live.Contains).ToList();
+            // Exit accumulators are declared by the region (exits are defined in it, or are the entries).
+            _w.Open("");
+            Region(new Region(EquatableArray<Stmt>.Empty), frame, entries);
+            var seeded = new List<Stmt>();
+            foreach (var (entry, exit, carry) in carried)
+                seeded.Add(new CodeStmt($"{Rules}.Grad.Add(ref {_plan.G(exit)}, gc_{carry});\ngc_{carry} = null;", EquatableArray<int>.Empty));
+            RegionWithSeed(body, frame, seeded);
+            foreach (var (entry, _, carry) in carried)
+                _w.Line(_plan.Live.Contains(entry) ? $"gc_{carry} = {_plan.G(entry)};" : $"gc_{carry} = null;");
+            _w.Close();
+        }
+
+        /// <summary>A body's backward: declare its accumulators, seed the exits with the carried gradients, then reverse it.</summary>
+        private void RegionWithSeed(Region body, string frame, List<Stmt> seeds)
+        {
+            var defined = body.Statements.SelectMany(s => s switch
+            {
+                OpStmt { Op: var op } => new[] { op.Output },
+                ControlStmt c => c.Carried.Select(cv => cv.OuterOut).ToArray(),
+                _ => new int[0],
+            }).Where(_plan.Live.Contains).ToList();
+            foreach (var v in defined) _w.Line($"{Decl(v)} {_plan.G(v)} = null;");
+            foreach (var s in seeds.OfType<CodeStmt>())
+                foreach (var line in s.Text.Split('\n')) _w.Line(line);
+            var inner = new Region(body.Statements);
+            for (int i = inner.Statements.Count - 1; i >= 0; i--)
+            {
+                switch (inner.Statements[i])
+                {
+                    case OpStmt { Op: var op } when _plan.IsLive(op):
+                        Step(op);
+                        break;
+                    case ControlStmt c when c.Carried.Any(cv => _plan.Live.Contains(cv.OuterOut)) || HasLiveOps(c):
+                        Control(c, frame);
+                        break;
+                }
+            }
+        }
+
+        private string Add(int input, string contribution) =>
+            _plan.Live.Contains(input) ? $"{Rules}.Grad.Add(ref {_plan.G(input)}, {contribution});" : "";
+
+        private void Step(Op op)
+        {
+            string g = _plan.G(op.Output);
+            _w.Line($"// [{RuleName(op)}] {op.Source}  (line {op.Line})");
+            _w.Open($"if ({g} is not null)");
+            foreach (var line in StepBody(op, g))
+                if (line.Length > 0) _w.Line(line);
+            _w.Line(V(op.Output).IsArray ? $"{Rules}.Grad.Release(ref {g});" : $"{Rules}.Grad.Release(ref {g});");
+            _w.Close();
+        }
+
+        private string Saved(int value) => _plan.SavedRef(value);
+
+        private IEnumerable<string> StepBody(Op op, string g)
+        {
+            string A(string name) => _plan.Arg(op, name);
+            int x = op.Inputs.Count > 0 ? op.Inputs[0] : -1;
+            switch (op.Kind)
+            {
+                case OpKind.Identity:
+                    yield return Add(x, $"{Rules}.Adjoint.Identity({g})");
+                    break;
+                case OpKind.Select:
+                    yield return $"if ({A("taken")}) {{ {Add(op.Inputs[0], $"{Rules}.Adjoint.Identity({g})")} }}";
+                    yield return $"else {{ {Add(op.Inputs[1], $"{Rules}.Adjoint.Identity({g})")} }}";
+                    break;
+                case OpKind.Reshape:
+                    yield return Add(x, $"{Rules}.Adjoint.Reshape({g}, {A("inputShape")})");
+                    break;
+                case OpKind.Transpose:
+                    yield return Add(x, $"{Rules}.Adjoint.Transpose({g}, {A("dim0")}, {A("dim1")})");
+                    break;
+                case OpKind.Permute:
+                    yield return Add(x, $"{Rules}.Adjoint.Permute({g}, {A("dims")})");
+                    break;
+                case OpKind.Expand:
+                    yield return Add(x, $"{Rules}.Adjoint.Expand({g}, {A("inputShape")})");
+                    break;
+                case OpKind.RepeatInterleave:
+                    yield return Add(x, $"{Rules}.Adjoint.RepeatInterleave({g}, {A("repeats")}, {A("dim")}, {A("inputShape")})");
+                    break;
+                case OpKind.Narrow:
+                    yield return Add(x, $"{Rules}.Adjoint.Narrow({g}, {A("dim")}, {A("start")}, {A("length")}, {A("inputShape")})");
+                    break;
+                case OpKind.Index:
+                    yield return Add(x, $"{Rules}.Adjoint.Index({g}, {A("indices")}, {A("inputShape")})");
+                    break;
+                case OpKind.Cat:
+                    for (int i = 0; i < op.Inputs.Count; i++)
+                        yield return Add(op.Inputs[i], $"{Rules}.Adjoint.CatPart({g}, {A("dim")}, {A("sizes")}, {i})");
+                    break;
+                case OpKind.Chunk:
+                    yield return Add(x, $"{Rules}.Adjoint.Split({g}, {A("dim")}, {_plan.FrameOfOp[op.Id]}.d{op.Id}_sizes, {A("inputShape")})");
+                    break;
+                case OpKind.Element:
+                {
+                    var chunk = _plan.Producer.TryGetValue(x, out var p) ? p : null;
+                    string count = chunk is not null && chunk.Kind == OpKind.Chunk ? $"{_plan.FrameOfOp[chunk.Id]}.d{chunk.Id}_sizes.Length" : "0";
+                    yield return $"{Rules}.Grad.AddAt(ref {_plan.G(x)}, {A("index")}, {count}, {g});";
+                    yield return $"{g} = null;";
+                    break;
+                }
+                case OpKind.Sum:
+                    yield return Add(x, $"{Rules}.Adjoint.Sum({g}, {A("dims")}, {A("keepdim")}, {A("inputShape")})");
+                    break;
+                case OpKind.Mean:
+                    yield return Add(x, $"{Rules}.Adjoint.Mean({g}, {A("dims")}, {A("keepdim")}, {A("inputShape")})");
+                    break;
+                case OpKind.Scale:
+                    yield return Add(x, $"{Rules}.Adjoint.Scale({g}, {A("factor")})");
+                    break;
+                case OpKind.Negate:
+                    yield return Add(x, $"{Rules}.Adjoint.Negate({g})");
+                    break;
+                case OpKind.AddSub:
+                    yield return Add(op.Inputs[0], $"{Rules}.Adjoint.AddOperand({g}, {A("aShape")}, negate: false)");
+                    yield return Add(op.Inputs[1], $"{Rules}.Adjoint.AddOperand({g}, {A("bShape")}, negate: {(op.Detail == "sub" ? "true" : "false")})");
+                    break;
+                case OpKind.Mul or OpKind.Matmul:
+                {
+                    int a = op.Inputs[0], b = op.Inputs[1];
+                    string fn = op.Kind == OpKind.Mul ? "ElementwiseBackward" : "MatmulBackward";
+                    string aRef = _plan.Saved.Contains(a) && _plan.Live.Contains(b) ? Saved(a) : "null";
+                    string bRef = _plan.Saved.Contains(b) && _plan.Live.Contains(a) ? Saved(b) : "null";
+                    yield return $"var (ga, gb) = {Rules}.ProductRule.{fn}(ctx, {g}, {aRef}, {bRef}, {A("aShape")}, {A("bShape")},";
+                    yield return $"    aOnPath: {_plan.ReceivesExpr(a)}, bOnPath: {_plan.ReceivesExpr(b)}, aIsGate: {B(V(a).IsGate)}, bIsGate: {B(V(b).IsGate)}, cpForced: {B(op.CpForced)});";
+                    yield return _plan.Live.Contains(a) ? Add(a, "ga") : "ga?.Dispose();";
+                    yield return _plan.Live.Contains(b) ? Add(b, "gb") : "gb?.Dispose();";
+                    break;
+                }
+                case OpKind.Div:
+                {
+                    int a = op.Inputs[0], b = op.Inputs[1];
+                    yield return Add(a, $"{Rules}.PointwiseAdjoint.DivNumerator({g}, {Saved(b)}, {A("aShape")})");
+                    if (_plan.Live.Contains(b))
+                        yield return $"if ({_plan.ReceivesExpr(b)}) {Add(b, $"{Rules}.PointwiseAdjoint.DivDenominator({g}, {Saved(a)}, {Saved(b)})")}";
+                    break;
+                }
+                case OpKind.Softmax:
+                    yield return Add(x, $"{Rules}.SoftmaxRule.Backward({g}, {Saved(op.Output)}, {A("dim")})");
+                    break;
+                case OpKind.Activation or OpKind.CustomElementwise:
+                    yield return Add(x, $"{Rules}.ActivationRule.Backward({g}, {_plan.FrameOfOp[op.Id]}.s{op.Id})");
+                    break;
+                case OpKind.Linear:
+                {
+                    string module = A("module");
+                    yield return op.Gamma >= 0
+                        ? Add(x, $"{Rules}.GammaRule.LinearBackward(ctx, {g}, {Saved(x)}, {module}.weight, {module}.bias, {Saved(op.Output)}, {F(op.Gamma)})")
+                        : Add(x, $"{Rules}.LinearRule.Backward(ctx, {g}, {module}.weight, {(op.Epsilon > 0 ? Saved(op.Output) : "null")}, {F(op.Epsilon)})");
+                    break;
+                }
+                case OpKind.LinearFunctional:
+                    yield return op.Gamma >= 0
+                        ? Add(x, $"{Rules}.GammaRule.LinearBackward(ctx, {g}, {Saved(x)}, {Saved(op.Inputs[1])}, null, {Saved(op.Output)}, {F(op.Gamma)})")
+                        : Add(x, $"{Rules}.LinearRule.Backward(ctx, {g}, {Saved(op.Inputs[1])}, {(op.Epsilon > 0 ? Saved(op.Output) : "null")}, {F(op.Epsilon)})");
+                    break;
+                case OpKind.LayerNorm:
+                {
+                    string weight = op.Detail == "functional"
+                        ? (op.Args.First(a => a.Name == "weight").Expr == "null" ? "null" : Saved(op.Inputs[1]))
+                        : A("weight");
+                    yield return Add(x, $"{Rules}.LayerNormRule.Backward(ctx, {g}, {Saved(x)}, {weight}, {A("eps")}, {A("dims")})");
+                    break;
+                }
+                case OpKind.Embedding:
+                    yield return Add(x, $"{Rules}.EmbeddingRule.TokenRelevance({Saved(op.Output)}, {g})");
+                    break;
+                case OpKind.MaskedFill:
+                    yield return Add(x, $"{Rules}.Adjoint.MaskedFill({g}, {Saved(op.Inputs[1])})");
+                    break;
+                case OpKind.ToDtype:
+                    yield return Add(x, $"{Rules}.Adjoint.ToLike({g}, {A("dtype")}, {A("device")})");
+                    break;
+                case OpKind.Rsqrt:
+                    yield return Add(x, $"{Rules}.PointwiseAdjoint.Rsqrt({g}, {Saved(op.Output)})");
+                    break;
+                case OpKind.Sqrt:
+                    yield return Add(x, $"{Rules}.PointwiseAdjoint.Sqrt({g}, {Saved(op.Output)})");
+                    break;
+                case OpKind.Pow:
+                    yield return Add(x, $"{Rules}.PointwiseAdjoint.Pow({g}, {Saved(x)}, {A("exponent")})");
+                    break;
+                case OpKind.Child:
+                {
+                    yield return $"var gs = {A("module")}.LrpBackwardCore(ctx, {_plan.FrameOfOp[op.Id]}.c{op.Id}, {g});";
+                    for (int i = 0; i < op.Inputs.Count; i++)
+                    {
+                        int p = op.InputParamIndices[i];
+                        yield return _plan.Live.Contains(op.Inputs[i]) ? Add(op.Inputs[i], $"gs[{p}]") : $"gs[{p}]?.Dispose();";
+                    }
+                    break;
+                }
+            }
+        }
+
+        private static string B(bool b) => b ? "true" : "false";
+
+        private static string RuleName(Op op) => op.Kind switch
+        {
+            OpKind.Linear or OpKind.LinearFunctional => op.Gamma >= 0 ? $"gamma {F(op.Gamma)}" : $"epsilon {F(op.Epsilon)}",
+            OpKind.Mul => "uniform (product)",
+            OpKind.Matmul => "uniform (matmul)",
+            OpKind.Softmax => "softmax: Taylor at x (plain gradient)",
+            OpKind.Activation => $"identity ({op.Detail})",
+            OpKind.CustomElementwise => $"identity ({op.Detail})",
+            OpKind.LayerNorm => "norm identity (LayerNorm)",
+            OpKind.Embedding => "embedding: token relevance",
+            OpKind.Child => "child module's generated backward",
+            OpKind.Div => "division (constant denominator under [NormIdentity])",
+            OpKind.Rsqrt or OpKind.Sqrt or OpKind.Pow => "gradient only: constant under [NormIdentity]",
+            OpKind.AddSub => "epsilon 0 (sum)",
+            _ => "exact adjoint: " + op.Kind.ToString().ToLowerInvariant(),
+        };
+    }
+
+    // ------------------------------------------------------------------ tape and frames
+
+    private static void EmitFrames(IndentedWriter w, ModuleModel model, Plan plan)
+    {
+        var fields = new Dictionary<string, List<(string Name, string Type, bool Dispose)>>();
+        void Field(string frame, string name, string type, bool dispose)
+        {
+            if (!fields.TryGetValue(frame, out var list)) fields[frame] = list = new();
+            if (!list.Any(f => f.Name == name)) list.Add((name, type, dispose));
+        }
+        fields["tape"] = new();
+
+        foreach (var v in plan.Saved)
+        {
+            var info = plan.Values[v];
+            Field(plan.FrameOfValue[v], "v" + v, info.IsArray ? $"{TensorType}[]?" : $"{TensorType}?", info.Owned);
+        }
+        foreach (var s in Plan.All(model.Body))
+        {
+            switch (s)
+            {
+                case OpStmt { Op: var op } when plan.IsLive(op):
+                {
+                    string frame = plan.FrameOfOp[op.Id];
+                    foreach (var arg in op.Args.Where(a => !a.Stable && !IsForwardOnly(op, a)))
+                        Field(frame, $"d{op.Id}_{arg.Name}", arg.Type, false);
+                    if (op.Kind == OpKind.Chunk) Field(frame, $"d{op.Id}_sizes", "long[]", false);
+                    if (op.Kind is OpKind.Activation or OpKind.CustomElementwise) Field(frame, $"s{op.Id}", $"{TensorType}?", true);
+                    if (op.Kind == OpKind.Child) Field(frame, $"c{op.Id}", $"{op.Detail}.LrpTape?", true);
+                    break;
+                }
+                case ControlStmt c:
+                {
+                    string frame = FrameOfControl(plan, model.Body, c.Id) ?? "tape";
+                    if (c.Kind == ControlKind.Loop)
+                    {
+                        Field(frame, $"loop{c.Id}", $"global::System.Collections.Generic.List<LrpFrame{c.Id}>?", true);
+                        if (!fields.ContainsKey("f" + c.Id)) fields["f" + c.Id] = new();
+                    }
+                    else Field(frame, $"b{c.Id}", "bool", false);
+                    break;
+                }
+            }
+        }
+
+        bool first = true;
+        foreach (var kv in fields.OrderBy(k => k.Key == "tape" ? -1 : int.Parse(k.Key.Substring(1), System.Globalization.CultureInfo.InvariantCulture)))
+        {
+            string cls = Plan.FrameClass(kv.Key);
+            if (!first) w.Line();
+            first = false;
+            w.Line(kv.Key == "tape"
+                ? "/// <summary>What one forward keeps for its backward. Disposing it releases those tensors.</summary>"
+                : "/// <summary>What one iteration of a loop keeps for the backward.</summary>");
+            w.Line("[global::System.ComponentModel.EditorBrowsable(global::System.ComponentModel.EditorBrowsableState.Never)]");
+            w.Open($"public sealed class {cls} : global::System.IDisposable");
+            foreach (var (name, type, _) in kv.Value) w.Line($"internal {type} {name};");
+            if (kv.Value.Count > 0) w.Line();
+            w.Open("public void Dispose()");
+            foreach (var (name, type, dispose) in kv.Value.Where(f => f.Dispose))
+            {
+                if (type.StartsWith("global::System.Collections.Generic.List<", System.StringComparison.Ordinal))
+                    w.Line($"if ({name} is not null) {{ foreach (var frame in {name}) frame.Dispose(); {name} = null; }}");
+                else if (type.EndsWith("[]?", System.StringComparison.Ordinal))
+                    w.Line($"if ({name} is not null) {{ foreach (var t in {name}) t.Dispose(); {name} = null; }}");
+                else
+                    w.Line($"{name}?.Dispose(); {name} = null;");
+            }
+            w.Close();
+            w.Close();
+        }
+    }
+
+    private static string? FrameOfControl(Plan plan, Region region, int id, string frame = "tape")
+    {
+        foreach (var s in region.Statements)
+        {
+            if (s is not ControlStmt c) continue;
+            if (c.Id == id) return frame;
+            string inner = c.Kind == ControlKind.Loop ? "f" + c.Id : frame;
+            var found = FrameOfControl(plan, c.Body, id, inner) ?? (c.Else is null ? null : FrameOfControl(plan, c.Else, id, inner));
+            if (found is not null) return found;
+        }
+        return null;
+    }
+}

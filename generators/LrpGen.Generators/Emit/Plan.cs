@@ -1,0 +1,192 @@
+using System.Collections.Generic;
+using System.Linq;
+using LrpGen.Generators.Model;
+
+namespace LrpGen.Generators.Emit;
+
+/// <summary>Analyses of the IR the emitter needs: where each value is defined, which values and operations the
+/// backward reaches (relevance liveness), what the tape must keep, and when forward values die.</summary>
+internal sealed class Plan
+{
+    public readonly ModuleModel Model;
+    public readonly Dictionary<int, ValueInfo> Values;
+    /// <summary>Values that receive a modified gradient (on the path and reaching the output).</summary>
+    public readonly HashSet<int> Live = new();
+    /// <summary>Values the backward reads, kept on the tape.</summary>
+    public readonly HashSet<int> Saved = new();
+    /// <summary>The frame (tape or loop frame) variable holding fields for values defined in a region.</summary>
+    public readonly Dictionary<int, string> FrameOfValue = new();
+    public readonly Dictionary<int, string> FrameOfOp = new();
+    public readonly Dictionary<int, Op> Producer = new();
+    public readonly int ReturnValue = -1;
+
+    public Plan(ModuleModel model)
+    {
+        Model = model;
+        Values = model.Values.ToDictionary(v => v.Id);
+        foreach (var p in model.Parameters.Where(p => p.ValueId >= 0)) FrameOfValue[p.ValueId] = "tape";
+        IndexRegion(model.Body, "tape");
+        ReturnValue = model.Body.Statements.OfType<ReturnStmt>().Select(r => r.Value).DefaultIfEmpty(-1).First();
+        MarkLive();
+        CollectSaves(model.Body);
+    }
+
+    public static IEnumerable<Stmt> All(Region region)
+    {
+        foreach (var s in region.Statements)
+        {
+            yield return s;
+            if (s is ControlStmt c)
+            {
+                foreach (var inner in All(c.Body)) yield return inner;
+                if (c.Else is not null) foreach (var inner in All(c.Else)) yield return inner;
+            }
+        }
+    }
+
+    private void IndexRegion(Region region, string frame)
+    {
+        foreach (var s in region.Statements)
+        {
+            switch (s)
+            {
+                case OpStmt { Op: var op }:
+                    FrameOfValue[op.Output] = frame;
+                    FrameOfOp[op.Id] = frame;
+                    Producer[op.Output] = op;
+                    break;
+                case ControlStmt c:
+                    string inner = c.Kind == ControlKind.Loop ? "f" + c.Id : frame;
+                    foreach (var cv in c.Carried)
+                    {
+                        FrameOfValue[cv.BodyEntry] = inner;
+                        if (cv.ElseEntry >= 0) FrameOfValue[cv.ElseEntry] = inner;
+                        FrameOfValue[cv.OuterOut] = frame;
+                    }
+                    IndexRegion(c.Body, inner);
+                    if (c.Else is not null) IndexRegion(c.Else, inner);
+                    break;
+            }
+        }
+    }
+
+    /// <summary>The inputs of an operation that receive relevance from it.</summary>
+    public IEnumerable<int> RelevanceInputs(Op op) => op.Kind switch
+    {
+        OpKind.Constant or OpKind.Detach => Enumerable.Empty<int>(),
+        OpKind.MaskedFill or OpKind.LinearFunctional or OpKind.LayerNorm or OpKind.Reshape or OpKind.Expand => op.Inputs.Take(1),
+        _ => op.Inputs,
+    };
+
+    private void MarkLive()
+    {
+        if (ReturnValue < 0 || !Values[ReturnValue].OnPath) return;
+        Live.Add(ReturnValue);
+        bool changed = true;
+        while (changed)
+        {
+            int before = Live.Count;
+            MarkRegion(Model.Body);
+            changed = Live.Count != before;
+        }
+    }
+
+    private void MarkRegion(Region region)
+    {
+        for (int i = region.Statements.Count - 1; i >= 0; i--)
+        {
+            switch (region.Statements[i])
+            {
+                case OpStmt { Op: var op } when Live.Contains(op.Output):
+                    foreach (var input in RelevanceInputs(op))
+                        if (Values[input].OnPath) Live.Add(input);
+                    break;
+                case ControlStmt c:
+                    foreach (var cv in c.Carried.Where(cv => Live.Contains(cv.OuterOut)))
+                    {
+                        Live.Add(cv.BodyExit);
+                        if (cv.ElseExit >= 0) Live.Add(cv.ElseExit);
+                        else if (Values[cv.OuterIn].OnPath) Live.Add(cv.OuterIn);
+                    }
+                    MarkRegion(c.Body);
+                    if (c.Else is not null) MarkRegion(c.Else);
+                    foreach (var cv in c.Carried)
+                        if ((Live.Contains(cv.BodyEntry) || (cv.ElseEntry >= 0 && Live.Contains(cv.ElseEntry))) && Values[cv.OuterIn].OnPath)
+                            Live.Add(cv.OuterIn);
+                    break;
+            }
+        }
+    }
+
+    /// <summary>Whether the backward step of an operation runs.</summary>
+    public bool IsLive(Op op) => Live.Contains(op.Output);
+
+    /// <summary>The tensor values an operation's backward reads.</summary>
+    public IEnumerable<int> SavedBy(Op op)
+    {
+        bool Recv(int i) => Live.Contains(op.Inputs[i]);
+        switch (op.Kind)
+        {
+            case OpKind.Mul or OpKind.Matmul or OpKind.Div:
+                if (Recv(1) || op.Kind == OpKind.Div) yield return op.Inputs[0];
+                if (Recv(0) || op.Kind == OpKind.Div) yield return op.Inputs[1];
+                break;
+            case OpKind.Softmax or OpKind.Embedding or OpKind.Rsqrt or OpKind.Sqrt:
+                yield return op.Output;
+                break;
+            case OpKind.Linear:
+                if (op.Epsilon > 0 || op.Gamma >= 0) yield return op.Output;
+                if (op.Gamma >= 0) yield return op.Inputs[0];
+                break;
+            case OpKind.LinearFunctional:
+                yield return op.Inputs[1];
+                if (op.Epsilon > 0 || op.Gamma >= 0) yield return op.Output;
+                if (op.Gamma >= 0) yield return op.Inputs[0];
+                break;
+            case OpKind.LayerNorm:
+                yield return op.Inputs[0];
+                if (op.Detail == "functional" && op.Args.First(a => a.Name == "weight").Expr != "null") yield return op.Inputs[1];
+                break;
+            case OpKind.Pow:
+                yield return op.Inputs[0];
+                break;
+            case OpKind.MaskedFill:
+                yield return op.Inputs[1];
+                break;
+        }
+    }
+
+    private void CollectSaves(Region region)
+    {
+        foreach (var op in All(region).OfType<OpStmt>().Select(s => s.Op).Where(IsLive))
+            foreach (var v in SavedBy(op)) Saved.Add(v);
+    }
+
+    /// <summary>The name of the modified-gradient accumulator of a value.</summary>
+    public string G(int value)
+    {
+        var name = Values[value].CName.TrimStart('@');
+        return _sharedNames.Contains(name) ? $"g_{name}_{value}" : $"g_{name}";
+    }
+
+    private HashSet<string>? _sharedNamesCache;
+    private HashSet<string> _sharedNames => _sharedNamesCache ??= new HashSet<string>(
+        Values.Values.GroupBy(v => v.CName.TrimStart('@')).Where(g => g.Count() > 1).Select(g => g.Key));
+
+    /// <summary>The class of the frame a frame variable refers to.</summary>
+    public static string FrameClass(string frame) => frame == "tape" ? "LrpTape" : "LrpFrame" + frame.Substring(1);
+
+    /// <summary>The C# expression reading a saved value from the backward.</summary>
+    public string SavedRef(int value) => $"{FrameOfValue[value]}.v{value}";
+
+    public string ArgRef(Op op, OpArg arg) => arg.Stable ? arg.Expr : $"{FrameOfOp[op.Id]}.d{op.Id}_{arg.Name}";
+
+    public string Arg(Op op, string name) => ArgRef(op, op.Args.First(a => a.Name == name));
+
+    /// <summary>"true"/"false", or a run-time test when the value is a constant only under the LRP rules.</summary>
+    public string ReceivesExpr(int value)
+    {
+        if (!Live.Contains(value)) return "false";
+        return Values[value].OnPathUnderRules ? "true" : "!ctx.RulesActive";
+    }
+}

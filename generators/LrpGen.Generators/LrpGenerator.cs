@@ -1,0 +1,46 @@
+using LrpGen.Generators.Emit;
+using LrpGen.Generators.Model;
+using LrpGen.Generators.Parse;
+using Microsoft.CodeAnalysis;
+
+namespace LrpGen.Generators;
+
+/// <summary>For every [LrpModule] class: parse and lower its forward (first transform, the only place symbols
+/// are seen), then emit the relevance pass from the equatable model.</summary>
+[Generator(LanguageNames.CSharp)]
+public sealed class LrpGenerator : IIncrementalGenerator
+{
+    public void Initialize(IncrementalGeneratorInitializationContext context)
+    {
+        var modules = context.SyntaxProvider.ForAttributeWithMetadataName(
+                TorchSymbols.LrpModuleAttribute,
+                predicate: static (node, _) => node is Microsoft.CodeAnalysis.CSharp.Syntax.ClassDeclarationSyntax,
+                transform: static (ctx, ct) => ModuleParser.Parse(ctx, ct))
+            .WithTrackingName(TrackingNames.Parse);
+
+        context.RegisterSourceOutput(modules, static (spc, result) =>
+        {
+            foreach (var d in result.Diagnostics) spc.ReportDiagnostic(d.ToDiagnostic());
+            if (result.Model is { Valid: true } model)
+            {
+                string source;
+                try
+                {
+                    source = ModuleEmitter.Emit(model);
+                }
+                catch (System.Exception e)
+                {
+                    spc.ReportDiagnostic(Diagnostic.Create(Diagnostics.LrpDiagnostics.GeneratorFault, null, model.ClassName, e.GetType().Name + ": " + e.Message));
+                    return;
+                }
+                spc.AddSource(model.HintName, source);
+            }
+        });
+    }
+}
+
+/// <summary>Step names that tests use to check the pipeline caches.</summary>
+public static class TrackingNames
+{
+    public const string Parse = "LrpGen.Parse";
+}

@@ -1,0 +1,73 @@
+using System;
+
+namespace LrpGen.Generators.Model;
+
+/// <summary>The operations the generator knows, grouped by the rule their backward applies.</summary>
+internal enum OpKind
+{
+    /// <summary>Computed in the forward, off the relevance path (masks, positions, rotary tables).</summary>
+    Constant,
+    Identity, Reshape, Transpose, Permute, Expand, RepeatInterleave, Narrow, Index, Cat, Chunk, Element,
+    Sum, Mean, Scale, Negate, AddSub, Mul, Div, Matmul, Softmax, Activation, CustomElementwise,
+    Linear, LinearFunctional, LayerNorm, Embedding, MaskedFill, ToDtype, Rsqrt, Sqrt, Pow, Detach, Select, Child,
+}
+
+/// <summary>One SSA value. <see cref="CName"/> is the C# variable holding it in the generated forward.</summary>
+internal sealed record ValueInfo(
+    int Id,
+    string CName,
+    bool Owned,
+    bool IsArray,
+    bool OnPath,
+    bool OnPathUnderRules,
+    bool IsGate,
+    bool IsTokenIds,
+    int ParamIndex);
+
+/// <summary>A non-tensor argument the backward needs. Stable ones are re-evaluated in the backward;
+/// others are evaluated once in the forward and kept on the tape.</summary>
+internal sealed record OpArg(string Name, string Expr, string Type, bool Stable);
+
+/// <summary>One operation: its forward C# expression, tensor inputs, and what its rule needs.</summary>
+internal sealed record Op(
+    int Id,
+    OpKind Kind,
+    int Output,
+    EquatableArray<int> Inputs,
+    string Forward,
+    EquatableArray<OpArg> Args,
+    string Source,
+    int Line,
+    string Detail,
+    double Epsilon,
+    double Gamma,
+    bool CpForced,
+    EquatableArray<int> InputParamIndices);
+
+internal abstract record Stmt;
+
+internal sealed record OpStmt(Op Op) : Stmt;
+
+/// <summary>A non-tensor statement (configuration locals, shapes) copied into the forward.</summary>
+internal sealed record CodeStmt(string Text, EquatableArray<int> Uses) : Stmt;
+
+internal sealed record ReturnStmt(int Value, string Source, int Line) : Stmt;
+
+internal sealed record Region(EquatableArray<Stmt> Statements);
+
+/// <summary>A tensor local assigned inside a loop or branch: one mutable C# variable across iterations.</summary>
+internal sealed record CarriedVar(string CName, int OuterIn, int BodyEntry, int BodyExit, int ElseEntry, int ElseExit, int OuterOut);
+
+internal enum ControlKind { Loop, If }
+
+/// <summary>A loop over modules or a branch on configuration; the backward replays it in reverse.</summary>
+internal sealed record ControlStmt(
+    int Id,
+    ControlKind Kind,
+    string Header,
+    string Source,
+    int Line,
+    Region Body,
+    Region? Else,
+    EquatableArray<CarriedVar> Carried,
+    EquatableArray<int> ConditionUses) : Stmt;

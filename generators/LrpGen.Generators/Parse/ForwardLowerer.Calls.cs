@@ -1,0 +1,509 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using LrpGen.Generators.Diagnostics;
+using LrpGen.Generators.Model;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+using Microsoft.CodeAnalysis.Operations;
+
+namespace LrpGen.Generators.Parse;
+
+internal sealed partial class ForwardLowerer
+{
+    /// <summary>Tensor functions whose result does not depend differentiably on their tensor inputs.</summary>
+    private static readonly HashSet<string> NonDifferentiable = new(StringComparer.Ordinal)
+    {
+        "ones_like", "zeros_like", "full_like", "empty_like", "rand_like", "randn_like", "arange", "ones", "zeros", "full", "empty",
+        "eq", "ne", "lt", "le", "gt", "ge", "argmax", "argmin", "argsort", "isnan", "isinf", "isfinite", "sign", "logical_not",
+        "logical_and", "logical_or", "bitwise_not", "triu", "tril", "new_ones", "new_zeros", "new_full", "tensor", "from_array",
+        "randn", "rand", "randint", "eye", "linspace", "outer", "polar", "cos", "sin", "bool", "@long", "@int", "to_type_bool",
+    };
+
+    private int LowerInvocation(IInvocationOperation inv)
+    {
+        var method = inv.TargetMethod;
+        if ((method.Name is "call" or "forward") && inv.Instance is not null && TorchSymbols.IsModule(inv.Instance.Type))
+            return LowerModuleCall(inv);
+        if (SymbolEqualityComparer.Default.Equals(method.ContainingType?.OriginalDefinition, _class.OriginalDefinition)
+            && method.DeclaringSyntaxReferences.Length > 0)
+            return LowerHelper(inv);
+        if (TorchSymbols.IsTorchApi(method.ContainingType))
+            return LowerTorchCall(inv);
+        return LowerUnknown(inv, $"the call '{method.ToDisplayString(SymbolDisplayFormat.CSharpShortErrorMessageFormat)}'");
+    }
+
+    // ---------------------------------------------------------------- torch functions and tensor methods
+
+    private int LowerTorchCall(IInvocationOperation inv)
+    {
+        var m = inv.TargetMethod;
+        string name = m.Name;
+        var tensorArgs = TensorArguments(inv);
+        if (tensorArgs.Count == 0 && name != "cat" && name != "concat" && name != "concatenate")
+            return EmitConstant(inv, owned: true);
+        int X() => tensorArgs[0].Value;
+        string XName() => _values[X()].CName;
+        OpArg InShape() => new("inputShape", $"{XName()}.shape", "long[]", false);
+
+        if (NonDifferentiable.Contains(name)) return EmitConstant(inv, owned: true);
+        if (name.EndsWith("_", StringComparison.Ordinal) && name != "requires_grad_")
+            return Fail(inv, $"the in-place operation '{name}' (use its out-of-place form)");
+
+        switch (name)
+        {
+            case "view" or "reshape" or "flatten" or "unsqueeze" or "squeeze" or "view_as" or "reshape_as" or "unflatten":
+                return Emit(OpKind.Reshape, inv, tensorArgs.Select(t => t.Value).ToArray(), name, new[] { InShape() });
+            case "contiguous" or "clone" or "alias" or "requires_grad_":
+                return Emit(OpKind.Identity, inv, new[] { X() }, name);
+            case "dropout" or "dropout1d" or "dropout2d" or "alpha_dropout" or "feature_alpha_dropout":
+                return EmitWithForward(OpKind.Identity, inv, new[] { X() }, $"{XName()}.alias()", "dropout (evaluation: identity)");
+            case "transpose" or "swapaxes" or "swapdims":
+                return Emit(OpKind.Transpose, inv, new[] { X() }, name, new[] { Arg(inv, 0, "dim0"), Arg(inv, 1, "dim1") });
+            case "t":
+                return Emit(OpKind.Transpose, inv, new[] { X() }, name, new[] { new OpArg("dim0", "0L", "long", true), new OpArg("dim1", "1L", "long", true) });
+            case "permute":
+                return Emit(OpKind.Permute, inv, new[] { X() }, name, new[] { LongArrayArg(inv, "dims") });
+            case "expand" or "expand_as" or "broadcast_to":
+                return Emit(OpKind.Expand, inv, tensorArgs.Select(t => t.Value).ToArray(), name, new[] { InShape() });
+            case "repeat_interleave":
+            {
+                var repeats = inv.Arguments.FirstOrDefault(a => a.Parameter?.Name == "repeats");
+                var dim = inv.Arguments.FirstOrDefault(a => a.Parameter?.Name == "dim");
+                if (repeats is null || TorchSymbols.IsTensor(repeats.Value.Type) || dim is null || dim.ArgumentKind == ArgumentKind.DefaultValue)
+                    return LowerUnknown(inv, "repeat_interleave without an integer repeats and an explicit dim");
+                return Emit(OpKind.RepeatInterleave, inv, new[] { X() }, name, new[] { ValueArg("repeats", repeats, "long"), ValueArg("dim", dim, "long"), InShape() });
+            }
+            case "narrow":
+                return Emit(OpKind.Narrow, inv, new[] { X() }, name, new[] { Arg(inv, 0, "dim"), Arg(inv, 1, "start"), Arg(inv, 2, "length"), InShape() });
+            case "cat" or "concat" or "concatenate":
+                return LowerCat(inv);
+            case "chunk" or "split" or "tensor_split":
+                return LowerChunk(inv, tensorArgs);
+            case "sum" or "mean":
+                return LowerReduction(inv, name == "sum" ? OpKind.Sum : OpKind.Mean, X());
+            case "matmul" or "bmm" or "mm":
+                if (tensorArgs.Count != 2) return LowerUnknown(inv, name);
+                return EmitProduct(OpKind.Matmul, inv, tensorArgs[0].Value, tensorArgs[1].Value);
+            case "mul" or "multiply":
+                if (tensorArgs.Count == 2) return EmitProduct(OpKind.Mul, inv, tensorArgs[0].Value, tensorArgs[1].Value);
+                return Emit(OpKind.Scale, inv, new[] { X() }, name, new[] { ScalarArg("factor", OtherArgument(inv), false) });
+            case "div" or "divide" or "true_divide":
+                if (tensorArgs.Count == 2) return EmitDiv(inv, tensorArgs[0].Value, tensorArgs[1].Value);
+                return Emit(OpKind.Scale, inv, new[] { X() }, name, new[] { ScalarArg("factor", OtherArgument(inv), true) });
+            case "add" or "sub" or "subtract":
+                if (inv.Arguments.Any(a => a.Parameter?.Name == "alpha" && a.ArgumentKind != ArgumentKind.DefaultValue))
+                    return LowerUnknown(inv, $"{name} with alpha");
+                if (tensorArgs.Count == 2)
+                    return Emit(OpKind.AddSub, inv, new[] { tensorArgs[0].Value, tensorArgs[1].Value }, name == "add" ? "add" : "sub",
+                        ShapeArgs(tensorArgs[0].Value, tensorArgs[1].Value));
+                return Emit(OpKind.Identity, inv, new[] { X() }, "shift by a constant");
+            case "neg" or "negative":
+                return Emit(OpKind.Negate, inv, new[] { X() }, name);
+            case "softmax":
+                return Emit(OpKind.Softmax, inv, new[] { X() }, name, new[] { Arg(inv, 0, "dim") });
+            case "silu" or "gelu" or "relu" or "tanh" or "sigmoid" or "exp":
+                return EmitActivation(inv, X(), ActivationKind(inv, name), module: null);
+            case "layer_norm":
+                return LowerLayerNormFunctional(inv, tensorArgs);
+            case "linear":
+                return LowerLinearFunctional(inv, tensorArgs);
+            case "masked_fill":
+                if (tensorArgs.Count < 2 || _values[tensorArgs[1].Value].OnPath) return LowerUnknown(inv, "masked_fill with a mask that carries relevance");
+                return Emit(OpKind.MaskedFill, inv, new[] { tensorArgs[0].Value, tensorArgs[1].Value }, name);
+            case "to" or "type" or "@float" or "@double" or "half" or "bfloat16" or "cpu" or "cuda":
+                return Emit(OpKind.ToDtype, inv, new[] { X() }, name, new[]
+                {
+                    new OpArg("dtype", $"{XName()}.dtype", "global::TorchSharp.torch.ScalarType", false),
+                    new OpArg("device", $"{XName()}.device", "global::TorchSharp.torch.Device", false),
+                });
+            case "rsqrt" or "sqrt":
+                return EmitScaleOp(inv, name == "rsqrt" ? OpKind.Rsqrt : OpKind.Sqrt, X(), Array.Empty<OpArg>());
+            case "pow" or "square":
+            {
+                if (name == "pow" && tensorArgs.Count > 1) return LowerUnknown(inv, "pow with a tensor exponent");
+                var exponent = name == "square" ? new OpArg("exponent", "2.0", "double", true) : ScalarArg("exponent", OtherArgument(inv), false);
+                return EmitScaleOp(inv, OpKind.Pow, X(), new[] { exponent });
+            }
+            case "detach":
+                return Emit(OpKind.Detach, inv, new[] { X() }, name);
+            default:
+                return LowerUnknown(inv, $"'{name}'");
+        }
+    }
+
+    /// <summary>rsqrt / sqrt / pow: a constant scale inside [NormIdentity]; elsewhere no rule applies.</summary>
+    private int EmitScaleOp(IInvocationOperation inv, OpKind kind, int x, OpArg[] args)
+    {
+        if (!_scope.NormIdentity && _values[x].OnPath)
+            return LowerUnknown(inv, $"'{inv.TargetMethod.Name}'",
+                "use it inside a helper method marked [NormIdentity] (a normalisation) or [IdentityNonlinearity] (an element-wise activation)");
+        return Emit(kind, inv, new[] { x }, inv.TargetMethod.Name, args);
+    }
+
+    private List<(int Value, IArgumentOperation? Argument)> TensorArguments(IInvocationOperation inv)
+    {
+        var result = new List<(int, IArgumentOperation?)>();
+        if (inv.Instance is not null && TorchSymbols.IsTensor(inv.Instance.Type)) result.Add((LowerTensor(inv.Instance), null));
+        foreach (var arg in inv.Arguments.OrderBy(a => a.Parameter?.Ordinal ?? 0))
+            if (arg.ArgumentKind != ArgumentKind.DefaultValue && TorchSymbols.IsTensor(arg.Value.Type))
+                result.Add((LowerTensor(arg.Value), arg));
+        return result;
+    }
+
+    private static IOperation OtherArgument(IInvocationOperation inv) =>
+        inv.Arguments.Where(a => a.ArgumentKind != ArgumentKind.DefaultValue && !TorchSymbols.IsTensor(a.Value.Type))
+            .Select(a => a.Value).FirstOrDefault() ?? inv;
+
+    /// <summary>The non-tensor argument at a position among the explicit non-tensor ones, or by parameter name.</summary>
+    private OpArg Arg(IInvocationOperation inv, int position, string name)
+    {
+        var byName = inv.Arguments.FirstOrDefault(a => a.Parameter?.Name == name);
+        var arg = byName ?? inv.Arguments.Where(a => !TorchSymbols.IsTensor(a.Value.Type)).OrderBy(a => a.Parameter?.Ordinal ?? 0).ElementAtOrDefault(position);
+        if (arg is null) return new OpArg(name, "0L", "long", true);
+        return ValueArg(name, arg, "long");
+    }
+
+    private OpArg ValueArg(string name, IArgumentOperation arg, string type)
+    {
+        if (arg.ArgumentKind == ArgumentKind.DefaultValue)
+            return new OpArg(name, Literal(arg.Parameter!.ExplicitDefaultValue, arg.Parameter.Type), type, true);
+        var (text, _) = RenderCode(arg.Value);
+        return new OpArg(name, $"({type})({text})", type, IsStable(arg.Value));
+    }
+
+    private OpArg LongArrayArg(IInvocationOperation inv, string name)
+    {
+        var parts = new List<string>();
+        bool stable = true;
+        foreach (var arg in inv.Arguments.Where(a => a.ArgumentKind != ArgumentKind.DefaultValue && !TorchSymbols.IsTensor(a.Value.Type)))
+        {
+            if (arg.ArgumentKind == ArgumentKind.ParamArray && arg.Value is IArrayCreationOperation { Initializer: { } init })
+            {
+                foreach (var e in init.ElementValues) { parts.Add($"(long)({Render(e)})"); stable &= IsStable(e); }
+                continue;
+            }
+            var (text, _) = RenderCode(arg.Value);
+            if (arg.Value.Type is IArrayTypeSymbol)
+                return new OpArg(name, $"global::System.Linq.Enumerable.ToArray(global::System.Linq.Enumerable.Select({text}, d => (long)d))", "long[]", false);
+            parts.Add($"(long)({text})");
+            stable &= IsStable(arg.Value);
+        }
+        return new OpArg(name, $"new long[] {{ {string.Join(", ", parts)} }}", "long[]", stable);
+    }
+
+    private static string Literal(object? value, ITypeSymbol type)
+    {
+        if (value is null) return "null";
+        if (type.TypeKind == TypeKind.Enum) return $"({Display(type)}){Convert.ToInt64(value, System.Globalization.CultureInfo.InvariantCulture)}";
+        return value switch
+        {
+            bool b => b ? "true" : "false",
+            double d => d.ToString("R", System.Globalization.CultureInfo.InvariantCulture) + "d",
+            float f => f.ToString("R", System.Globalization.CultureInfo.InvariantCulture) + "f",
+            long l => l.ToString(System.Globalization.CultureInfo.InvariantCulture) + "L",
+            _ => Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture) ?? "null",
+        };
+    }
+
+    private string ActivationKind(IInvocationOperation inv, string name)
+    {
+        switch (name)
+        {
+            case "silu": return "Silu";
+            case "relu": return "Relu";
+            case "tanh": return "Tanh";
+            case "sigmoid": return "Sigmoid";
+            case "exp": return "Exp";
+            default:
+                var approx = inv.Arguments.FirstOrDefault(a => a.Parameter?.Name == "approximate");
+                if (approx is null || approx.ArgumentKind == ArgumentKind.DefaultValue) return "Gelu";
+                var c = approx.Value.ConstantValue;
+                if (c.HasValue) return Convert.ToInt32(c.Value, System.Globalization.CultureInfo.InvariantCulture) == 0 ? "Gelu" : "GeluTanh";
+                return "runtime:" + Render(approx.Value);
+        }
+    }
+
+    private int EmitActivation(IOperation op, int x, string kind, string? module, string? forward = null)
+    {
+        string kindExpr = kind.StartsWith("runtime:", StringComparison.Ordinal)
+            ? $"(({kind.Substring(8)}) == global::TorchSharp.Modules.GELU.Approximate.none ? global::LrpGen.Rules.Activation.Gelu : global::LrpGen.Rules.Activation.GeluTanh)"
+            : module is not null ? $"global::LrpGen.Rules.ActivationRule.KindOf({module})" : $"global::LrpGen.Rules.Activation.{kind}";
+        var args = new[] { new OpArg("kind", kindExpr, "global::LrpGen.Rules.Activation", true) };
+        return forward is null
+            ? Emit(OpKind.Activation, op, new[] { x }, kind, args)
+            : EmitWithForward(OpKind.Activation, op, new[] { x }, forward, kind, args);
+    }
+
+    private int LowerCat(IInvocationOperation inv)
+    {
+        var listArg = inv.Arguments.FirstOrDefault(a => a.Parameter?.Ordinal == 0);
+        var elements = listArg is null ? null : CollectionElements(listArg.Value);
+        if (elements is null) return LowerUnknown(inv, "cat of a tensor list that is not written out ({ a, b, ... })");
+        var inputs = elements.Select(LowerTensor).ToArray();
+        var dim = Arg(inv, 0, "dim");
+        string sizes = $"global::LrpGen.Rules.Shapes.SizesAlong({dim.Expr}, {string.Join(", ", inputs.Select(i => _values[i].CName))})";
+        return Emit(OpKind.Cat, inv, inputs, "cat", new[] { dim, new OpArg("sizes", sizes, "long[]", false) });
+    }
+
+    private static IReadOnlyList<IOperation>? CollectionElements(IOperation value)
+    {
+        while (value is IConversionOperation c) value = c.Operand;
+        return value switch
+        {
+            IArrayCreationOperation { Initializer: { } init } => init.ElementValues.ToList(),
+            ICollectionExpressionOperation collection => collection.Elements.ToList(),
+            _ => null,
+        };
+    }
+
+    private int LowerChunk(IInvocationOperation inv, List<(int Value, IArgumentOperation? Argument)> tensorArgs)
+    {
+        if (inv.TargetMethod.Name == "tensor_split") return LowerUnknown(inv, "tensor_split");
+        int x = tensorArgs[0].Value;
+        var dimArg = inv.Arguments.FirstOrDefault(a => a.Parameter?.Name == "dim");
+        var dim = dimArg is null ? new OpArg("dim", "0L", "long", true) : ValueArg("dim", dimArg, "long");
+        int id = Emit(OpKind.Chunk, inv, new[] { x }, inv.TargetMethod.Name, new[] { dim, new OpArg("inputShape", $"{_values[x].CName}.shape", "long[]", false) });
+        return id;
+    }
+
+    private int LowerReduction(IInvocationOperation inv, OpKind kind, int x)
+    {
+        if (inv.Arguments.Any(a => a.Parameter?.Name == "type" && a.ArgumentKind != ArgumentKind.DefaultValue))
+            return LowerUnknown(inv, $"{inv.TargetMethod.Name} with a dtype");
+        var dims = new List<string>();
+        string? dimArray = null;
+        bool stable = true;
+        string keepdim = "false";
+        foreach (var arg in inv.Arguments.Where(a => !TorchSymbols.IsTensor(a.Value.Type)))
+        {
+            var pname = arg.Parameter?.Name ?? "";
+            if (pname == "keepdim")
+            {
+                var k = ValueArg("keepdim", arg, "bool");
+                keepdim = k.Expr;
+                stable &= k.Stable;
+                continue;
+            }
+            if (!pname.StartsWith("dim", StringComparison.Ordinal) || arg.ArgumentKind == ArgumentKind.DefaultValue) continue;
+            var (text, _) = RenderCode(arg.Value);
+            stable &= IsStable(arg.Value);
+            if (arg.Value.Type is IArrayTypeSymbol || arg.Value.Type?.Name == "ReadOnlySpan") dimArray = $"global::System.Linq.Enumerable.ToArray({text})";
+            else dims.Add($"(long)({text})");
+        }
+        string dimExpr = dimArray ?? (dims.Count == 0 ? "null" : $"new long[] {{ {string.Join(", ", dims)} }}");
+        return Emit(kind, inv, new[] { x }, inv.TargetMethod.Name, new[]
+        {
+            new OpArg("dims", dimExpr, "long[]?", stable && dimArray is null),
+            new OpArg("keepdim", keepdim, "bool", stable),
+            new OpArg("inputShape", $"{_values[x].CName}.shape", "long[]", false),
+        });
+    }
+
+    private int LowerLayerNormFunctional(IInvocationOperation inv, List<(int Value, IArgumentOperation? Argument)> tensorArgs)
+    {
+        int x = tensorArgs[0].Value;
+        var weightArg = tensorArgs.FirstOrDefault(t => t.Argument?.Parameter?.Name == "weight");
+        if (tensorArgs.Skip(1).Any(t => _values[t.Value].OnPath))
+            return LowerUnknown(inv, "layer_norm with a weight or bias that carries relevance");
+        var shapeArg = inv.Arguments.First(a => a.Parameter?.Name == "normalized_shape");
+        var epsArg = inv.Arguments.First(a => a.Parameter?.Name == "eps");
+        var (shapeText, _) = RenderCode(shapeArg.Value);
+        return Emit(OpKind.LayerNorm, inv, tensorArgs.Select(t => t.Value).ToArray(), "functional", new[]
+        {
+            new OpArg("weight", weightArg.Argument is null ? "null" : _values[weightArg.Value].CName, "global::TorchSharp.torch.Tensor?", false),
+            new OpArg("eps", ValueArg("eps", epsArg, "double").Expr, "double", IsStable(epsArg.Value) || epsArg.ArgumentKind == ArgumentKind.DefaultValue),
+            new OpArg("dims", $"global::LrpGen.Rules.LayerNormRule.Dims({shapeText})", "int", IsStable(shapeArg.Value)),
+        });
+    }
+
+    private int LowerLinearFunctional(IInvocationOperation inv, List<(int Value, IArgumentOperation? Argument)> tensorArgs)
+    {
+        if (tensorArgs.Count < 2) return LowerUnknown(inv, "linear");
+        if (tensorArgs.Skip(1).Any(t => _values[t.Value].OnPath))
+            return LowerUnknown(inv, "linear with a weight or bias that carries relevance", "detach() the weight, or use a matmul of two relevance-carrying tensors");
+        var (eps, gamma) = (_scope.Epsilon ?? 0, _scope.Gamma ?? -1);
+        return Emit(OpKind.LinearFunctional, inv, tensorArgs.Select(t => t.Value).ToArray(), "functional",
+            new[] { new OpArg("weight", _values[tensorArgs[1].Value].CName, "global::TorchSharp.torch.Tensor", false) }, eps, gamma);
+    }
+
+    // ---------------------------------------------------------------- submodule calls
+
+    private int LowerModuleCall(IInvocationOperation inv)
+    {
+        var receiver = inv.Instance!;
+        var type = receiver.Type!;
+        var (receiverText, _) = RenderCode(receiver);
+        var moduleArg = new OpArg("module", receiverText, Display(type), IsStable(receiver));
+        var args = inv.Arguments.OrderBy(a => a.Parameter?.Ordinal ?? 0).ToList();
+        var tensorArgs = args.Where(a => TorchSymbols.IsTensor(a.Value.Type)).ToList();
+        ISymbol? member = receiver switch
+        {
+            IFieldReferenceOperation f => f.Field,
+            IPropertyReferenceOperation { Property.IsIndexer: false } p => p.Property,
+            _ => null,
+        };
+        string memberName = member?.Name ?? receiverText;
+
+        if (TorchSymbols.IsLrpModule(type))
+        {
+            if (type is INamedTypeSymbol { IsGenericType: true })
+                return Fail(inv, $"calling the generic [LrpModule] '{type.Name}'");
+            var inputs = tensorArgs.Select(a => LowerTensor(a.Value)).ToArray();
+            var paramIndices = tensorArgs.Select(a => a.Parameter?.Ordinal ?? 0).ToArray();
+            var rendered = args.Where(a => a.ArgumentKind != ArgumentKind.DefaultValue).Select(a => TorchSymbols.IsTensor(a.Value.Type) ? _values[LowerTensor(a.Value)].CName : Render(a.Value));
+            return EmitWithForward(OpKind.Child, inv, inputs, string.Join(", ", rendered), Display(type), new[] { moduleArg }, paramIndices: paramIndices);
+        }
+
+        string? builtin = TorchSymbols.BuiltinModuleName(type);
+        if (tensorArgs.Count != 1 || args.Count != 1)
+            return builtin is null
+                ? ReportSubmodule(inv, memberName, type)
+                : Fail(inv, $"calling the {builtin} '{memberName}' with {args.Count} arguments");
+        int x = LowerTensor(tensorArgs[0].Value);
+        string xName = _values[x].CName;
+        var epsilonAttr = member is null ? null : TorchSymbols.FindAttribute(member, "EpsilonRuleAttribute");
+        var gammaAttr = member is null ? null : TorchSymbols.FindAttribute(member, "GammaRuleAttribute");
+
+        switch (builtin)
+        {
+            case "Linear":
+            {
+                double eps = TorchSymbols.DoubleArgument(epsilonAttr) ?? _scope.Epsilon ?? 0;
+                double gamma = TorchSymbols.DoubleArgument(gammaAttr) ?? (epsilonAttr is null ? _scope.Gamma : null) ?? -1;
+                return EmitWithForward(OpKind.Linear, inv, new[] { x }, $"{receiverText}.forward({xName})", memberName, new[] { moduleArg }, eps, gamma);
+            }
+            case "Embedding":
+            {
+                MarkTokenIds(x);
+                var id = EmitWithForward(OpKind.Embedding, inv, new[] { x }, $"{receiverText}.forward({xName})", memberName, new[] { moduleArg });
+                return id;
+            }
+            case "LayerNorm":
+                return EmitWithForward(OpKind.LayerNorm, inv, new[] { x }, $"{receiverText}.forward({xName})", memberName, new[]
+                {
+                    new OpArg("weight", $"{receiverText}.weight", "global::TorchSharp.torch.Tensor?", moduleArg.Stable),
+                    new OpArg("eps", $"{receiverText}.eps", "double", moduleArg.Stable),
+                    new OpArg("dims", $"{receiverText}.normalized_shape.Length", "int", moduleArg.Stable),
+                });
+            case "Dropout" or "Identity" or "Dropout1d" or "Dropout2d" or "AlphaDropout":
+                return EmitWithForward(OpKind.Identity, inv, new[] { x }, $"{xName}.alias()", $"{builtin} (evaluation: identity)");
+            case "GELU" or "SiLU" or "ReLU" or "Tanh" or "Sigmoid":
+                return EmitActivation(inv, x, builtin, receiverText, $"{receiverText}.forward({xName})");
+            default:
+                return ReportSubmodule(inv, memberName, type);
+        }
+    }
+
+    private int ReportSubmodule(IOperation op, string member, ITypeSymbol type)
+    {
+        Report(LrpDiagnostics.UnsupportedSubmodule, op.Syntax.GetLocation(), member, type.ToDisplayString(SymbolDisplayFormat.CSharpShortErrorMessageFormat));
+        return EmitPoison(op);
+    }
+
+    // ---------------------------------------------------------------- helper methods
+
+    private int LowerHelper(IInvocationOperation inv)
+    {
+        var method = inv.TargetMethod;
+        if (!TorchSymbols.IsTensor(method.ReturnType))
+            return LowerUnknown(inv, $"the helper '{method.Name}' (it does not return a Tensor)");
+        var syntax = method.DeclaringSyntaxReferences[0].GetSyntax() as MethodDeclarationSyntax;
+        if (syntax is null || (syntax.Body is null && syntax.ExpressionBody is null))
+            return Fail(inv, $"the helper '{method.Name}' has no body in source");
+        string key = method.ToDisplayString();
+        if (_inlineStack.Contains(key)) return Fail(inv, $"the recursive helper '{method.Name}'");
+
+        if (TorchSymbols.FindAttribute(method, "IdentityNonlinearityAttribute") is not null)
+            return LowerElementwiseHelper(inv);
+
+        var semantic = syntax.SyntaxTree == _semantic.SyntaxTree ? _semantic : _semantic.Compilation.GetSemanticModel(syntax.SyntaxTree);
+        var bodyOp = syntax.Body is not null ? semantic.GetOperation(syntax.Body) : semantic.GetOperation(syntax.ExpressionBody!.Expression);
+        if (bodyOp is null) return Fail(inv, $"the helper '{method.Name}' could not be analysed");
+
+        var newEnv = new Dictionary<ISymbol, Binding>(SymbolEqualityComparer.Default);
+        foreach (var arg in inv.Arguments)
+        {
+            var p = arg.Parameter!;
+            if (TorchSymbols.IsTensor(p.Type))
+                newEnv[p] = new Binding { Value = arg.ArgumentKind == ArgumentKind.DefaultValue ? EmitNullTensor(inv) : LowerTensor(arg.Value) };
+            else if (arg.ArgumentKind == ArgumentKind.DefaultValue)
+                newEnv[p] = new Binding { Text = Literal(p.ExplicitDefaultValue, p.Type) };
+            else
+                newEnv[p] = new Binding { Text = "(" + Render(arg.Value) + ")" };
+        }
+
+        var outerEnv = _env;
+        var outerScope = _scope;
+        var outerMemo = _memo;
+        var outerSuffix = _nameSuffix;
+        _env = newEnv;
+        _memo = new Dictionary<IOperation, int>();
+        _scope = ScopeFor(method, outerScope);
+        _nameSuffix = "_" + method.Name + (++_inlineCount).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        _inlineStack.Add(key);
+        try
+        {
+            if (syntax.ExpressionBody is not null) return LowerTensor(bodyOp);
+            var statements = ((IBlockOperation)bodyOp).Operations;
+            if (statements.Length == 0 || statements[statements.Length - 1] is not IReturnOperation { ReturnedValue: { } returned })
+                return Fail(inv, $"the helper '{method.Name}' must end with 'return <tensor>;'");
+            for (int i = 0; i < statements.Length - 1; i++)
+            {
+                if (statements[i] is IReturnOperation or IForEachLoopOperation or IForLoopOperation or IConditionalOperation)
+                {
+                    Report(LrpDiagnostics.UnsupportedConstruct, statements[i].Syntax.GetLocation(), $"control flow inside the helper '{method.Name}' (move it into forward)");
+                    continue;
+                }
+                LowerStatement(statements[i]);
+            }
+            return LowerTensor(returned);
+        }
+        finally
+        {
+            _inlineStack.Remove(key);
+            _env = outerEnv;
+            _scope = outerScope;
+            _memo = outerMemo;
+            _nameSuffix = outerSuffix;
+        }
+    }
+
+    private int EmitNullTensor(IOperation op) => Fail(op, "a tensor parameter of a helper left to its default value");
+
+    private static RuleScope ScopeFor(IMethodSymbol method, RuleScope outer)
+    {
+        bool cp = outer.CpForced || TorchSymbols.FindAttribute(method, "CpLrpAttribute") is not null;
+        bool norm = outer.NormIdentity || TorchSymbols.FindAttribute(method, "NormIdentityAttribute") is not null;
+        double? eps = TorchSymbols.DoubleArgument(TorchSymbols.FindAttribute(method, "EpsilonRuleAttribute")) ?? outer.Epsilon;
+        double? gamma = TorchSymbols.DoubleArgument(TorchSymbols.FindAttribute(method, "GammaRuleAttribute")) ?? outer.Gamma;
+        return new RuleScope(cp, norm, eps, gamma, method.Name);
+    }
+
+    /// <summary>A helper marked [IdentityNonlinearity]: one element-wise function under the identity rule.</summary>
+    private int LowerElementwiseHelper(IInvocationOperation inv)
+    {
+        var method = inv.TargetMethod;
+        var args = inv.Arguments.OrderBy(a => a.Parameter!.Ordinal).ToList();
+        var tensorArgs = args.Where(a => TorchSymbols.IsTensor(a.Value.Type)).ToList();
+        if (tensorArgs.Count != 1)
+            return Fail(inv, $"the [IdentityNonlinearity] helper '{method.Name}' must take exactly one tensor");
+        int x = LowerTensor(tensorArgs[0].Value);
+        var lambdaArgs = new List<string>();
+        var callArgs = new List<string>();
+        foreach (var a in args)
+        {
+            if (a.ArgumentKind == ArgumentKind.DefaultValue) continue;
+            bool isTensor = TorchSymbols.IsTensor(a.Value.Type);
+            string text = isTensor ? _values[x].CName : Render(a.Value);
+            callArgs.Add(text);
+            lambdaArgs.Add(isTensor ? "v__" : text);
+        }
+        string target = method.IsStatic ? method.Name : "this." + method.Name;
+        string forward = $"{target}({string.Join(", ", callArgs)})";
+        string lambda = $"v__ => {target}({string.Join(", ", lambdaArgs)})";
+        return EmitWithForward(OpKind.CustomElementwise, inv, new[] { x }, forward, method.Name,
+            new[] { new OpArg("function", lambda, "global::System.Func<global::TorchSharp.torch.Tensor, global::TorchSharp.torch.Tensor>", false) });
+    }
+}

@@ -1,0 +1,434 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using LrpGen.Generators.Diagnostics;
+using LrpGen.Generators.Model;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.Operations;
+using Microsoft.CodeAnalysis.Text;
+
+namespace LrpGen.Generators.Parse;
+
+internal sealed partial class ForwardLowerer
+{
+    private List<int>? _uses;
+
+    // ---------------------------------------------------------------- rendering
+
+    /// <summary>The C# text of an expression with tensor sub-expressions replaced by the variables holding
+    /// their values and renamed locals substituted. Tensor values it reads are added to the current use list.</summary>
+    private string Render(IOperation root) => RenderCore(root, rootIsTensorOp: false);
+
+    /// <summary>Renders a non-tensor expression and returns the tensor values it reads.</summary>
+    private (string Text, EquatableArray<int> Uses) RenderCode(IOperation root)
+    {
+        var saved = _uses;
+        _uses = new List<int>();
+        var text = Render(root);
+        var uses = _uses.Distinct().ToEquatable();
+        _uses = saved;
+        saved?.AddRange(uses);
+        return (text, uses);
+    }
+
+    private EquatableArray<int> UsesOf(IOperation root) => RenderCode(root).Uses;
+
+    private string RenderCore(IOperation root, bool rootIsTensorOp, IReadOnlyDictionary<IOperation, string>? overrides = null)
+    {
+        var replacements = new List<(TextSpan Span, string Text)>();
+        var rootSpan = root.Syntax.Span;
+
+        void Visit(IOperation op)
+        {
+            if (overrides is not null && overrides.TryGetValue(op, out var forced))
+            {
+                replacements.Add((op.Syntax.Span, forced));
+                return;
+            }
+            bool isRoot = ReferenceEquals(op, root);
+            if (!(isRoot && rootIsTensorOp) && (TorchSymbols.IsTensor(op.Type) || TorchSymbols.IsTensorArray(op.Type)) && op.Syntax.Span != default)
+            {
+                int v = LowerTensor(op);
+                _uses?.Add(v);
+                replacements.Add((op.Syntax.Span, _values[v].CName));
+                return;
+            }
+            switch (op)
+            {
+                case ILocalReferenceOperation lr when _env.TryGetValue(lr.Local, out var b) && b.Text is not null:
+                    if (b.Text != lr.Local.Name) replacements.Add((op.Syntax.Span, b.Text));
+                    return;
+                case IParameterReferenceOperation pr when _env.TryGetValue(pr.Parameter, out var b) && b.Text is not null:
+                    if (b.Text != pr.Parameter.Name) replacements.Add((op.Syntax.Span, b.Text));
+                    return;
+                case IArgumentOperation { ArgumentKind: ArgumentKind.DefaultValue }:
+                    return;
+            }
+            foreach (var child in op.ChildOperations)
+            {
+                if (child.Syntax is null || child.IsImplicit && child.Syntax.Span == op.Syntax.Span && child is not IConversionOperation && child is not IArrayCreationOperation)
+                {
+                    // Implicit nodes that share the parent's syntax (default arguments) have nothing to render.
+                    if (child is IArgumentOperation { ArgumentKind: ArgumentKind.DefaultValue }) continue;
+                }
+                if (!rootSpan.Contains(child.Syntax!.Span)) continue;
+                Visit(child);
+            }
+        }
+
+        Visit(root);
+        return Apply(root.Syntax, replacements);
+    }
+
+    private static string Apply(SyntaxNode node, List<(TextSpan Span, string Text)> replacements)
+    {
+        var text = node.ToString();
+        int origin = node.Span.Start;
+        var sb = new System.Text.StringBuilder();
+        int at = 0;
+        foreach (var (span, replacement) in replacements.Where(r => r.Span.Length > 0).OrderBy(r => r.Span.Start))
+        {
+            int start = span.Start - origin;
+            if (start < at) continue; // nested inside an earlier replacement
+            sb.Append(text, at, start - at);
+            sb.Append(replacement);
+            at = start + span.Length;
+        }
+        sb.Append(text, at, text.Length - at);
+        return sb.ToString();
+    }
+
+    // ---------------------------------------------------------------- tensor expressions
+
+    /// <summary>Lowers a tensor-valued expression to an SSA value, emitting the operations it needs.</summary>
+    private int LowerTensor(IOperation op)
+    {
+        if (op is ILocalReferenceOperation or IParameterReferenceOperation or IConversionOperation) return LowerTensorCore(op);
+        if (_memo.TryGetValue(op, out var known)) return known;
+        int v = LowerTensorCore(op);
+        _memo[op] = v;
+        return v;
+    }
+
+    /// <summary>Each expression node is lowered once per lowering of its statement; renders reuse the value.</summary>
+    private Dictionary<IOperation, int> _memo = new();
+
+    private int LowerTensorCore(IOperation op)
+    {
+        switch (op)
+        {
+            case IConversionOperation conversion when TorchSymbols.IsTensor(conversion.Operand.Type) || TorchSymbols.IsTensorArray(conversion.Operand.Type):
+                return LowerTensor(conversion.Operand);
+            case ILocalReferenceOperation lr:
+                if (_env.TryGetValue(lr.Local, out var lb) && lb.Value >= 0) return lb.Value;
+                return Fail(op, $"the tensor local '{lr.Local.Name}' is used before it has a value");
+            case IParameterReferenceOperation pr:
+                if (_env.TryGetValue(pr.Parameter, out var pb) && pb.Value >= 0) return pb.Value;
+                return Fail(op, $"the parameter '{pr.Parameter.Name}'");
+            case IInvocationOperation invocation:
+                return LowerInvocation(invocation);
+            case IBinaryOperation binary:
+                return LowerBinary(binary);
+            case IUnaryOperation { OperatorKind: UnaryOperatorKind.Minus } unary:
+                return Emit(OpKind.Negate, op, new[] { LowerTensor(unary.Operand) });
+            case IUnaryOperation { OperatorKind: UnaryOperatorKind.Plus } plus:
+                return LowerTensor(plus.Operand);
+            case IPropertyReferenceOperation { Property.IsIndexer: true } indexer when indexer.Instance is not null && TorchSymbols.IsTensor(indexer.Instance.Type):
+                return LowerIndexer(indexer);
+            case IArrayElementReferenceOperation element when TorchSymbols.IsTensorArray(element.ArrayReference.Type):
+                return LowerElement(element);
+            case IConditionalOperation conditional:
+                return LowerSelect(conditional);
+            case IFieldReferenceOperation or IPropertyReferenceOperation:
+            {
+                var member = (IMemberReferenceOperation)op;
+                if (member.Instance is not null && TorchSymbols.IsTensor(member.Instance.Type))
+                    return LowerUnknown(op, $"the tensor property '{member.Member.Name}'");
+                // A tensor held by the module (a buffer, a weight): borrowed, off the relevance path.
+                return EmitConstant(op, owned: false);
+            }
+            default:
+                return LowerUnknown(op, $"'{FirstLine(op.Syntax)}'");
+        }
+    }
+
+    /// <summary>An operation with no rule: fine off the path (computed as a constant), an error on it.</summary>
+    private int LowerUnknown(IOperation op, string what, string? hint = null)
+    {
+        var before = _uses;
+        var (_, uses) = PeekTensorInputs(op);
+        if (uses.Any(v => _values[v].OnPath))
+        {
+            Report(LrpDiagnostics.NoRule, op.Syntax.GetLocation(), what,
+                hint ?? "use an operation with a rule, put it in a helper method marked [IdentityNonlinearity] (element-wise) or [NormIdentity] (normalisation), or detach() its input");
+            return EmitPoison(op);
+        }
+        _uses = before;
+        return EmitConstant(op, owned: true);
+    }
+
+    /// <summary>The tensor values an expression reads, lowering them (they are computed in the forward anyway).</summary>
+    private (string Text, List<int> Uses) PeekTensorInputs(IOperation op)
+    {
+        var saved = _uses;
+        _uses = new List<int>();
+        var text = RenderCore(op, rootIsTensorOp: true);
+        var uses = _uses;
+        _uses = saved;
+        return (text, uses);
+    }
+
+    private int EmitConstant(IOperation op, bool owned)
+    {
+        var (text, uses) = PeekTensorInputs(op);
+        var output = NewValue("t" + _values.Count, owned);
+        output.OnPath = output.OnPathUnderRules = false;
+        output.IsArray = TorchSymbols.IsTensorArray(op.Type);
+        return AppendOp(OpKind.Constant, op, uses.Distinct().ToArray(), text, output, Array.Empty<OpArg>());
+    }
+
+    private int EmitPoison(IOperation op)
+    {
+        var output = NewValue("t" + _values.Count, owned: true);
+        return output.Id;
+    }
+
+    private int Fail(IOperation op, string what)
+    {
+        Report(LrpDiagnostics.UnsupportedConstruct, op.Syntax.GetLocation(), what);
+        return EmitPoison(op);
+    }
+
+    private int LowerBinary(IBinaryOperation binary)
+    {
+        bool leftTensor = TorchSymbols.IsTensor(binary.LeftOperand.Type);
+        bool rightTensor = TorchSymbols.IsTensor(binary.RightOperand.Type);
+        switch (binary.OperatorKind)
+        {
+            case BinaryOperatorKind.Add:
+            case BinaryOperatorKind.Subtract:
+            {
+                bool subtract = binary.OperatorKind == BinaryOperatorKind.Subtract;
+                if (leftTensor && rightTensor)
+                {
+                    int a = LowerTensor(binary.LeftOperand), b = LowerTensor(binary.RightOperand);
+                    return Emit(OpKind.AddSub, binary, new[] { a, b }, detail: subtract ? "sub" : "add",
+                        args: ShapeArgs(a, b));
+                }
+                if (leftTensor)
+                    return Emit(OpKind.Identity, binary, new[] { LowerTensor(binary.LeftOperand) }, detail: "shift by a constant");
+                int only = LowerTensor(binary.RightOperand);
+                return Emit(subtract ? OpKind.Negate : OpKind.Identity, binary, new[] { only }, detail: "shift by a constant");
+            }
+            case BinaryOperatorKind.Multiply:
+            {
+                if (leftTensor && rightTensor)
+                {
+                    int a = LowerTensor(binary.LeftOperand), b = LowerTensor(binary.RightOperand);
+                    return EmitProduct(OpKind.Mul, binary, a, b);
+                }
+                var tensorSide = leftTensor ? binary.LeftOperand : binary.RightOperand;
+                var scalarSide = leftTensor ? binary.RightOperand : binary.LeftOperand;
+                int x = LowerTensor(tensorSide);
+                return Emit(OpKind.Scale, binary, new[] { x }, args: new[] { ScalarArg("factor", scalarSide, reciprocal: false) });
+            }
+            case BinaryOperatorKind.Divide:
+            {
+                if (leftTensor && rightTensor)
+                {
+                    int a = LowerTensor(binary.LeftOperand), b = LowerTensor(binary.RightOperand);
+                    return EmitDiv(binary, a, b);
+                }
+                if (leftTensor)
+                {
+                    int x = LowerTensor(binary.LeftOperand);
+                    return Emit(OpKind.Scale, binary, new[] { x }, args: new[] { ScalarArg("factor", binary.RightOperand, reciprocal: true) });
+                }
+                return LowerUnknown(binary, "a scalar divided by a tensor", "write it as a helper marked [IdentityNonlinearity] or inside a [NormIdentity] helper");
+            }
+            default:
+                // Comparisons and logical operators give masks: constants.
+                return LowerUnknown(binary, $"the operator '{binary.OperatorKind}'");
+        }
+    }
+
+    private int LowerCompound(ICompoundAssignmentOperation compound)
+    {
+        // h += x  ==  h = h + x, with the same rules.
+        int a = LowerTensor(compound.Target);
+        bool rightTensor = TorchSymbols.IsTensor(compound.Value.Type);
+        string op = compound.OperatorKind switch
+        {
+            BinaryOperatorKind.Add => "+",
+            BinaryOperatorKind.Subtract => "-",
+            BinaryOperatorKind.Multiply => "*",
+            BinaryOperatorKind.Divide => "/",
+            _ => "",
+        };
+        if (op.Length == 0) return Fail(compound, $"the compound operator '{compound.OperatorKind}'");
+        var rhsText = rightTensor ? _values[LowerTensor(compound.Value)].CName : "(" + Render(compound.Value) + ")";
+        int b = rightTensor ? LowerTensor(compound.Value) : -1;
+        string forward = $"{_values[a].CName} {op} {rhsText}";
+        switch (compound.OperatorKind)
+        {
+            case BinaryOperatorKind.Add or BinaryOperatorKind.Subtract when rightTensor:
+                return EmitWithForward(OpKind.AddSub, compound, new[] { a, b }, forward,
+                    detail: compound.OperatorKind == BinaryOperatorKind.Subtract ? "sub" : "add", args: ShapeArgs(a, b));
+            case BinaryOperatorKind.Add or BinaryOperatorKind.Subtract:
+                return EmitWithForward(OpKind.Identity, compound, new[] { a }, forward, detail: "shift by a constant");
+            case BinaryOperatorKind.Multiply when rightTensor:
+                return EmitProduct(OpKind.Mul, compound, a, b, forward);
+            case BinaryOperatorKind.Multiply:
+                return EmitWithForward(OpKind.Scale, compound, new[] { a }, forward, args: new[] { ScalarArg("factor", compound.Value, false) });
+            case BinaryOperatorKind.Divide when rightTensor:
+                return EmitDiv(compound, a, b, forward);
+            default:
+                return EmitWithForward(OpKind.Scale, compound, new[] { a }, forward, args: new[] { ScalarArg("factor", compound.Value, true) });
+        }
+    }
+
+    private OpArg ScalarArg(string name, IOperation scalar, bool reciprocal)
+    {
+        var (text, _) = RenderCode(scalar);
+        string expr = reciprocal ? $"1.0 / (double)({text})" : $"(double)({text})";
+        if (scalar.Type?.Name == "Scalar") expr = reciprocal ? $"1.0 / ({text}).ToDouble()" : $"({text}).ToDouble()";
+        return new OpArg(name, expr, "double", IsStable(scalar));
+    }
+
+    private OpArg[] ShapeArgs(int a, int b) => new[]
+    {
+        new OpArg("aShape", $"{_values[a].CName}.shape", "long[]", false),
+        new OpArg("bShape", $"{_values[b].CName}.shape", "long[]", false),
+    };
+
+    private int EmitProduct(OpKind kind, IOperation op, int a, int b, string? forward = null) =>
+        forward is null
+            ? Emit(kind, op, new[] { a, b }, args: ShapeArgs(a, b))
+            : EmitWithForward(kind, op, new[] { a, b }, forward, args: ShapeArgs(a, b));
+
+    private int EmitDiv(IOperation op, int a, int b, string? forward = null)
+    {
+        if (_values[b].OnPathUnderRules && !_scope.NormIdentity)
+            return LowerUnknown(op, $"'{FirstLine(op.Syntax)}' (division by a tensor that carries relevance)",
+                "divide inside a helper marked [NormIdentity], or detach() the denominator");
+        return forward is null
+            ? Emit(OpKind.Div, op, new[] { a, b }, args: ShapeArgs(a, b))
+            : EmitWithForward(OpKind.Div, op, new[] { a, b }, forward, args: ShapeArgs(a, b));
+    }
+
+    private int LowerIndexer(IPropertyReferenceOperation indexer)
+    {
+        int x = LowerTensor(indexer.Instance!);
+        if (indexer.Arguments.Any(a => TorchSymbols.IsTensor(a.Value.Type) || TorchSymbols.IsTensorArray(a.Value.Type)))
+            return LowerUnknown(indexer, "indexing with tensors", "index with TensorIndex slices, or detach() the input");
+        var parts = new List<string>();
+        bool stable = true;
+        foreach (var arg in indexer.Arguments)
+        {
+            if (arg.ArgumentKind == ArgumentKind.ParamArray && arg.Value is IArrayCreationOperation { Initializer: { } init })
+                foreach (var e in init.ElementValues) { parts.Add(Render(e)); stable &= IsStable(e); }
+            else if (arg.ArgumentKind != ArgumentKind.DefaultValue) { parts.Add(Render(arg.Value)); stable &= IsStable(arg.Value); }
+        }
+        string indices = $"new global::TorchSharp.torch.TensorIndex[] {{ {string.Join(", ", parts)} }}";
+        return Emit(OpKind.Index, indexer, new[] { x }, args: new[]
+        {
+            new OpArg("indices", indices, "global::TorchSharp.torch.TensorIndex[]", stable),
+            new OpArg("inputShape", $"{_values[x].CName}.shape", "long[]", false),
+        });
+    }
+
+    private int LowerElement(IArrayElementReferenceOperation element)
+    {
+        int array = LowerTensor(element.ArrayReference);
+        if (element.Indices.Length != 1) return Fail(element, "a multi-dimensional array of tensors");
+        var (index, _) = RenderCode(element.Indices[0]);
+        return Emit(OpKind.Element, element, new[] { array }, args: new[] { new OpArg("index", $"(int)({index})", "int", IsStable(element.Indices[0])) });
+    }
+
+    private int LowerSelect(IConditionalOperation conditional)
+    {
+        if (TorchSymbols.IsTensor(conditional.Condition.Type)) return LowerUnknown(conditional, "a tensor-valued condition");
+        var (cond, _) = RenderCode(conditional.Condition);
+        int a = LowerTensor(conditional.WhenTrue!), b = LowerTensor(conditional.WhenFalse!);
+        // A new handle, so the chosen input keeps its own lifetime.
+        string forward = $"(({cond}) ? {_values[a].CName} : {_values[b].CName}).alias()";
+        return EmitWithForward(OpKind.Select, conditional, new[] { a, b }, forward,
+            args: new[] { new OpArg("taken", $"({cond})", "bool", false) });
+    }
+
+    /// <summary>Constants and members of this reached through fields and properties; re-evaluated in the backward.</summary>
+    private static bool IsStable(IOperation op)
+    {
+        if (op.ConstantValue.HasValue) return true;
+        switch (op)
+        {
+            case IConversionOperation c: return IsStable(c.Operand);
+            case IInstanceReferenceOperation: return true;
+            case IFieldReferenceOperation f: return f.Field.IsStatic ? f.Field.IsReadOnly || f.Field.IsConst : f.Instance is not null && IsStable(f.Instance) && f.Field.IsReadOnly;
+            case IPropertyReferenceOperation p when !p.Property.IsIndexer && p.Arguments.Length == 0:
+                return p.Instance is not null && IsStable(p.Instance) && !TorchSymbols.IsTensor(p.Instance.Type);
+            case IUnaryOperation u: return IsStable(u.Operand);
+            case IBinaryOperation b when b.OperatorMethod is null: return IsStable(b.LeftOperand) && IsStable(b.RightOperand);
+            default: return false;
+        }
+    }
+
+    // ---------------------------------------------------------------- emitting operations
+
+    private int Emit(OpKind kind, IOperation op, int[] inputs, string detail = "", OpArg[]? args = null, double epsilon = 0, double gamma = -1)
+    {
+        var (forward, _) = PeekTensorInputs(op);
+        return EmitWithForward(kind, op, inputs, forward, detail, args, epsilon, gamma);
+    }
+
+    private int EmitWithForward(OpKind kind, IOperation op, int[] inputs, string forward, string detail = "", OpArg[]? args = null,
+        double epsilon = 0, double gamma = -1, int[]? paramIndices = null)
+    {
+        var output = NewValue("t" + _values.Count, owned: true);
+        output.IsArray = kind == OpKind.Chunk;
+        var ins = inputs.Select(i => _values[i]).ToList();
+        bool passes = kind is not (OpKind.Constant or OpKind.Detach);
+        // Which inputs relevance flows through (masks, weights and indices never carry it).
+        IEnumerable<ValueBuilder> relevanceInputs = kind switch
+        {
+            OpKind.MaskedFill or OpKind.LinearFunctional or OpKind.LayerNorm or OpKind.Reshape or OpKind.Expand => ins.Take(1),
+            _ => ins,
+        };
+        output.OnPath = passes && relevanceInputs.Any(v => v.OnPath);
+        output.OnPathUnderRules = passes && relevanceInputs.Any(v => v.OnPathUnderRules);
+        if (_scope.NormIdentity && kind is OpKind.Rsqrt or OpKind.Sqrt or OpKind.Pow)
+            output.OnPathUnderRules = false; // the identity rule makes the normaliser's scale a constant
+        output.IsGate = kind switch
+        {
+            OpKind.Softmax or OpKind.Activation or OpKind.CustomElementwise => true,
+            OpKind.Identity or OpKind.Reshape or OpKind.Transpose or OpKind.Permute or OpKind.Expand or OpKind.RepeatInterleave
+                or OpKind.Narrow or OpKind.Index or OpKind.Element or OpKind.Chunk or OpKind.ToDtype or OpKind.Scale or OpKind.MaskedFill
+                => ins.Count > 0 && ins[0].IsGate,
+            _ => false,
+        };
+        output.ProducerKind = kind;
+        output.ProducerInputs = inputs;
+        return AppendOp(kind, op, inputs, forward, output, args ?? Array.Empty<OpArg>(), detail, epsilon, gamma, paramIndices);
+    }
+
+    private int AppendOp(OpKind kind, IOperation op, int[] inputs, string forward, ValueBuilder output, OpArg[] args,
+        string detail = "", double epsilon = 0, double gamma = -1, int[]? paramIndices = null)
+    {
+        var stmt = new Op(_nextOp++, kind, output.Id, inputs.ToEquatable(), forward, args.ToEquatable(),
+            FirstLine(op.Syntax), Line(op.Syntax), detail, epsilon, gamma, _scope.CpForced,
+            (paramIndices ?? Array.Empty<int>()).ToEquatable());
+        Append(new OpStmt(stmt));
+        return output.Id;
+    }
+
+    /// <summary>Marks a value that feeds an Embedding lookup, and the structural chain above it, as token ids.</summary>
+    private void MarkTokenIds(int id)
+    {
+        var v = _values[id];
+        v.IsTokenIds = true;
+        if (v.ProducerKind is OpKind.Reshape or OpKind.Identity or OpKind.Index or OpKind.Narrow or OpKind.Transpose or OpKind.Permute
+            && v.ProducerInputs.Length > 0)
+            MarkTokenIds(v.ProducerInputs[0]);
+    }
+}

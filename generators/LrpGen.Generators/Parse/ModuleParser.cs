@@ -1,0 +1,211 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Threading;
+using LrpGen.Generators.Diagnostics;
+using LrpGen.Generators.Model;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+using Microsoft.CodeAnalysis.Operations;
+
+namespace LrpGen.Generators.Parse;
+
+/// <summary>Turns one [LrpModule] class into a <see cref="ModuleModel"/> plus diagnostics. Never throws.</summary>
+internal static class ModuleParser
+{
+    private static readonly string[] ActivationModules = { "GELU", "SiLU", "ReLU", "Tanh", "Sigmoid" };
+
+    public static ModuleResult Parse(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
+    {
+        var diagnostics = new List<DiagnosticInfo>();
+        string name = context.TargetSymbol.Name;
+        try
+        {
+            var model = ParseCore(context, diagnostics, cancellationToken);
+            return new ModuleResult(model, diagnostics.ToEquatable());
+        }
+        catch (OperationCanceledException)
+        {
+            throw;
+        }
+        catch (Exception e)
+        {
+            diagnostics.Add(DiagnosticInfo.Create(LrpDiagnostics.GeneratorFault, context.TargetNode.GetLocation(), name, e.GetType().Name + ": " + e.Message));
+            return new ModuleResult(null, diagnostics.ToEquatable());
+        }
+    }
+
+    private static ModuleModel? ParseCore(GeneratorAttributeSyntaxContext context, List<DiagnosticInfo> diagnostics, CancellationToken ct)
+    {
+        if (context.TargetSymbol is not INamedTypeSymbol type || context.TargetNode is not ClassDeclarationSyntax syntax) return null;
+        var location = syntax.Identifier.GetLocation();
+        void Report(DiagnosticDescriptor d, Location? at, params string[] args) => diagnostics.Add(DiagnosticInfo.Create(d, at ?? location, args));
+
+        if (!syntax.Modifiers.Any(SyntaxKind.PartialKeyword))
+        {
+            Report(LrpDiagnostics.ClassNotPartial, location, type.Name);
+            return null;
+        }
+        for (var outer = syntax.Parent as TypeDeclarationSyntax; outer is not null; outer = outer.Parent as TypeDeclarationSyntax)
+            if (!outer.Modifiers.Any(SyntaxKind.PartialKeyword))
+            {
+                Report(LrpDiagnostics.UnsupportedShape, location, type.Name, $"the containing type '{outer.Identifier.Text}' is not partial");
+                return null;
+            }
+        if (type.IsGenericType)
+        {
+            Report(LrpDiagnostics.UnsupportedShape, location, type.Name, "generic classes are not supported");
+            return null;
+        }
+        if (!TorchSymbols.IsModule(type))
+        {
+            Report(LrpDiagnostics.NotAModule, location, type.Name);
+            return null;
+        }
+
+        ValidateMemberRules(type, diagnostics);
+
+        var forwards = type.GetMembers("forward").OfType<IMethodSymbol>()
+            .Where(m => m.DeclaringSyntaxReferences.Length > 0 && !m.IsStatic).ToList();
+        if (forwards.Count == 0)
+        {
+            Report(LrpDiagnostics.NoForward, location, type.Name, "no instance method named 'forward' is declared");
+            return null;
+        }
+        if (forwards.Count > 1)
+        {
+            Report(LrpDiagnostics.NoForward, location, type.Name, "several 'forward' overloads; keep one");
+            return null;
+        }
+        var forward = forwards[0];
+        if (!TorchSymbols.IsTensor(forward.ReturnType))
+        {
+            Report(LrpDiagnostics.NoForward, forward.Locations.FirstOrDefault(), type.Name, $"'forward' returns {forward.ReturnType.ToDisplayString()}, not a Tensor");
+            return null;
+        }
+        if (forward.DeclaringSyntaxReferences[0].GetSyntax(ct) is not MethodDeclarationSyntax forwardSyntax
+            || (forwardSyntax.Body is null && forwardSyntax.ExpressionBody is null))
+        {
+            Report(LrpDiagnostics.NoForward, forward.Locations.FirstOrDefault(), type.Name, "'forward' has no body");
+            return null;
+        }
+        foreach (var p in forward.Parameters)
+            if (p.RefKind != RefKind.None || p.IsParams)
+            {
+                Report(LrpDiagnostics.UnsupportedConstruct, p.Locations.FirstOrDefault(), $"the parameter modifier on '{p.Name}'");
+                return null;
+            }
+
+        var semantic = forwardSyntax.SyntaxTree == context.SemanticModel.SyntaxTree
+            ? context.SemanticModel
+            : context.SemanticModel.Compilation.GetSemanticModel(forwardSyntax.SyntaxTree);
+        IOperation? body = forwardSyntax.Body is not null
+            ? semantic.GetOperation(forwardSyntax.Body, ct)
+            : semantic.GetOperation(forwardSyntax.ExpressionBody!.Expression, ct);
+        if (body is null) return null;
+
+        var reserved = ReservedNames(type, semantic);
+        bool cpForced = TorchSymbols.FindAttribute(type, "CpLrpAttribute") is not null
+                        || TorchSymbols.FindAttribute(forward, "CpLrpAttribute") is not null;
+        var lowerer = new ForwardLowerer(semantic, type, RuleScope.Root(cpForced), reserved);
+        var (region, parameters) = lowerer.LowerForward(forward, body);
+        diagnostics.AddRange(lowerer.Diagnostics);
+        bool valid = !lowerer.Failed && !diagnostics.Any(d => LrpDiagnostics.ById(d.Id).DefaultSeverity == DiagnosticSeverity.Error);
+
+        var containing = new List<string>();
+        for (var outer = type.ContainingType; outer is not null; outer = outer.ContainingType)
+            containing.Insert(0, $"partial {(outer.TypeKind == TypeKind.Struct ? "struct" : "class")} {outer.Name}");
+        string? ns = type.ContainingNamespace is { IsGlobalNamespace: false } n ? n.ToDisplayString() : null;
+        string hint = (ns is null ? "" : ns + ".") + string.Join(".", containing.Select(c => c.Split(' ').Last())) + (containing.Count > 0 ? "." : "") + type.Name;
+
+        return new ModuleModel(
+            hint + ".Lrp.g.cs",
+            ns,
+            containing.ToEquatable(),
+            type.Name,
+            $"partial class {type.Name}",
+            Usings(syntax).ToEquatable(),
+            parameters.ToEquatable(),
+            lowerer.Values,
+            region,
+            valid);
+    }
+
+    /// <summary>Rule attributes on members must fit the member's type.</summary>
+    private static void ValidateMemberRules(INamedTypeSymbol type, List<DiagnosticInfo> diagnostics)
+    {
+        foreach (var member in type.GetMembers())
+        {
+            ITypeSymbol? memberType = member switch
+            {
+                IFieldSymbol f => f.Type,
+                IPropertySymbol p => p.Type,
+                _ => null,
+            };
+            var location = member.Locations.FirstOrDefault();
+            void Check(string attribute, Func<bool> fits, string why)
+            {
+                if (TorchSymbols.FindAttribute(member, attribute + "Attribute") is null) return;
+                if (!fits()) diagnostics.Add(DiagnosticInfo.Create(LrpDiagnostics.MisplacedRule, location, attribute, member.Name, why));
+            }
+            if (memberType is not null)
+            {
+                var builtin = TorchSymbols.BuiltinModuleName(memberType);
+                Check("EpsilonRule", () => builtin == "Linear", "the epsilon rule applies to Linear members");
+                Check("GammaRule", () => builtin == "Linear", "the gamma rule applies to Linear members");
+                Check("IdentityNonlinearity", () => builtin is not null && ActivationModules.Contains(builtin), "the identity rule applies to element-wise activation modules (GELU, SiLU, ReLU, Tanh, Sigmoid)");
+                Check("NormIdentity", () => builtin == "LayerNorm", "the norm-identity rule applies to LayerNorm members");
+            }
+            else if (member is IMethodSymbol method && method.MethodKind == MethodKind.Ordinary)
+            {
+                bool returnsTensor = TorchSymbols.IsTensor(method.ReturnType);
+                foreach (var a in new[] { "EpsilonRule", "GammaRule", "IdentityNonlinearity", "NormIdentity", "UniformMatmul", "UniformRule", "CpLrp" })
+                    Check(a, () => returnsTensor && method.DeclaringSyntaxReferences.Length > 0, "rule attributes apply to helper methods that return a Tensor and have a body");
+                Check("IdentityNonlinearity", () => method.Parameters.Count(p => TorchSymbols.IsTensor(p.Type)) == 1,
+                    "an [IdentityNonlinearity] helper is one element-wise function of exactly one tensor");
+            }
+        }
+    }
+
+    /// <summary>Names the generated code must not reuse for its own variables: every identifier in the class
+    /// except tensor locals (which become SSA values and are not declared as such).</summary>
+    private static IEnumerable<string> ReservedNames(INamedTypeSymbol type, SemanticModel semantic)
+    {
+        var names = new HashSet<string>(StringComparer.Ordinal) { "ctx", "tape", "output", "gOutput", "options", "childTape", "gs", "ga", "gb", "all", "frame", "t", "v__" };
+        var tensorLocals = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var m in type.GetMembers()) names.Add(m.Name);
+        foreach (var declaration in type.DeclaringSyntaxReferences.Select(r => r.GetSyntax()))
+        {
+            var model = declaration.SyntaxTree == semantic.SyntaxTree ? semantic : null;
+            foreach (var node in declaration.DescendantNodes())
+            {
+                if (node is IdentifierNameSyntax id) names.Add(id.Identifier.ValueText);
+                else if (node is VariableDeclaratorSyntax v)
+                {
+                    if (model?.GetDeclaredSymbol(v) is ILocalSymbol local && TorchSymbols.IsTensor(local.Type)) tensorLocals.Add(local.Name);
+                    else names.Add(v.Identifier.ValueText);
+                }
+                else if (node is ParameterSyntax p) names.Add(p.Identifier.ValueText);
+            }
+        }
+        names.ExceptWith(tensorLocals.Where(n => !type.GetMembers(n).Any()));
+        return names;
+    }
+
+    private static IEnumerable<string> Usings(SyntaxNode node)
+    {
+        var result = new List<string>();
+        for (var n = node.Parent; n is not null; n = n.Parent)
+        {
+            SyntaxList<UsingDirectiveSyntax> usings = n switch
+            {
+                CompilationUnitSyntax cu => cu.Usings,
+                BaseNamespaceDeclarationSyntax ns => ns.Usings,
+                _ => default,
+            };
+            result.InsertRange(0, usings.Where(u => u.GlobalKeyword.IsKind(SyntaxKind.None)).Select(u => u.ToString().Trim()));
+        }
+        return result.Distinct();
+    }
+}

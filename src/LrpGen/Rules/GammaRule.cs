@@ -1,0 +1,34 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace LrpGen.Rules;
+
+/// <summary>The generalised Gamma rule (zennit, LXT's ViT recipe) for y = W x + b, in gradient form.
+/// See docs: Wp = W + gamma max(W,0), Wn = W + gamma min(W,0) (likewise bp, bn), xp = max(x,0), xn = min(x,0);
+/// positive outputs use o1 = Wp xp + bp + Wn xn, negative ones o2 = Wn xp + bn + Wp xn.</summary>
+public static class GammaRule
+{
+    public static Tensor LinearBackward(LrpContext ctx, Tensor g, Tensor x, Tensor weight, Tensor? bias, Tensor y, double gamma)
+    {
+        if (!ctx.RulesActive) return g.matmul(weight.to(g.dtype));
+        using var scope = torch.NewDisposeScope();
+        var w = weight.to(g.dtype);
+        var wp = w.add(w.clamp_min(0).mul(gamma));
+        var wn = w.add(w.clamp_max(0).mul(gamma));
+        var xp = x.clamp_min(0);
+        var xn = x.clamp_max(0);
+        var r = g.mul(y);
+        var positive = torch.nn.functional.linear(xp, wp, bias is null ? null : bias.add(bias.clamp_min(0).mul(gamma)))
+            .add(torch.nn.functional.linear(xn, wn));
+        var negative = torch.nn.functional.linear(xp, wn, bias is null ? null : bias.add(bias.clamp_max(0).mul(gamma)))
+            .add(torch.nn.functional.linear(xn, wp));
+        var m1 = r.mul(y.gt(0)).div(Stabilize(positive));
+        var m2 = r.mul(y.lt(0)).div(Stabilize(negative));
+        var rx = xp.mul(m1.matmul(wp)).add(xn.mul(m1.matmul(wn))).add(xp.mul(m2.matmul(wn))).add(xn.mul(m2.matmul(wp)));
+        var gx = rx.div(Stabilize(x, 1e-10));
+        return gx.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>d + eps * sign(d), with sign(0) = +1.</summary>
+    public static Tensor Stabilize(Tensor d, double epsilon = 1e-6) => d.add(torch.where(d.ge(0), 1.0, -1.0).to(d.dtype).mul(epsilon));
+}

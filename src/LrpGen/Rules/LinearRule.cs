@@ -1,0 +1,29 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace LrpGen.Rules;
+
+/// <summary>Epsilon rule for y = x W^T + b (Linear, functional linear), in gradient form.</summary>
+public static class LinearRule
+{
+    /// <summary>g_x = (g_y * y / (y + eps*sign(y))) W; with eps = 0 (LXT) the plain gradient g_y W.
+    /// <paramref name="output"/> is needed only when eps &gt; 0.</summary>
+    public static Tensor Backward(LrpContext ctx, Tensor g, Tensor weight, Tensor? output, double epsilon)
+    {
+        if (epsilon > 0 && ctx.RulesActive)
+        {
+            if (output is null) throw new System.ArgumentNullException(nameof(output), "The epsilon rule with eps > 0 needs the layer output.");
+            using var stab = Stabilize(output, epsilon);
+            using var scaled = g.mul(output).div_(stab);
+            return scaled.matmul(weight.to(g.dtype));
+        }
+        return g.matmul(weight.to(g.dtype));
+    }
+
+    /// <summary>y + eps * sign(y), with sign(0) taken as +1 so zero outputs never divide by zero.</summary>
+    public static Tensor Stabilize(Tensor y, double epsilon)
+    {
+        using var sign = torch.where(y.ge(0), 1.0, -1.0).to(y.dtype);
+        return y.add(sign.mul_(epsilon));
+    }
+}

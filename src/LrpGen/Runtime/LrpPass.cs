@@ -1,0 +1,111 @@
+using System;
+using System.Collections.Generic;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace LrpGen;
+
+/// <summary>One forward pass of an <see cref="LrpModuleAttribute"/> module, holding exactly what its relevance
+/// backward needs. Dispose it to release those tensors and <see cref="Output"/>.</summary>
+public sealed class LrpPass : IDisposable
+{
+    private readonly IDisposable _tape;
+    private readonly Func<Tensor, Tensor?[]> _backward;
+    private readonly RelevanceInput[] _inputs;
+    private Tensor? _output;
+
+    /// <summary>Used by generated code.</summary>
+    public LrpPass(Tensor output, IDisposable tape, Func<Tensor, Tensor?[]> backward, RelevanceInput[] inputs)
+    {
+        _output = output ?? throw new ArgumentNullException(nameof(output));
+        _tape = tape;
+        _backward = backward;
+        _inputs = inputs;
+    }
+
+    /// <summary>The forward output. Owned by this pass: clone it to keep it past <see cref="Dispose"/>.</summary>
+    public Tensor Output => _output ?? throw new ObjectDisposedException(nameof(LrpPass));
+
+    /// <summary>Names of the inputs <see cref="Backward"/> returns relevance for, in order.</summary>
+    public IReadOnlyList<string> InputNames => Array.ConvertAll(_inputs, i => i.Name);
+
+    /// <summary>Explains <c>sum(weights * Output)</c>. Returns the relevance (input x modified gradient, float32)
+    /// of each relevance input of <c>forward</c> in parameter order, each shaped like its parameter; token-id
+    /// inputs get the relevance of their embeddings summed over the embedding dimension. May be called
+    /// more than once. The caller owns the returned tensors.</summary>
+    public IReadOnlyList<Tensor> Backward(Tensor weights)
+    {
+        var output = Output;
+        if (weights is null) throw new ArgumentNullException(nameof(weights));
+        if (!weights.is_floating_point())
+            throw new ArgumentException($"Backward: weights must be a floating-point tensor, got {weights.dtype}.", nameof(weights));
+        if (!Broadcasts(weights.shape, output.shape))
+            throw new ArgumentException(
+                $"Backward: weights of shape [{string.Join(", ", weights.shape)}] do not broadcast to the output shape [{string.Join(", ", output.shape)}].",
+                nameof(weights));
+
+        using var noGrad = torch.no_grad();
+        var seed = weights.to(output.dtype, output.device).expand(output.shape);
+        Tensor?[] grads;
+        try { grads = _backward(seed); }
+        finally { seed.Dispose(); }
+
+        var result = new Tensor[_inputs.Length];
+        for (int i = 0; i < _inputs.Length; i++)
+        {
+            var input = _inputs[i];
+            var g = i < grads.Length ? grads[i] : null;
+            if (g is null)
+            {
+                result[i] = torch.zeros(input.Value.shape, ScalarType.Float32, device: input.Value.device);
+                continue;
+            }
+            if (input.IsTokenIds)
+            {
+                result[i] = g.to(ScalarType.Float32);
+            }
+            else
+            {
+                using var x32 = input.Value.to(ScalarType.Float32);
+                using var g32 = g.to(ScalarType.Float32);
+                result[i] = x32.mul(g32);
+            }
+            g.Dispose();
+        }
+        return result;
+    }
+
+    private static bool Broadcasts(long[] from, long[] to)
+    {
+        if (from.Length > to.Length) return false;
+        for (int i = 1; i <= from.Length; i++)
+        {
+            long f = from[from.Length - i], t = to[to.Length - i];
+            if (f != t && f != 1) return false;
+        }
+        return true;
+    }
+
+    public void Dispose()
+    {
+        if (_output is null) return;
+        _tape.Dispose();
+        _output.Dispose();
+        _output = null;
+    }
+}
+
+/// <summary>A forward parameter that receives relevance. Used by generated code.</summary>
+public readonly struct RelevanceInput
+{
+    public RelevanceInput(string name, Tensor value, bool isTokenIds)
+    {
+        Name = name;
+        Value = value;
+        IsTokenIds = isTokenIds;
+    }
+
+    public string Name { get; }
+    public Tensor Value { get; }
+    public bool IsTokenIds { get; }
+}
