@@ -340,7 +340,7 @@ internal static partial class ModuleEmitter
         foreach (var v in plan.Saved)
         {
             var info = plan.Values[v];
-            Field(plan.FrameOfValue[v], "v" + v, info.IsArray ? $"{TensorType}[]?" : $"{TensorType}?", info.Owned);
+            Field(plan.FrameOfValue[v], "v" + v, info.IsArray ? $"{TensorType}[]?" : $"{TensorType}?", true);
         }
         foreach (var s in Plan.All(model.Body))
         {

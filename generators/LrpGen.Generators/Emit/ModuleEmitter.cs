@@ -85,7 +85,7 @@ internal static partial class ModuleEmitter
         w.Line("[global::System.ComponentModel.EditorBrowsable(global::System.ComponentModel.EditorBrowsableState.Never)]");
         w.Open($"public {TensorType} LrpForwardCore(global::LrpGen.LrpContext ctx, LrpTape tape{(parameters.Length > 0 ? ", " : "")}{parameters})");
         foreach (var p in model.Parameters.Where(p => p.ValueId >= 0 && plan.Saved.Contains(p.ValueId)))
-            w.Line($"tape.v{p.ValueId} = {p.Name};");
+            w.Line($"tape.v{p.ValueId} = {p.Name}.alias(); // the caller owns the parameter; the tape keeps its own handle");
         var paramValues = model.Parameters.Where(p => p.ValueId >= 0).Select(p => p.ValueId);
         new ForwardWriter(w, plan).Region(model.Body, "tape", paramValues, new HashSet<int>());
         w.Close();
@@ -117,7 +117,7 @@ internal static partial class ModuleEmitter
                 var v = V(value);
                 if (!v.Owned || _plan.Saved.Contains(value) || liveOut.Contains(value)) return;
                 if (lastUse.TryGetValue(value, out var last) ? last == index : index == DefinedAt(value))
-                    _w.Line($"{v.CName}.Dispose();");
+                    _w.Line(v.IsArray ? $"foreach (var t in {v.CName}) t.Dispose();" : $"{v.CName}.Dispose();");
             }
 
             var definedHere = new List<(int Value, int Index)>();
@@ -211,7 +211,7 @@ internal static partial class ModuleEmitter
             }
             if (!live)
             {
-                if (_plan.Saved.Contains(op.Output)) _w.Line($"{frame}.v{op.Output} = {y.CName};");
+                if (_plan.Saved.Contains(op.Output)) _w.Line($"{frame}.v{op.Output} = {Keep(op.Output)};");
                 return;
             }
             foreach (var arg in op.Args.Where(a => !a.Stable && !IsForwardOnly(op, a)))
@@ -222,8 +222,12 @@ internal static partial class ModuleEmitter
                 _w.Line($"{frame}.s{op.Id} = {Rules}.ActivationRule.Scale(ctx, {op.Args[0].Expr}, {V(op.Inputs[0]).CName}, {y.CName});");
             if (op.Kind is OpKind.CustomElementwise)
                 _w.Line($"{frame}.s{op.Id} = {Rules}.ActivationRule.Scale(ctx, {Rules}.Activation.Custom, {V(op.Inputs[0]).CName}, {y.CName}, {op.Args[0].Expr});");
-            if (_plan.Saved.Contains(op.Output)) _w.Line($"{frame}.v{op.Output} = {y.CName};");
+            if (_plan.Saved.Contains(op.Output)) _w.Line($"{frame}.v{op.Output} = {Keep(op.Output)};");
         }
+
+        /// <summary>What the tape stores for a saved value: the value itself when this pass owns it (the tape takes
+        /// ownership), else a handle of its own, so its owner may dispose it.</summary>
+        private string Keep(int value) => V(value).Owned ? V(value).CName : V(value).CName + ".alias()";
 
         private void Control(ControlStmt c, string frame)
         {
@@ -253,13 +257,13 @@ internal static partial class ModuleEmitter
                 _w.Close();
             }
             foreach (var cv in c.Carried.Where(cv => _plan.Saved.Contains(cv.OuterOut)))
-                _w.Line($"{frame}.v{cv.OuterOut} = {cv.CName};");
+                _w.Line($"{frame}.v{cv.OuterOut} = {Keep(cv.OuterOut)};");
         }
 
         private void Body(Region body, string frame, List<(int Entry, int Exit, string Carry)> carried)
         {
             foreach (var (entry, _, _) in carried.Where(c => _plan.Saved.Contains(c.Entry)))
-                _w.Line($"{frame}.v{entry} = {V(entry).CName};");
+                _w.Line($"{frame}.v{entry} = {Keep(entry)};");
             var liveOut = new HashSet<int>(carried.Select(c => c.Exit));
             Region(body, frame, carried.Select(c => c.Entry), liveOut);
             foreach (var (entry, exit, carry) in carried)

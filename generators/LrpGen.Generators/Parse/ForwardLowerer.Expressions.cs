@@ -47,7 +47,8 @@ internal sealed partial class ForwardLowerer
                 return;
             }
             bool isRoot = ReferenceEquals(op, root);
-            if (!(isRoot && rootIsTensorOp) && (TorchSymbols.IsTensor(op.Type) || TorchSymbols.IsTensorArray(op.Type)) && op.Syntax.Span != default)
+            bool isTensorList = op is IArrayCreationOperation or ICollectionExpressionOperation or IArrayInitializerOperation;
+            if (!(isRoot && rootIsTensorOp) && !isTensorList && (TorchSymbols.IsTensor(op.Type) || TorchSymbols.IsTensorArray(op.Type)) && op.Syntax.Span != default)
             {
                 int v = LowerTensor(op);
                 _uses?.Add(v);
@@ -290,6 +291,7 @@ internal sealed partial class ForwardLowerer
 
     private OpArg ScalarArg(string name, IOperation scalar, bool reciprocal)
     {
+        while (scalar is IConversionOperation { IsImplicit: true } conversion) scalar = conversion.Operand;
         var (text, _) = RenderCode(scalar);
         string expr = reciprocal ? $"1.0 / (double)({text})" : $"(double)({text})";
         if (scalar.Type?.Name == "Scalar") expr = reciprocal ? $"1.0 / ({text}).ToDouble()" : $"({text}).ToDouble()";
@@ -343,7 +345,9 @@ internal sealed partial class ForwardLowerer
         int array = LowerTensor(element.ArrayReference);
         if (element.Indices.Length != 1) return Fail(element, "a multi-dimensional array of tensors");
         var (index, _) = RenderCode(element.Indices[0]);
-        return Emit(OpKind.Element, element, new[] { array }, args: new[] { new OpArg("index", $"(int)({index})", "int", IsStable(element.Indices[0])) });
+        // A new handle: the array keeps its own, disposed with the array.
+        return EmitWithForward(OpKind.Element, element, new[] { array }, $"{_values[array].CName}[{index}].alias()",
+            args: new[] { new OpArg("index", $"(int)({index})", "int", IsStable(element.Indices[0])) });
     }
 
     private int LowerSelect(IConditionalOperation conditional)
