@@ -99,14 +99,14 @@ internal static partial class ModuleEmitter
                 }
             }
             foreach (var cv in carried)
-                if (_plan.Live.Contains(cv.OuterIn)) _w.Line($"{Rules}.Grad.Add(ref {_plan.G(cv.OuterIn)}, gc_{cv.CName});");
+                if (cv.OuterIn >= 0 && _plan.Live.Contains(cv.OuterIn)) _w.Line($"{Rules}.Grad.Add(ref {_plan.G(cv.OuterIn)}, gc_{cv.CName});");
                 else _w.Line($"gc_{cv.CName}?.Dispose();");
             _w.Close();
         }
 
         private void Body(Region body, string frame, List<(int Entry, int Exit, string Carry)> carried)
         {
-            var entries = carried.Select(c => c.Entry).Where(_plan.Live.Contains).ToList();
+            var entries = carried.Select(c => c.Entry).Where(e => e >= 0 && _plan.Live.Contains(e)).ToList();
             // Exit accumulators are declared by the region (exits are defined in it, or are the entries).
             _w.Open("");
             Region(new Region(EquatableArray<Stmt>.Empty), frame, entries);
@@ -115,7 +115,7 @@ internal static partial class ModuleEmitter
                 seeded.Add(new CodeStmt($"{Rules}.Grad.Add(ref {_plan.G(exit)}, gc_{carry});\ngc_{carry} = null;", EquatableArray<int>.Empty));
             RegionWithSeed(body, frame, seeded);
             foreach (var (entry, _, carry) in carried)
-                _w.Line(_plan.Live.Contains(entry) ? $"gc_{carry} = {_plan.G(entry)};" : $"gc_{carry} = null;");
+                _w.Line(entry >= 0 && _plan.Live.Contains(entry) ? $"gc_{carry} = {_plan.G(entry)};" : $"gc_{carry} = null;");
             _w.Close();
         }
 
@@ -170,10 +170,6 @@ internal static partial class ModuleEmitter
             {
                 case OpKind.Identity:
                     yield return Add(x, $"{Rules}.Adjoint.Identity({g})");
-                    break;
-                case OpKind.Select:
-                    yield return $"if ({A("taken")}) {{ {Add(op.Inputs[0], $"{Rules}.Adjoint.Identity({g})")} }}";
-                    yield return $"else {{ {Add(op.Inputs[1], $"{Rules}.Adjoint.Identity({g})")} }}";
                     break;
                 case OpKind.Reshape:
                     yield return Add(x, $"{Rules}.Adjoint.Reshape({g}, {A("inputShape")})");

@@ -154,7 +154,7 @@ internal static partial class ModuleEmitter
                 case ReturnStmt r: return new[] { r.Value };
                 case ControlStmt c:
                     var inner = Plan.All(c.Body).Concat(c.Else is null ? Enumerable.Empty<Stmt>() : Plan.All(c.Else)).SelectMany(Uses);
-                    return c.ConditionUses.Concat(c.Carried.Select(cv => cv.OuterIn)).Concat(inner).ToList();
+                    return c.ConditionUses.Concat(c.Carried.Select(cv => cv.OuterIn).Where(v => v >= 0)).Concat(inner).ToList();
                 default: return Enumerable.Empty<int>();
             }
         }
@@ -233,7 +233,7 @@ internal static partial class ModuleEmitter
         {
             _w.Line($"// {c.Source}");
             foreach (var cv in c.Carried)
-                _w.Line($"var {cv.CName} = {V(cv.OuterIn).CName}.alias();");
+                _w.Line(cv.OuterIn >= 0 ? $"var {cv.CName} = {V(cv.OuterIn).CName}.alias();" : $"{TensorType} {cv.CName};");
             string inner = frame;
             if (c.Kind == ControlKind.Loop)
             {
@@ -262,10 +262,10 @@ internal static partial class ModuleEmitter
 
         private void Body(Region body, string frame, List<(int Entry, int Exit, string Carry)> carried)
         {
-            foreach (var (entry, _, _) in carried.Where(c => _plan.Saved.Contains(c.Entry)))
+            foreach (var (entry, _, _) in carried.Where(c => c.Entry >= 0 && _plan.Saved.Contains(c.Entry)))
                 _w.Line($"{frame}.v{entry} = {Keep(entry)};");
             var liveOut = new HashSet<int>(carried.Select(c => c.Exit));
-            Region(body, frame, carried.Select(c => c.Entry), liveOut);
+            Region(body, frame, carried.Select(c => c.Entry).Where(e => e >= 0), liveOut);
             foreach (var (entry, exit, carry) in carried)
             {
                 if (exit == entry) continue;

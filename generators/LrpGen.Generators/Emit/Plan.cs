@@ -59,7 +59,7 @@ internal sealed class Plan
                     string inner = c.Kind == ControlKind.Loop ? "f" + c.Id : frame;
                     foreach (var cv in c.Carried)
                     {
-                        FrameOfValue[cv.BodyEntry] = inner;
+                        if (cv.BodyEntry >= 0) FrameOfValue[cv.BodyEntry] = inner;
                         if (cv.ElseEntry >= 0) FrameOfValue[cv.ElseEntry] = inner;
                         FrameOfValue[cv.OuterOut] = frame;
                     }
@@ -106,12 +106,12 @@ internal sealed class Plan
                     {
                         Live.Add(cv.BodyExit);
                         if (cv.ElseExit >= 0) Live.Add(cv.ElseExit);
-                        else if (Values[cv.OuterIn].OnPath) Live.Add(cv.OuterIn);
+                        else if (cv.OuterIn >= 0 && Values[cv.OuterIn].OnPath) Live.Add(cv.OuterIn);
                     }
                     MarkRegion(c.Body);
                     if (c.Else is not null) MarkRegion(c.Else);
                     foreach (var cv in c.Carried)
-                        if ((Live.Contains(cv.BodyEntry) || (cv.ElseEntry >= 0 && Live.Contains(cv.ElseEntry))) && Values[cv.OuterIn].OnPath)
+                        if (cv.OuterIn >= 0 && (Live.Contains(cv.BodyEntry) || (cv.ElseEntry >= 0 && Live.Contains(cv.ElseEntry))) && Values[cv.OuterIn].OnPath)
                             Live.Add(cv.OuterIn);
                     break;
             }

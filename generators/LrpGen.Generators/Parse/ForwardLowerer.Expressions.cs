@@ -350,15 +350,46 @@ internal sealed partial class ForwardLowerer
             args: new[] { new OpArg("index", $"(int)({index})", "int", IsStable(element.Indices[0])) });
     }
 
+    /// <summary>cond ? a : b on tensors: a branch (only the chosen side runs, as in C#) whose result is a
+    /// carried variable without an incoming value.</summary>
     private int LowerSelect(IConditionalOperation conditional)
     {
         if (TorchSymbols.IsTensor(conditional.Condition.Type)) return LowerUnknown(conditional, "a tensor-valued condition");
-        var (cond, _) = RenderCode(conditional.Condition);
-        int a = LowerTensor(conditional.WhenTrue!), b = LowerTensor(conditional.WhenFalse!);
-        // A new handle, so the chosen input keeps its own lifetime.
-        string forward = $"(({cond}) ? {_values[a].CName} : {_values[b].CName}).alias()";
-        return EmitWithForward(OpKind.Select, conditional, new[] { a, b }, forward,
-            args: new[] { new OpArg("taken", $"({cond})", "bool", false) });
+        var (cond, uses) = RenderCode(conditional.Condition);
+        int id = _nextControl++;
+        string carry = UniqueName("selected");
+
+        (Region Region, int Exit) Branch(IOperation side)
+        {
+            var outerMemo = _memo;
+            _memo = new Dictionary<IOperation, int>();
+            int first = _values.Count;
+            _regions.Push(new List<Stmt>());
+            int exit = LowerTensor(side);
+            var stmts = _regions.Pop();
+            _memo = outerMemo;
+            if (exit < first)
+            {
+                // The side is an existing value: give the branch its own handle of it.
+                _regions.Push(stmts);
+                exit = EmitWithForward(OpKind.Identity, side, new[] { exit }, _values[exit].CName + ".alias()", "selected as is");
+                _regions.Pop();
+            }
+            return (new Region(stmts.ToEquatable()), exit);
+        }
+
+        var then = Branch(conditional.WhenTrue!);
+        var @else = Branch(conditional.WhenFalse!);
+        var output = NewValue(carry, owned: true);
+        output.CName = carry;
+        var exits = new[] { _values[then.Exit], _values[@else.Exit] };
+        output.OnPath = exits.Any(v => v.OnPath);
+        output.OnPathUnderRules = exits.Any(v => v.OnPathUnderRules);
+        output.IsGate = exits.All(v => v.IsGate);
+        var carried = new CarriedVar(carry, -1, -1, then.Exit, -1, @else.Exit, output.Id);
+        Append(new ControlStmt(id, ControlKind.If, $"if ({cond})", FirstLine(conditional.Syntax), Line(conditional.Syntax),
+            then.Region, @else.Region, new[] { carried }.ToEquatable(), uses));
+        return output.Id;
     }
 
     /// <summary>Constants and members of this reached through fields and properties; re-evaluated in the backward.</summary>
