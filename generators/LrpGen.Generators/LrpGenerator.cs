@@ -18,24 +18,26 @@ public sealed class LrpGenerator : IIncrementalGenerator
                 transform: static (ctx, ct) => ModuleParser.Parse(ctx, ct))
             .WithTrackingName(TrackingNames.Parse);
 
-        context.RegisterSourceOutput(modules, static (spc, result) =>
+        context.RegisterSourceOutput(modules, static (spc, result) => Produce(result, spc.ReportDiagnostic, spc.AddSource));
+    }
+
+    /// <summary>Reports a class's diagnostics and, when it is valid, adds its generated pass. An emitter fault
+    /// becomes LRP009 rather than an exception.</summary>
+    internal static void Produce(ModuleResult result, System.Action<Diagnostic> report, System.Action<string, string> addSource)
+    {
+        foreach (var d in result.Diagnostics) report(d.ToDiagnostic());
+        if (result.Model is not { Valid: true } model) return;
+        string source;
+        try
         {
-            foreach (var d in result.Diagnostics) spc.ReportDiagnostic(d.ToDiagnostic());
-            if (result.Model is { Valid: true } model)
-            {
-                string source;
-                try
-                {
-                    source = ModuleEmitter.Emit(model);
-                }
-                catch (System.Exception e)
-                {
-                    spc.ReportDiagnostic(Diagnostic.Create(Diagnostics.LrpDiagnostics.GeneratorFault, null, model.ClassName, e.GetType().Name + ": " + e.Message));
-                    return;
-                }
-                spc.AddSource(model.HintName, source);
-            }
-        });
+            source = ModuleEmitter.Emit(model);
+        }
+        catch (System.Exception e)
+        {
+            report(Diagnostic.Create(Diagnostics.LrpDiagnostics.GeneratorFault, null, model.ClassName, e.GetType().Name + ": " + e.Message));
+            return;
+        }
+        addSource(model.HintName, source);
     }
 }
 

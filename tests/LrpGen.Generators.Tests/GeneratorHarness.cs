@@ -36,13 +36,17 @@ public static class GeneratorHarness
             parseOptions: ParseOptions,
             driverOptions: new GeneratorDriverOptions(IncrementalGeneratorOutputKind.None, trackIncrementalGeneratorSteps: true));
 
-    public sealed record Run(GeneratorDriver Driver, GeneratorRunResult Result, Compilation Output, ImmutableArray<Diagnostic> CompileDiagnostics);
+    public sealed record Run(GeneratorDriver Driver, GeneratorRunResult Result, Compilation Output)
+    {
+        /// <summary>Diagnostics of the compilation with the generated code (computed on demand: it is a full compile).</summary>
+        public ImmutableArray<Diagnostic> CompileDiagnostics => Output.GetDiagnostics();
+    }
 
     public static Run Generate(CSharpCompilation compilation, GeneratorDriver? driver = null)
     {
         driver = (driver ?? Driver()).RunGeneratorsAndUpdateCompilation(compilation, out var output, out var diagnostics);
         var result = driver.GetRunResult().Results.Single();
-        return new Run(driver, result, output, output.GetDiagnostics());
+        return new Run(driver, result, output);
     }
 
     /// <summary>The scenario modules of the numeric tests, copied beside the test assembly.</summary>
