@@ -38,7 +38,10 @@ public class RobustnessTests
     [MemberData(nameof(Corpus))]
     public void GeneratorNeverThrows(string name, string source)
     {
-        var sources = GeneratorHarness.Scenarios().Where(s => !name.StartsWith(s.Path, StringComparison.Ordinal)).ToList();
+        // Only the modules other scenarios build on, so the malformed one still sees real child types.
+        var sources = GeneratorHarness.Scenarios()
+            .Where(s => (s.Path.EndsWith("Residual.cs") || s.Path.EndsWith("GqaAttention.cs")) && !name.StartsWith(s.Path, StringComparison.Ordinal))
+            .ToList();
         sources.Add(("Malformed.cs", source));
         var run = GeneratorHarness.Generate(GeneratorHarness.Compile(sources.ToArray()));
         Assert.Null(run.Result.Exception);

@@ -23,6 +23,7 @@ public static class ScenarioHarness
         string scenario,
         long seed = 7)
     {
+        AssertNoLeaks(generated, method, scenario);
         using var scope = torch.NewDisposeScope();
         using var pass = generated(new LrpOptions { Method = method });
         using (var plain = plainForward())
@@ -38,6 +39,24 @@ public static class ScenarioHarness
         var again = pass.Backward(weights);
         for (int i = 0; i < expected.Length; i++)
             Close.Relative(again[i], relevance[i], 0, $"{scenario} [{method}] second backward, input {i}");
+    }
+
+    /// <summary>Deterministic disposal: after a pass, two backwards and disposal of everything handed out,
+    /// exactly as many tensors are alive as before (TorchSharp counts every live tensor handle).</summary>
+    public static void AssertNoLeaks(Func<LrpOptions, LrpPass> generated, LrpMethod method, string scenario)
+    {
+        // Finalise garbage left by earlier tests first, so the count moves only with this pass.
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        GC.Collect();
+        long before = Tensor.TotalCount;
+        using (var pass = generated(new LrpOptions { Method = method }))
+        {
+            using var weights = torch.ones_like(pass.Output);
+            for (int k = 0; k < 2; k++)
+                foreach (var r in pass.Backward(weights)) r.Dispose();
+        }
+        Assert.True(Tensor.TotalCount == before, $"{scenario} [{method}]: {Tensor.TotalCount - before} tensors leaked by the generated pass");
     }
 
     public static Tensor[] Ref(Tensor x, Tensor weights, Func<Tensor, Tensor> forward) =>

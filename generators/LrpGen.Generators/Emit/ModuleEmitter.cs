@@ -202,6 +202,11 @@ internal static partial class ModuleEmitter
                     }
                     break;
                 }
+                case OpKind.CustomElementwise:
+                    // The user's element-wise helper may leave temporaries: a dispose scope collects them.
+                    _w.Line($"{TensorType} {y.CName};");
+                    _w.Line($"using (global::TorchSharp.torch.NewDisposeScope()) {y.CName} = {op.Forward}.MoveToOuterDisposeScope();");
+                    break;
                 case OpKind.Identity or OpKind.ToDtype:
                     _w.Line($"var {y.CName} = {Rules}.Shapes.Own({V(op.Inputs[0]).CName}, {op.Forward});");
                     break;

@@ -63,18 +63,26 @@ public static class ActivationRule
                 const double k = 0.044715;
                 double c = Math.Sqrt(2.0 / Math.PI);
                 using var x2 = x.square();
-                using var inner = x.mul(x2.mul(k).add_(1.0)).mul_(c);
+                using var cubic = x2.mul(k).add_(1.0);
+                using var inner = x.mul(cubic).mul_(c);
                 using var t = inner.tanh();
-                using var sech2 = torch.ones_like(t).sub_(t.square());
+                using var t2 = t.square();
+                using var sech2 = torch.ones_like(t).sub_(t2);
                 using var dinner = x2.mul(3 * k).add_(1.0).mul_(c);
                 using var left = t.add(1.0).mul_(0.5);
                 using var right = x.mul(sech2).mul_(dinner).mul_(0.5);
                 return left.add(right);
             }
             case Activation.Relu:
-                return x.gt(0).to(x.dtype);
+            {
+                using var positive = x.gt(0);
+                return positive.to(x.dtype);
+            }
             case Activation.Tanh:
-                return torch.ones_like(y).sub_(y.square());
+            {
+                using var y2 = y.square();
+                return torch.ones_like(y).sub_(y2);
+            }
             case Activation.Sigmoid:
             {
                 using var oneMinus = torch.ones_like(y).sub_(y);
@@ -94,10 +102,11 @@ public static class ActivationRule
     private static Tensor LocalDerivative(Func<Tensor, Tensor> f, Tensor x)
     {
         using var grad = torch.enable_grad();
-        using var xr = x.detach().requires_grad_(true);
-        using var y = f(xr);
-        using var ones = torch.ones_like(y);
+        using var scope = torch.NewDisposeScope(); // the user's function may leave temporaries
+        var xr = x.detach().requires_grad_(true);
+        var y = f(xr);
+        var ones = torch.ones_like(y);
         var grads = torch.autograd.grad(new[] { y }, new[] { xr }, new[] { ones });
-        return grads[0].detach();
+        return grads[0].detach().MoveToOuterDisposeScope();
     }
 }

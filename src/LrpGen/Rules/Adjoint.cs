@@ -60,7 +60,8 @@ public static class Adjoint
     {
         long start = 0;
         for (int i = 0; i < part; i++) start += sizes[i];
-        return g.narrow(dim, start, sizes[part]).contiguous();
+        using var slice = g.narrow(dim, start, sizes[part]);
+        return slice.contiguous();
     }
 
     /// <summary>chunk / split: gradients of the parts (null = no relevance) concatenated back.</summary>
@@ -103,7 +104,8 @@ public static class Adjoint
     public static Tensor Sum(Tensor g, long[]? dims, bool keepdim, long[] inputShape)
     {
         using var kept = Unsqueeze(g, dims, keepdim, inputShape.Length);
-        return kept.expand(inputShape).contiguous();
+        using var expanded = kept.expand(inputShape);
+        return expanded.contiguous();
     }
 
     public static Tensor Mean(Tensor g, long[]? dims, bool keepdim, long[] inputShape)

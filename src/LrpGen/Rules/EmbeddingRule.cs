@@ -7,8 +7,9 @@ public static class EmbeddingRule
 {
     public static Tensor TokenRelevance(Tensor embeddings, Tensor g)
     {
-        using var e32 = embeddings.to(ScalarType.Float32);
-        using var g32 = g.to(ScalarType.Float32);
+        var dtype = LrpPass.RelevanceType(embeddings.dtype);
+        using var e32 = embeddings.to(dtype);
+        using var g32 = g.to(dtype);
         using var r = e32.mul(g32);
         return r.sum(-1);
     }

@@ -30,5 +30,5 @@ public static class GammaRule
     }
 
     /// <summary>d + eps * sign(d), with sign(0) = +1.</summary>
-    public static Tensor Stabilize(Tensor d, double epsilon = 1e-6) => d.add(torch.where(d.ge(0), 1.0, -1.0).to(d.dtype).mul(epsilon));
+    public static Tensor Stabilize(Tensor d, double epsilon = 1e-6) => LinearRule.Stabilize(d, epsilon);
 }

@@ -14,18 +14,27 @@ public static class LayerNormRule
         for (int i = 0; i < normalizedDims; i++) dims[i] = x.dim() - normalizedDims + i;
         using var mean = x.mean(dims, keepdim: true);
         using var centered = x.sub(mean);
-        using var variance = centered.square().mean(dims, keepdim: true);
+        using var squared = centered.square();
+        using var variance = squared.mean(dims, keepdim: true);
         using var invStd = variance.add(eps).rsqrt_();
-        using var gw = weight is null ? g.alias() : g.mul(weight.to(g.dtype));
+        using var gw = weight is null ? g.alias() : MulWeight(g, weight);
         using var c = gw.mul(invStd);
         using var cMean = c.mean(dims, keepdim: true);
         if (ctx.RulesActive) return c.sub(cMean);
 
         using var xhat = centered.mul(invStd);
-        using var cx = c.mul(xhat).mean(dims, keepdim: true);
+        using var cxhat = c.mul(xhat);
+        using var cx = cxhat.mean(dims, keepdim: true);
         using var proj = xhat.mul(cx);
         using var gx = c.sub(cMean);
         return gx.sub(proj);
+    }
+
+    private static Tensor MulWeight(Tensor g, Tensor weight)
+    {
+        if (weight.dtype == g.dtype) return g.mul(weight);
+        using var w = weight.to(g.dtype);
+        return g.mul(w);
     }
 
     /// <summary>The number of trailing dimensions normalised, from a normalized_shape.</summary>

@@ -15,15 +15,25 @@ public static class LinearRule
             if (output is null) throw new System.ArgumentNullException(nameof(output), "The epsilon rule with eps > 0 needs the layer output.");
             using var stab = Stabilize(output, epsilon);
             using var scaled = g.mul(output).div_(stab);
-            return scaled.matmul(weight.to(g.dtype));
+            return MatmulWeight(scaled, weight);
         }
-        return g.matmul(weight.to(g.dtype));
+        return MatmulWeight(g, weight);
+    }
+
+    /// <summary>g W, with W cast to g's dtype only when they differ (half-precision models, float32 relevance).</summary>
+    internal static Tensor MatmulWeight(Tensor g, Tensor weight)
+    {
+        if (weight.dtype == g.dtype) return g.matmul(weight);
+        using var w = weight.to(g.dtype);
+        return g.matmul(w);
     }
 
     /// <summary>y + eps * sign(y), with sign(0) taken as +1 so zero outputs never divide by zero.</summary>
     public static Tensor Stabilize(Tensor y, double epsilon)
     {
-        using var sign = torch.where(y.ge(0), 1.0, -1.0).to(y.dtype);
-        return y.add(sign.mul_(epsilon));
+        using var nonNegative = y.ge(0);
+        using var shift = nonNegative.to(y.dtype);
+        shift.mul_(2 * epsilon).sub_(epsilon); // +eps where y >= 0, -eps elsewhere
+        return y.add(shift);
     }
 }

@@ -8,19 +8,28 @@ namespace LrpGen.Rules;
 public static class PointwiseAdjoint
 {
     /// <summary>y = rsqrt(x): dy/dx = -y^3 / 2.</summary>
-    public static Tensor Rsqrt(Tensor g, Tensor y) => g.mul(y.pow(3)).mul_(-0.5);
+    public static Tensor Rsqrt(Tensor g, Tensor y)
+    {
+        using var cube = y.pow(3);
+        return g.mul(cube).mul_(-0.5);
+    }
 
     /// <summary>y = sqrt(x): dy/dx = 1 / (2y).</summary>
     public static Tensor Sqrt(Tensor g, Tensor y) => g.div(y).mul_(0.5);
 
     /// <summary>y = x^p.</summary>
-    public static Tensor Pow(Tensor g, Tensor x, double p) => g.mul(x.pow(p - 1)).mul_(p);
+    public static Tensor Pow(Tensor g, Tensor x, double p)
+    {
+        using var lower = x.pow(p - 1);
+        return g.mul(lower).mul_(p);
+    }
 
     /// <summary>y = a / b, gradient towards b: -g a / b^2, summed to b's shape.</summary>
     public static Tensor DivDenominator(Tensor g, Tensor a, Tensor b)
     {
         using var num = g.mul(a).neg_();
-        using var q = num.div(b.square());
+        using var b2 = b.square();
+        using var q = num.div(b2);
         return Grad.SumTo(q, b.shape);
     }
 

@@ -29,10 +29,10 @@ public sealed class LrpPass : IDisposable
     /// <summary>Names of the inputs <see cref="Backward"/> returns relevance for, in order.</summary>
     public IReadOnlyList<string> InputNames => Array.ConvertAll(_inputs, i => i.Name);
 
-    /// <summary>Explains <c>sum(weights * Output)</c>. Returns the relevance (input x modified gradient, float32)
+    /// <summary>Explains <c>sum(weights * Output)</c>. Returns the relevance (input x modified gradient)
     /// of each relevance input of <c>forward</c> in parameter order, each shaped like its parameter; token-id
     /// inputs get the relevance of their embeddings summed over the embedding dimension. May be called
-    /// more than once. The caller owns the returned tensors.</summary>
+    /// more than once. The caller owns the returned tensors, which are float32 (float64 for float64 models).</summary>
     public IReadOnlyList<Tensor> Backward(Tensor weights)
     {
         var output = Output;
@@ -45,10 +45,10 @@ public sealed class LrpPass : IDisposable
                 nameof(weights));
 
         using var noGrad = torch.no_grad();
-        var seed = weights.to(output.dtype, output.device).expand(output.shape);
         Tensor?[] grads;
-        try { grads = _backward(seed); }
-        finally { seed.Dispose(); }
+        using (var converted = weights.to(output.dtype, output.device))
+        using (var seed = converted.expand(output.shape))
+            grads = _backward(seed);
 
         var result = new Tensor[_inputs.Length];
         for (int i = 0; i < _inputs.Length; i++)
@@ -57,23 +57,30 @@ public sealed class LrpPass : IDisposable
             var g = i < grads.Length ? grads[i] : null;
             if (g is null)
             {
-                result[i] = torch.zeros(input.Value.shape, ScalarType.Float32, device: input.Value.device);
+                var zerosType = input.IsTokenIds ? RelevanceType(output.dtype) : RelevanceType(input.Value.dtype);
+                result[i] = torch.zeros(input.Value.shape, zerosType, device: input.Value.device);
                 continue;
             }
+            var dtype = RelevanceType(g.dtype);
             if (input.IsTokenIds)
             {
-                result[i] = g.to(ScalarType.Float32);
+                result[i] = g.to(dtype);
             }
             else
             {
-                using var x32 = input.Value.to(ScalarType.Float32);
-                using var g32 = g.to(ScalarType.Float32);
-                result[i] = x32.mul(g32);
+                using var xr = input.Value.to(dtype);
+                using var gr = g.to(dtype);
+                result[i] = xr.mul(gr);
             }
             g.Dispose();
         }
         return result;
     }
+
+    /// <summary>Relevance is accumulated in float32 at least: half-precision models get float32 relevance,
+    /// float64 models keep float64.</summary>
+    public static ScalarType RelevanceType(ScalarType modelType) =>
+        modelType == ScalarType.Float64 ? ScalarType.Float64 : ScalarType.Float32;
 
     private static bool Broadcasts(long[] from, long[] to)
     {

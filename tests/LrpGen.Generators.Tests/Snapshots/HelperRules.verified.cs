@@ -46,7 +46,8 @@ namespace LrpGen.Tests.Scenarios
             var t1 = fc1.forward(x);
             tape.v1 = t1;
             // GeluNew(fc1.call(x))
-            var t2 = GeluNew(t1);
+            global::TorchSharp.torch.Tensor t2;
+            using (global::TorchSharp.torch.NewDisposeScope()) t2 = GeluNew(t1).MoveToOuterDisposeScope();
             tape.s1 = global::LrpGen.Rules.ActivationRule.Scale(ctx, global::LrpGen.Rules.Activation.Custom, t1, t2, v__ => GeluNew(v__));
             // fc2.call(h)
             var t3 = fc2.forward(t2);
