@@ -26,7 +26,13 @@ public sealed class LrpGenerator : IIncrementalGenerator
     internal static void Produce(ModuleResult result, System.Action<Diagnostic> report, System.Action<string, string> addSource)
     {
         foreach (var d in result.Diagnostics) report(d.ToDiagnostic());
-        if (result.Model is not { Valid: true } model) return;
+        if (result.Model is not { } model) return;
+        if (!model.Valid)
+        {
+            // The errors above say what to fix; the stub keeps calls to LrpForward from adding errors of their own.
+            addSource(model.HintName, ModuleEmitter.EmitStub(model));
+            return;
+        }
         string source;
         try
         {

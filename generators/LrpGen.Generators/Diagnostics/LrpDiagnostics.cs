@@ -22,7 +22,7 @@ internal static class LrpDiagnostics
 
     public static readonly DiagnosticDescriptor NoRule = Create("LRP003",
         "Operation without an LRP rule",
-        "'{0}' is reached by relevance but has no LRP rule: {1}",
+        "{0} is reached by relevance but has no LRP rule: {1}",
         "Relevance must pass every operation between the inputs and the output. Use an operation with a rule, mark a helper method with the rule attribute named in the message, or stop relevance with detach().");
 
     public static readonly DiagnosticDescriptor UnsupportedSubmodule = Create("LRP004",

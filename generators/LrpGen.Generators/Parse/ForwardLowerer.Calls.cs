@@ -84,7 +84,7 @@ internal sealed partial class ForwardLowerer
             case "sum" or "mean":
                 return LowerReduction(inv, name == "sum" ? OpKind.Sum : OpKind.Mean, X());
             case "matmul" or "bmm" or "mm":
-                if (tensorArgs.Count != 2) return LowerUnknown(inv, name);
+                if (tensorArgs.Count != 2) return LowerUnknown(inv, $"'{name}'");
                 return EmitProduct(OpKind.Matmul, inv, tensorArgs[0].Value, tensorArgs[1].Value);
             case "mul" or "multiply":
                 if (tensorArgs.Count == 2) return EmitProduct(OpKind.Mul, inv, tensorArgs[0].Value, tensorArgs[1].Value);
@@ -320,7 +320,7 @@ internal sealed partial class ForwardLowerer
 
     private int LowerLinearFunctional(IInvocationOperation inv, List<(int Value, IArgumentOperation? Argument)> tensorArgs)
     {
-        if (tensorArgs.Count < 2) return LowerUnknown(inv, "linear");
+        if (tensorArgs.Count < 2) return LowerUnknown(inv, "'linear'");
         if (tensorArgs.Skip(1).Any(t => _values[t.Value].OnPath))
             return LowerUnknown(inv, "linear with a weight or bias that carries relevance", "detach() the weight, or use a matmul of two relevance-carrying tensors");
         var (eps, gamma) = (_scope.Epsilon ?? 0, _scope.Gamma ?? -1);
