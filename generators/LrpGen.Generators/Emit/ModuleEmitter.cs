@@ -55,8 +55,13 @@ internal static partial class ModuleEmitter
         w.Open(model.ClassDeclaration);
         var parameters = ParamList(model);
         string message = $"\"LrpGen generated no relevance pass for {model.ClassName}: see its LRP build errors.\"";
-        w.Line($"public global::LrpGen.LrpPass LrpForward({parameters}) => throw new global::System.InvalidOperationException({message});");
-        w.Line($"public global::LrpGen.LrpPass LrpForward({parameters}{(parameters.Length > 0 ? ", " : "")}global::LrpGen.LrpOptions options) => throw new global::System.InvalidOperationException({message});");
+        string sep = parameters.Length > 0 ? ", " : "";
+        string fail = $" => throw new global::System.InvalidOperationException({message});";
+        w.Line($"public global::LrpGen.LrpPass LrpForward({parameters}){fail}");
+        w.Line($"public global::LrpGen.LrpPass LrpForward({parameters}{sep}global::LrpGen.LrpOptions options){fail}");
+        w.Line($"public {TensorType} LrpForwardCore(global::LrpGen.LrpContext ctx, LrpTape tape{sep}{parameters}){fail}");
+        w.Line($"public {TensorType}?[] LrpBackwardCore(global::LrpGen.LrpContext ctx, LrpTape tape, {TensorType} gOutput){fail}");
+        w.Line("public sealed class LrpTape : global::System.IDisposable { public void Dispose() { } }");
         w.Close();
         foreach (var _ in model.ContainingTypes) w.Close();
         if (model.Namespace is not null) w.Close();

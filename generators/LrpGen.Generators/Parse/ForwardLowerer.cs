@@ -195,6 +195,22 @@ internal sealed partial class ForwardLowerer
 
     private void LowerAssignment(IOperation target, IOperation value, SyntaxNode syntax, ICompoundAssignmentOperation? compound)
     {
+        if (target is IParameterReferenceOperation paramRef)
+        {
+            // Forward's parameters are locals of forward: reassigning one rebinds it.
+            if (TorchSymbols.IsTensor(paramRef.Parameter.Type))
+            {
+                int pv = compound is null ? LowerTensor(value) : LowerCompound(compound);
+                NameFreshValue(pv, paramRef.Parameter.Name);
+                _env[paramRef.Parameter] = new Binding { Value = pv };
+            }
+            else
+            {
+                var (code, uses) = RenderCode((IOperation?)compound ?? value.Parent!);
+                Append(new CodeStmt(code + ";", uses));
+            }
+            return;
+        }
         if (target is not ILocalReferenceOperation localRef)
         {
             if (TorchSymbols.IsTensor(target.Type) || TorchSymbols.IsModule(target.Type) || target is IFieldReferenceOperation or IPropertyReferenceOperation)
