@@ -2,6 +2,7 @@ using System;
 using LrpGen.Tests.Reference;
 using LrpGen.Tests.Scenarios;
 using TorchSharp;
+using TorchSharp.Modules;
 using Xunit;
 using static TorchSharp.torch;
 
@@ -262,5 +263,51 @@ public class ScenarioTests
                 return v[0] + m.out_proj.call(r.Attention(q, k, vv, bias, 1 / Math.Sqrt(8)));
             }, w),
             method, nameof(CrossAttention));
+    }
+
+    [Theory, InlineData(LrpMethod.AttnLrp), InlineData(LrpMethod.CpLrp), InlineData(LrpMethod.Gradient)]
+    public void Sdpa(LrpMethod method)
+    {
+        torch.manual_seed(14);
+        var m = new SdpaAttention(8, 2).to(F64);
+        var x = Randn(2, 4, 8);
+        var keep = torch.ones(2, 1, 1, 4, ScalarType.Bool);
+        keep[1, 0, 0, 3] = torch.tensor(false);
+        var w = Weights(2, 4, 8);
+        ScenarioHarness.Check(o => m.LrpForward(x, keep, o), () => m.call(x, keep),
+            r => ScenarioHarness.Ref(x, w, v =>
+            {
+                var qkv = m.qkv.call(v).view(2, 4, 3, 2, 4).transpose(1, 3);
+                Tensor Part(int i) => qkv.select(2, i);
+                var padBias = torch.zeros(2, 1, 1, 4, F64).masked_fill(keep.logical_not(), double.NegativeInfinity);
+                var causal = torch.ones(4, 4, ScalarType.Bool).triu(1);
+                var causalBias = torch.zeros(4, 4, F64).masked_fill(causal, double.NegativeInfinity);
+                var a = r.Attention(Part(0), Part(1), Part(2), padBias, 0.5) + r.Attention(Part(0), Part(1), Part(2), causalBias, 0.5);
+                return a.transpose(1, 2).flatten(2);
+            }),
+            method, nameof(Sdpa), forwardTolerance: 1e-12);
+    }
+
+    [Theory, InlineData(LrpMethod.AttnLrp), InlineData(LrpMethod.CpLrp), InlineData(LrpMethod.Gradient)]
+    public void ConvStack(LrpMethod method)
+    {
+        torch.manual_seed(15);
+        var m = new ConvStack().to(F64);
+        m.eval();
+        var x = Randn(2, 3, 8, 8);
+        var w = Weights(2, 5);
+        ScenarioHarness.Check(o => m.LrpForward(x, o), () => m.call(x),
+            r => ScenarioHarness.Ref(x, w, v =>
+            {
+                var t = m.patch.call(v).flatten(2).transpose(1, 2);
+                var fc = (Linear)m.head[0];
+                var ln = (LayerNorm)m.head[2];
+                var outLayer = (Linear)m.head[5];
+                t = r.Identity(u => nn.functional.gelu(u), fc.call(t));
+                t = r.LayerNorm(t, ln.weight, ln.bias, 1e-5);
+                t = m.mlp.down_proj.call(r.GatedProduct(r.Identity(u => nn.functional.silu(u), m.mlp.gate_proj.call(t)), m.mlp.up_proj.call(t)));
+                return outLayer.call(t).mean(new long[] { 1 });
+            }),
+            method, nameof(ConvStack));
     }
 }

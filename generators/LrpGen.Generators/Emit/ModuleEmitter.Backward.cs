@@ -257,6 +257,17 @@ internal static partial class ModuleEmitter
                         : Add(x, $"{Rules}.LinearRule.Backward(ctx, {g}, {module}.weight, {(op.Epsilon > 0 ? Saved(op.Output) : "null")}, {F(op.Epsilon)})");
                     break;
                 }
+                case OpKind.Conv2d:
+                {
+                    string module = A("module");
+                    yield return op.Gamma >= 0
+                        ? Add(x, $"{Rules}.GammaRule.Conv2dBackward(ctx, {g}, {Saved(x)}, {module}, {Saved(op.Output)}, {F(op.Gamma)})")
+                        : Add(x, $"{Rules}.ConvRule.Conv2dBackward(ctx, {g}, {module}, {A("inputShape")}, {(op.Epsilon > 0 ? Saved(op.Output) : "null")}, {F(op.Epsilon)})");
+                    break;
+                }
+                case OpKind.Sequential:
+                    yield return Add(x, $"{Rules}.SequentialRule.Backward(ctx, {_plan.FrameOfOp[op.Id]}.q{op.Id}, {g})");
+                    break;
                 case OpKind.LinearFunctional:
                     yield return op.Gamma >= 0
                         ? Add(x, $"{Rules}.GammaRule.LinearBackward(ctx, {g}, {Saved(x)}, {Saved(op.Inputs[1])}, null, {Saved(op.Output)}, {F(op.Gamma)})")
@@ -305,7 +316,8 @@ internal static partial class ModuleEmitter
 
         private static string RuleName(Op op) => op.Kind switch
         {
-            OpKind.Linear or OpKind.LinearFunctional => op.Gamma >= 0 ? $"gamma {F(op.Gamma)}" : $"epsilon {F(op.Epsilon)}",
+            OpKind.Sequential => "Sequential: each child's rule",
+            OpKind.Linear or OpKind.LinearFunctional or OpKind.Conv2d => op.Gamma >= 0 ? $"gamma {F(op.Gamma)}" : $"epsilon {F(op.Epsilon)}",
             OpKind.Mul => "uniform (product)",
             OpKind.Matmul => "uniform (matmul)",
             OpKind.Softmax => "softmax: Taylor at x (plain gradient)",
@@ -350,6 +362,7 @@ internal static partial class ModuleEmitter
                     if (op.Kind == OpKind.Chunk) Field(frame, $"d{op.Id}_sizes", "long[]", false);
                     if (op.Kind is OpKind.Activation or OpKind.CustomElementwise) Field(frame, $"s{op.Id}", $"{TensorType}?", true);
                     if (op.Kind == OpKind.Child) Field(frame, $"c{op.Id}", $"{op.Detail}.LrpTape?", true);
+                    if (op.Kind == OpKind.Sequential) Field(frame, $"q{op.Id}", $"{Rules}.SequentialRule.Tape?", true);
                     break;
                 }
                 case ControlStmt c:

@@ -25,10 +25,12 @@ internal static partial class ModuleEmitter
         w.Line();
         if (model.Namespace is not null) w.Open("namespace " + model.Namespace);
         foreach (var outer in model.ContainingTypes) w.Open(outer);
-        w.Open(model.ClassDeclaration);
+        bool sequentialItem = model.Parameters.Count == 1 && model.Parameters[0].IsTensor;
+        w.Open(model.ClassDeclaration + (sequentialItem ? " : global::LrpGen.ILrpSequentialItem" : ""));
 
         EmitEntryPoints(w, model, plan);
         w.Line();
+        EmitSequentialItem(w, model);
         EmitForwardCore(w, model, plan);
         w.Line();
         EmitBackwardCore(w, model, plan);
@@ -66,6 +68,22 @@ internal static partial class ModuleEmitter
         foreach (var _ in model.ContainingTypes) w.Close();
         if (model.Namespace is not null) w.Close();
         return w.ToString();
+    }
+
+    /// <summary>One-tensor modules can sit in a TorchSharp Sequential, whose children are dispatched at run time.</summary>
+    private static void EmitSequentialItem(IndentedWriter w, ModuleModel model)
+    {
+        if (model.Parameters.Count != 1 || !model.Parameters[0].IsTensor) return;
+        w.Line("global::TorchSharp.torch.Tensor global::LrpGen.ILrpSequentialItem.LrpForwardItem(global::LrpGen.LrpContext ctx, global::TorchSharp.torch.Tensor input, out global::System.IDisposable tape)");
+        w.Line("{");
+        w.Line("    var own = new LrpTape();");
+        w.Line("    tape = own;");
+        w.Line("    return LrpForwardCore(ctx, own, input);");
+        w.Line("}");
+        w.Line();
+        w.Line("global::TorchSharp.torch.Tensor? global::LrpGen.ILrpSequentialItem.LrpBackwardItem(global::LrpGen.LrpContext ctx, global::System.IDisposable tape, global::TorchSharp.torch.Tensor gOutput)");
+        w.Line("    => LrpBackwardCore(ctx, (LrpTape)tape, gOutput)[0];");
+        w.Line();
     }
 
     private static string ParamList(ModuleModel model) => string.Join(", ", model.Parameters.Select(p => $"{p.Type} {p.Name}"));
@@ -226,6 +244,18 @@ internal static partial class ModuleEmitter
                     {
                         _w.Line($"{TensorType} {y.CName};");
                         _w.Line($"using (var childTape = new {op.Detail}.LrpTape()) {y.CName} = {module}.LrpForwardCore(ctx, childTape{args});");
+                    }
+                    break;
+                }
+                case OpKind.Sequential:
+                {
+                    string module = op.Args.First(a => a.Name == "module").Expr;
+                    if (live)
+                        _w.Line($"var {y.CName} = {Rules}.SequentialRule.Forward(ctx, {module}, {op.Forward}, out {frame}.q{op.Id});");
+                    else
+                    {
+                        _w.Line($"var {y.CName} = {Rules}.SequentialRule.Forward(ctx, {module}, {op.Forward}, out var sequentialTape{op.Id});");
+                        _w.Line($"sequentialTape{op.Id}.Dispose();");
                     }
                     break;
                 }

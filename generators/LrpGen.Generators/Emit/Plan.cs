@@ -138,6 +138,10 @@ internal sealed class Plan
                 if (op.Epsilon > 0 || op.Gamma >= 0) yield return op.Output;
                 if (op.Gamma >= 0) yield return op.Inputs[0];
                 break;
+            case OpKind.Conv2d:
+                if (op.Epsilon > 0 || op.Gamma >= 0) yield return op.Output;
+                if (op.Gamma >= 0) yield return op.Inputs[0];
+                break;
             case OpKind.LinearFunctional:
                 yield return op.Inputs[1];
                 if (op.Epsilon > 0 || op.Gamma >= 0) yield return op.Output;

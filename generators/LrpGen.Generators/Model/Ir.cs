@@ -9,7 +9,7 @@ internal enum OpKind
     Constant,
     Identity, Reshape, Transpose, Permute, Expand, RepeatInterleave, Narrow, Index, Cat, Chunk, Element,
     Sum, Mean, Scale, Negate, AddSub, Mul, Div, Matmul, Softmax, Activation, CustomElementwise,
-    Linear, LinearFunctional, LayerNorm, Embedding, MaskedFill, ToDtype, Rsqrt, Sqrt, Pow, Detach, Child,
+    Linear, LinearFunctional, Conv2d, Sequential, LayerNorm, Embedding, MaskedFill, ToDtype, Rsqrt, Sqrt, Pow, Detach, Child,
 }
 
 /// <summary>One SSA value. <see cref="CName"/> is the C# variable holding it in the generated forward.</summary>

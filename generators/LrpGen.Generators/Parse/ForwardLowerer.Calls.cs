@@ -105,6 +105,8 @@ internal sealed partial class ForwardLowerer
                 return Emit(OpKind.Softmax, inv, new[] { X() }, name, new[] { Arg(inv, 0, "dim") });
             case "silu" or "gelu" or "relu" or "tanh" or "sigmoid" or "exp":
                 return EmitActivation(inv, X(), ActivationKind(inv, name), module: null);
+            case "scaled_dot_product_attention":
+                return LowerSdpa(inv, tensorArgs);
             case "layer_norm":
                 return LowerLayerNormFunctional(inv, tensorArgs);
             case "linear":
@@ -328,6 +330,34 @@ internal sealed partial class ForwardLowerer
             new[] { new OpArg("weight", _values[tensorArgs[1].Value].CName, "global::TorchSharp.torch.Tensor", false) }, eps, gamma);
     }
 
+    /// <summary>scaled_dot_product_attention expanded into the operations it computes, each with its rule:
+    /// softmax(q k^T / sqrt(d) + bias) v, the bias (mask, causal) a constant.</summary>
+    private int LowerSdpa(IInvocationOperation inv, List<(int Value, IArgumentOperation? Argument)> tensorArgs)
+    {
+        int Tensor(string name) => tensorArgs.FirstOrDefault(t => t.Argument?.Parameter?.Name == name).Argument is null ? -1
+            : tensorArgs.First(t => t.Argument?.Parameter?.Name == name).Value;
+        int q = Tensor("query"), k = Tensor("key"), v = Tensor("value"), mask = Tensor("attn_mask");
+        if (q < 0 || k < 0 || v < 0) return Fail(inv, "scaled_dot_product_attention without query, key and value");
+        if (mask >= 0 && _values[mask].OnPath) return LowerUnknown(inv, "an attention mask that carries relevance");
+        var causalArg = inv.Arguments.FirstOrDefault(a => a.Parameter?.Name is "is_casual" or "is_causal");
+        string causal = causalArg is null || causalArg.ArgumentKind == ArgumentKind.DefaultValue ? "false" : Render(causalArg.Value);
+        string N(int id) => _values[id].CName;
+
+        int kt = EmitWithForward(OpKind.Transpose, inv, new[] { k }, $"{N(k)}.transpose(-2, -1)", "sdpa: k^T",
+            new[] { new OpArg("dim0", "-2L", "long", true), new OpArg("dim1", "-1L", "long", true) });
+        int scores = EmitProduct(OpKind.Matmul, inv, q, kt, $"{N(q)}.matmul({N(kt)})");
+        string factor = $"1.0 / global::System.Math.Sqrt({N(q)}.shape[{N(q)}.shape.Length - 1])";
+        int scaled = EmitWithForward(OpKind.Scale, inv, new[] { scores }, $"{N(scores)} * ({factor})", "sdpa: scale",
+            new[] { new OpArg("factor", factor, "double", false) });
+        var biasInputs = mask >= 0 ? new[] { scaled, mask } : new[] { scaled };
+        var bias = NewValue("bias" + _values.Count, owned: true);
+        AppendOp(OpKind.Constant, inv, biasInputs, $"global::LrpGen.Rules.AttentionBias.For({N(scaled)}, {(mask >= 0 ? N(mask) : "null")}, {causal})", bias, Array.Empty<OpArg>());
+        int biased = EmitWithForward(OpKind.AddSub, inv, new[] { scaled, bias.Id }, $"{N(scaled)} + {bias.CName}", "add", ShapeArgs(scaled, bias.Id));
+        int probs = EmitWithForward(OpKind.Softmax, inv, new[] { biased }, $"{N(biased)}.softmax(-1)", "sdpa: softmax",
+            new[] { new OpArg("dim", "-1L", "long", true) });
+        return EmitProduct(OpKind.Matmul, inv, probs, v, $"{N(probs)}.matmul({N(v)})");
+    }
+
     // ---------------------------------------------------------------- submodule calls
 
     private int LowerModuleCall(IInvocationOperation inv)
@@ -374,6 +404,16 @@ internal sealed partial class ForwardLowerer
                 double gamma = TorchSymbols.DoubleArgument(gammaAttr) ?? (epsilonAttr is null ? _scope.Gamma : null) ?? -1;
                 return EmitWithForward(OpKind.Linear, inv, new[] { x }, $"{receiverText}.forward({xName})", memberName, new[] { moduleArg }, eps, gamma);
             }
+            case "Conv2d":
+            {
+                double eps = TorchSymbols.DoubleArgument(epsilonAttr) ?? _scope.Epsilon ?? 0;
+                double gamma = TorchSymbols.DoubleArgument(gammaAttr) ?? (epsilonAttr is null ? _scope.Gamma : null) ?? -1;
+                return EmitWithForward(OpKind.Conv2d, inv, new[] { x }, $"{receiverText}.forward({xName})", memberName,
+                    new[] { moduleArg, new OpArg("inputShape", $"{xName}.shape", "long[]", false) }, eps, gamma);
+            }
+            case "Sequential":
+                // The children are known at run time only: SequentialRule dispatches each to its rule.
+                return EmitWithForward(OpKind.Sequential, inv, new[] { x }, xName, memberName, new[] { moduleArg });
             case "Embedding":
             {
                 MarkTokenIds(x);
@@ -398,6 +438,12 @@ internal sealed partial class ForwardLowerer
 
     private int ReportSubmodule(IOperation op, string member, ITypeSymbol type)
     {
+        if (TorchSymbols.BuiltinModuleName(type) == "MultiheadAttention")
+        {
+            Report(LrpDiagnostics.UnsupportedSubmodule, op.Syntax.GetLocation(), member,
+                "MultiheadAttention (write the attention with Linear layers, matmul and softmax in an [LrpModule], so each product gets its rule)");
+            return EmitPoison(op);
+        }
         Report(LrpDiagnostics.UnsupportedSubmodule, op.Syntax.GetLocation(), member, type.ToDisplayString(SymbolDisplayFormat.CSharpShortErrorMessageFormat));
         return EmitPoison(op);
     }

@@ -152,8 +152,8 @@ internal static class ModuleParser
             if (memberType is not null)
             {
                 var builtin = TorchSymbols.BuiltinModuleName(memberType);
-                Check("EpsilonRule", () => builtin == "Linear", "the epsilon rule applies to Linear members");
-                Check("GammaRule", () => builtin == "Linear", "the gamma rule applies to Linear members");
+                Check("EpsilonRule", () => builtin is "Linear" or "Conv2d", "the epsilon rule applies to Linear and Conv2d members");
+                Check("GammaRule", () => builtin is "Linear" or "Conv2d", "the gamma rule applies to Linear and Conv2d members");
                 Check("IdentityNonlinearity", () => builtin is not null && ActivationModules.Contains(builtin), "the identity rule applies to element-wise activation modules (GELU, SiLU, ReLU, Tanh, Sigmoid)");
                 Check("NormIdentity", () => builtin == "LayerNorm", "the norm-identity rule applies to LayerNorm members");
             }

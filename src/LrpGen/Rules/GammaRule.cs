@@ -29,6 +29,31 @@ public static class GammaRule
         return gx.MoveToOuterDisposeScope();
     }
 
+    /// <summary>The Gamma rule for Conv2d: the same formula with W x read as the convolution and W^T m as the
+    /// transposed convolution.</summary>
+    public static Tensor Conv2dBackward(LrpContext ctx, Tensor g, Tensor x, TorchSharp.Modules.Conv2d conv, Tensor y, double gamma)
+    {
+        if (!ctx.RulesActive) return ConvRule.TransposedConv(g, conv, x.shape);
+        using var scope = torch.NewDisposeScope();
+        var w = conv.weight!.to(g.dtype);
+        var wp = w.add(w.clamp_min(0).mul(gamma));
+        var wn = w.add(w.clamp_max(0).mul(gamma));
+        var b = conv.bias?.to(g.dtype);
+        var xp = x.clamp_min(0);
+        var xn = x.clamp_max(0);
+        Tensor Conv(Tensor input, Tensor weight, Tensor? bias) => torch.nn.functional.conv2d(input, weight, bias,
+            conv.stride, conv.padding, conv.dilation, conv.groups);
+        var r = g.mul(y);
+        var positive = Conv(xp, wp, b is null ? null : b.add(b.clamp_min(0).mul(gamma))).add(Conv(xn, wn, null));
+        var negative = Conv(xp, wn, b is null ? null : b.add(b.clamp_max(0).mul(gamma))).add(Conv(xn, wp, null));
+        var m1 = r.mul(y.gt(0)).div(Stabilize(positive));
+        var m2 = r.mul(y.lt(0)).div(Stabilize(negative));
+        Tensor T(Tensor m, Tensor weight) => ConvRule.TransposedConv(m, conv, x.shape, weight);
+        var rx = xp.mul(T(m1, wp)).add(xn.mul(T(m1, wn))).add(xp.mul(T(m2, wn))).add(xn.mul(T(m2, wp)));
+        var gx = rx.div(Stabilize(x, 1e-10));
+        return gx.MoveToOuterDisposeScope();
+    }
+
     /// <summary>d + eps * sign(d), with sign(0) = +1.</summary>
     public static Tensor Stabilize(Tensor d, double epsilon = 1e-6) => LinearRule.Stabilize(d, epsilon);
 }

@@ -9,7 +9,7 @@ using static TorchSharp.torch;
 
 namespace LrpGen.Tests.Scenarios
 {
-    partial class TinyLm
+    partial class TinyLm : global::LrpGen.ILrpSequentialItem
     {
         /// <summary>Runs forward under no_grad and keeps only what the AttnLRP backward needs.</summary>
         public global::LrpGen.LrpPass LrpForward(global::TorchSharp.torch.Tensor ids)
@@ -36,6 +36,16 @@ namespace LrpGen.Tests.Scenarios
                 gOutput => { var all = LrpBackwardCore(ctx, tape, gOutput); return new global::TorchSharp.torch.Tensor?[] { all[0] }; },
                 new global::LrpGen.RelevanceInput[] { new global::LrpGen.RelevanceInput("ids", ids, isTokenIds: true) });
         }
+
+        global::TorchSharp.torch.Tensor global::LrpGen.ILrpSequentialItem.LrpForwardItem(global::LrpGen.LrpContext ctx, global::TorchSharp.torch.Tensor input, out global::System.IDisposable tape)
+        {
+            var own = new LrpTape();
+            tape = own;
+            return LrpForwardCore(ctx, own, input);
+        }
+
+        global::TorchSharp.torch.Tensor? global::LrpGen.ILrpSequentialItem.LrpBackwardItem(global::LrpGen.LrpContext ctx, global::System.IDisposable tape, global::TorchSharp.torch.Tensor gOutput)
+            => LrpBackwardCore(ctx, (LrpTape)tape, gOutput)[0];
 
         /// <summary>Forward with the tape filled in; a parent module's generated pass calls this. The caller owns the result.</summary>
         [global::System.ComponentModel.EditorBrowsable(global::System.ComponentModel.EditorBrowsableState.Never)]

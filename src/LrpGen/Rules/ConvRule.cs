@@ -1,0 +1,64 @@
+using static TorchSharp.torch;
+
+namespace LrpGen.Rules;
+
+/// <summary>Epsilon rule for Conv2d in gradient form: the backward of a convolution with respect to its input is
+/// the transposed convolution with the same weight.</summary>
+public static class ConvRule
+{
+    public static Tensor Conv2dBackward(LrpContext ctx, Tensor g, TorchSharp.Modules.Conv2d conv, long[] inputShape, Tensor? output, double epsilon)
+    {
+        Tensor? scaled = null;
+        try
+        {
+            if (epsilon > 0 && ctx.RulesActive)
+            {
+                if (output is null) throw new System.ArgumentNullException(nameof(output), "The epsilon rule with eps > 0 needs the layer output.");
+                using var stab = LinearRule.Stabilize(output, epsilon);
+                scaled = g.mul(output).div_(stab);
+            }
+            return TransposedConv(scaled ?? g, conv, inputShape);
+        }
+        finally
+        {
+            scaled?.Dispose();
+        }
+    }
+
+    /// <summary>W^T m for a Conv2d: conv_transpose2d with the output padding that restores the input size.</summary>
+    public static Tensor TransposedConv(Tensor m, TorchSharp.Modules.Conv2d conv, long[] inputShape, Tensor? weight = null)
+    {
+        if (conv.padding_mode != TorchSharp.PaddingModes.Zeros)
+            throw new System.NotSupportedException($"LrpGen: Conv2d with padding mode {conv.padding_mode} is not supported (only zeros).");
+        var w = weight ?? conv.weight!;
+        var stride = conv.stride;
+        var padding = Padding(conv, inputShape);
+        var dilation = conv.dilation;
+        var kernel = conv.kernel_size;
+        var outputPadding = new long[2];
+        for (int i = 0; i < 2; i++)
+        {
+            long produced = (m.shape[2 + i] - 1) * stride[i] - 2 * padding[i] + dilation[i] * (kernel[i] - 1) + 1;
+            outputPadding[i] = inputShape[2 + i] - produced;
+        }
+        using var typed = w.dtype == m.dtype ? w.alias() : w.to(m.dtype);
+        return TorchSharp.torch.nn.functional.conv_transpose2d(m, typed, null, stride, padding, outputPadding, dilation, conv.groups);
+    }
+
+    private static long[] Padding(TorchSharp.Modules.Conv2d conv, long[] inputShape)
+    {
+        if (conv.padding_type is TorchSharp.Padding.Same)
+        {
+            // 'same' pads symmetrically here only when the total padding is even.
+            var p = new long[2];
+            for (int i = 0; i < 2; i++)
+            {
+                long total = conv.dilation[i] * (conv.kernel_size[i] - 1);
+                if (total % 2 != 0) throw new System.NotSupportedException("LrpGen: Conv2d padding 'same' with an even kernel is not supported.");
+                p[i] = total / 2;
+            }
+            return p;
+        }
+        return conv.padding ?? new long[2];
+    }
+}
