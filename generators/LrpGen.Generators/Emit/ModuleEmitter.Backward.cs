@@ -153,6 +153,8 @@ internal static partial class ModuleEmitter
         {
             string g = _plan.G(op.Output);
             _w.Line($"// [{RuleName(op)}] {op.Source}  (line {op.Line})");
+            if (op.Kind == OpKind.Child)
+                _w.Line($"ctx.AtGradient({_plan.FrameOfOp[op.Id]}.p{op.Id}, ref {g}); // latent relevance and seeds at \"{op.PointName}\"");
             _w.Open($"if ({g} is not null)");
             foreach (var line in StepBody(op, g))
                 if (line.Length > 0) _w.Line(line);
@@ -252,17 +254,23 @@ internal static partial class ModuleEmitter
                 case OpKind.Linear:
                 {
                     string module = A("module");
+                    string gx = "gx" + op.Id;
                     yield return op.Gamma >= 0
-                        ? Add(x, $"{Rules}.GammaRule.LinearBackward(ctx, {g}, {Saved(x)}, {module}.weight, {module}.bias, {Saved(op.Output)}, {F(op.Gamma)})")
-                        : Add(x, $"{Rules}.LinearRule.Backward(ctx, {g}, {module}.weight, {(op.Epsilon > 0 ? Saved(op.Output) : "null")}, {F(op.Epsilon)})");
+                        ? $"{TensorType}? {gx} = {Rules}.GammaRule.LinearBackward(ctx, {g}, {Saved(x)}, {module}.weight, {module}.bias, {Saved(op.Output)}, {F(op.Gamma)});"
+                        : $"{TensorType}? {gx} = {Rules}.LinearRule.Backward(ctx, {g}, {module}.weight, {(op.Epsilon > 0 ? Saved(op.Output) : "null")}, {F(op.Epsilon)});";
+                    yield return $"ctx.AtGradient({_plan.FrameOfOp[op.Id]}.p{op.Id}, ref {gx}); // latent relevance and seeds at \"{op.PointName}\" (input)";
+                    yield return _plan.Live.Contains(x) ? Add(x, gx) : $"{gx}?.Dispose();";
                     break;
                 }
                 case OpKind.Conv2d:
                 {
                     string module = A("module");
+                    string gx = "gx" + op.Id;
                     yield return op.Gamma >= 0
-                        ? Add(x, $"{Rules}.GammaRule.Conv2dBackward(ctx, {g}, {Saved(x)}, {module}, {Saved(op.Output)}, {F(op.Gamma)})")
-                        : Add(x, $"{Rules}.ConvRule.Conv2dBackward(ctx, {g}, {module}, {A("inputShape")}, {(op.Epsilon > 0 ? Saved(op.Output) : "null")}, {F(op.Epsilon)})");
+                        ? $"{TensorType}? {gx} = {Rules}.GammaRule.Conv2dBackward(ctx, {g}, {Saved(x)}, {module}, {Saved(op.Output)}, {F(op.Gamma)});"
+                        : $"{TensorType}? {gx} = {Rules}.ConvRule.Conv2dBackward(ctx, {g}, {module}, {A("inputShape")}, {(op.Epsilon > 0 ? Saved(op.Output) : "null")}, {F(op.Epsilon)});";
+                    yield return $"ctx.AtGradient({_plan.FrameOfOp[op.Id]}.p{op.Id}, ref {gx}); // latent relevance and seeds at \"{op.PointName}\" (input)";
+                    yield return _plan.Live.Contains(x) ? Add(x, gx) : $"{gx}?.Dispose();";
                     break;
                 }
                 case OpKind.Sequential:
@@ -301,7 +309,9 @@ internal static partial class ModuleEmitter
                     break;
                 case OpKind.Child:
                 {
+                    yield return $"ctx.Enter({_plan.FrameOfOp[op.Id]}.p{op.Id});";
                     yield return $"var gs = {A("module")}.LrpBackwardCore(ctx, {_plan.FrameOfOp[op.Id]}.c{op.Id}, {g});";
+                    yield return "ctx.Exit();";
                     for (int i = 0; i < op.Inputs.Count; i++)
                     {
                         int p = op.InputParamIndices[i];
@@ -363,6 +373,7 @@ internal static partial class ModuleEmitter
                     if (op.Kind is OpKind.Activation or OpKind.CustomElementwise) Field(frame, $"s{op.Id}", $"{TensorType}?", true);
                     if (op.Kind == OpKind.Child) Field(frame, $"c{op.Id}", $"{op.Detail}.LrpTape?", true);
                     if (op.Kind == OpKind.Sequential) Field(frame, $"q{op.Id}", $"{Rules}.SequentialRule.Tape?", true);
+                    if (op.Kind is OpKind.Child or OpKind.Linear or OpKind.Conv2d) Field(frame, $"p{op.Id}", "global::LrpGen.LrpPoint?", true);
                     break;
                 }
                 case ControlStmt c:

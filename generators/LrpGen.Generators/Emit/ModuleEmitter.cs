@@ -105,17 +105,19 @@ internal static partial class ModuleEmitter
         w.Line("if (options is null) throw new global::System.ArgumentNullException(nameof(options));");
         w.Line("var ctx = new global::LrpGen.LrpContext(options);");
         w.Line("var tape = new LrpTape();");
-        w.Line($"{TensorType} output;");
+        w.Line($"{TensorType}? output = null;");
         w.Open("try");
         w.Line($"using (global::TorchSharp.torch.no_grad()) output = LrpForwardCore(ctx, tape{(names.Length > 0 ? ", " : "")}{names});");
+        w.Line("ctx.CheckInterventionsApplied();");
         w.Close();
         w.Open("catch");
+        w.Line("output?.Dispose();");
         w.Line("tape.Dispose();");
         w.Line("throw;");
         w.Close();
         var inputs = relevance.Select(t => $"new global::LrpGen.RelevanceInput(\"{t.p.Name.TrimStart('@')}\", {t.p.Name}, isTokenIds: {(plan.Values[t.p.ValueId].IsTokenIds ? "true" : "false")})");
         var picks = relevance.Select(t => $"all[{t.i}]");
-        w.Line("return new global::LrpGen.LrpPass(output, tape,");
+        w.Line("return new global::LrpGen.LrpPass(output, ctx, tape,");
         w.Line($"    gOutput => {{ var all = LrpBackwardCore(ctx, tape, gOutput); return new {TensorType}?[] {{ {string.Join(", ", picks)} }}; }},");
         w.Line($"    new global::LrpGen.RelevanceInput[] {{ {string.Join(", ", inputs)} }});");
         w.Close();
@@ -238,6 +240,9 @@ internal static partial class ModuleEmitter
                 {
                     string module = op.Args.First(a => a.Name == "module").Expr;
                     string args = op.Forward.Length > 0 ? ", " + op.Forward : "";
+                    string point = PointVar(op);
+                    _w.Line($"var {point} = {PointExpr(op)};");
+                    _w.Line($"ctx.Enter({point});");
                     if (live)
                         _w.Line($"var {y.CName} = {module}.LrpForwardCore(ctx, {frame}.c{op.Id} = new {op.Detail}.LrpTape(){args});");
                     else
@@ -245,6 +250,23 @@ internal static partial class ModuleEmitter
                         _w.Line($"{TensorType} {y.CName};");
                         _w.Line($"using (var childTape = new {op.Detail}.LrpTape()) {y.CName} = {module}.LrpForwardCore(ctx, childTape{args});");
                     }
+                    _w.Line("ctx.Exit();");
+                    _w.Line($"{y.CName} = ctx.AtOutput({point}, {y.CName});");
+                    if (live) _w.Line($"{frame}.p{op.Id} = {point};");
+                    else _w.Line($"{point}.Dispose();");
+                    break;
+                }
+                case OpKind.Linear or OpKind.Conv2d:
+                {
+                    string point = PointVar(op);
+                    string x = V(op.Inputs[0]).CName;
+                    string changed = "changed" + op.Id;
+                    _w.Line($"var {point} = {PointExpr(op)};");
+                    _w.Line($"var {changed} = ctx.AtInput({point}, {x});");
+                    _w.Line($"var {y.CName} = {op.Forward.Replace($".forward({x})", $".forward({changed} ?? {x})")};");
+                    _w.Line($"{changed}?.Dispose();");
+                    if (live) _w.Line($"{frame}.p{op.Id} = {point};");
+                    else _w.Line($"{point}.Dispose();");
                     break;
                 }
                 case OpKind.Sequential:
@@ -337,6 +359,11 @@ internal static partial class ModuleEmitter
             }
         }
     }
+
+    private static string PointVar(Op op) => "point" + op.Id;
+
+    private static string PointExpr(Op op) =>
+        $"ctx.Point(\"{op.PointName}\", {(op.PointIndex.Length > 0 ? op.PointIndex : "-1")})";
 
     /// <summary>Arguments only the forward uses (the activation kind and function feed the saved scale).</summary>
     private static bool IsForwardOnly(Op op, OpArg arg) =>

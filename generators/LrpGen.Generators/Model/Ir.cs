@@ -28,7 +28,8 @@ internal sealed record ValueInfo(
 /// others are evaluated once in the forward and kept on the tape.</summary>
 internal sealed record OpArg(string Name, string Expr, string Type, bool Stable);
 
-/// <summary>One operation: its forward C# expression, tensor inputs, and what its rule needs.</summary>
+/// <summary>One operation: its forward C# expression, tensor inputs, and what its rule needs. Submodule calls
+/// carry a point (member name, and a C# index expression for module-list elements) for latent relevance.</summary>
 internal sealed record Op(
     int Id,
     OpKind Kind,
@@ -42,7 +43,9 @@ internal sealed record Op(
     double Epsilon,
     double Gamma,
     bool CpForced,
-    EquatableArray<int> InputParamIndices);
+    EquatableArray<int> InputParamIndices,
+    string PointName = "",
+    string PointIndex = "");
 
 internal abstract record Stmt;
 

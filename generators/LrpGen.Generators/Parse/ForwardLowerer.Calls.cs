@@ -360,7 +360,47 @@ internal sealed partial class ForwardLowerer
 
     // ---------------------------------------------------------------- submodule calls
 
+    /// <summary>The point of the submodule call being lowered: its member name and index expression.</summary>
+    private (string Name, string Index) _pendingPoint = ("", "");
+
+    /// <summary>foreach variables over module lists: the list's member name and the iteration counter.</summary>
+    private readonly Dictionary<ISymbol, (string Member, string Counter)> _moduleLoopVariables = new(SymbolEqualityComparer.Default);
+
+    /// <summary>Names a submodule call for latent relevance: "fc" for a field, "layers" + index for list elements.</summary>
+    private (string Name, string Index) PointOf(IOperation receiver)
+    {
+        switch (receiver)
+        {
+            case IFieldReferenceOperation { Instance: null or IInstanceReferenceOperation } f:
+                return (f.Field.Name, "");
+            case IPropertyReferenceOperation { Property.IsIndexer: false, Instance: null or IInstanceReferenceOperation } p:
+                return (p.Property.Name, "");
+            case IPropertyReferenceOperation { Property.IsIndexer: true, Instance: IMemberReferenceOperation list } indexer when indexer.Arguments.Length == 1:
+                return (list.Member.Name, $"(long)({Render(indexer.Arguments[0].Value)})");
+            case ILocalReferenceOperation local when _moduleLoopVariables.TryGetValue(local.Local, out var loop):
+                return (loop.Member, loop.Counter);
+            case IConversionOperation c:
+                return PointOf(c.Operand);
+            default:
+                return (string.Join("", Render(receiver).Where(ch => char.IsLetterOrDigit(ch) || ch == '_' || ch == '.')), "");
+        }
+    }
+
     private int LowerModuleCall(IInvocationOperation inv)
+    {
+        var saved = _pendingPoint;
+        try
+        {
+            _pendingPoint = PointOf(inv.Instance!);
+            return LowerModuleCallCore(inv);
+        }
+        finally
+        {
+            _pendingPoint = saved;
+        }
+    }
+
+    private int LowerModuleCallCore(IInvocationOperation inv)
     {
         var receiver = inv.Instance!;
         var type = receiver.Type!;

@@ -450,9 +450,10 @@ internal sealed partial class ForwardLowerer
     private int AppendOp(OpKind kind, IOperation op, int[] inputs, string forward, ValueBuilder output, OpArg[] args,
         string detail = "", double epsilon = 0, double gamma = -1, int[]? paramIndices = null)
     {
+        var (pointName, pointIndex) = kind is OpKind.Child or OpKind.Linear or OpKind.Conv2d or OpKind.Sequential ? _pendingPoint : ("", "");
         var stmt = new Op(_nextOp++, kind, output.Id, inputs.ToEquatable(), forward, args.ToEquatable(),
             FirstLine(op.Syntax), Line(op.Syntax), detail, epsilon, gamma, _scope.CpForced,
-            (paramIndices ?? Array.Empty<int>()).ToEquatable());
+            (paramIndices ?? Array.Empty<int>()).ToEquatable(), pointName, pointIndex);
         Append(new OpStmt(stmt));
         return output.Id;
     }

@@ -258,7 +258,17 @@ internal sealed partial class ForwardLowerer
         string name = FreshLocalName(control.Symbol.Name);
         _env[control.Symbol] = new Binding { Text = name };
         string header = $"foreach (var {name} in {Render(loop.Collection)})";
-        LowerControl(ControlKind.Loop, header, loop, loop.Body, null, UsesOf(loop.Collection), syntax.ForEachKeyword.GetLocation());
+        string? prologue = null;
+        var collection = loop.Collection is IConversionOperation conv ? conv.Operand : loop.Collection;
+        if (collection is IMemberReferenceOperation member && TorchSymbols.IsModule(collection.Type))
+        {
+            // Module-list elements are named "<list>.<index>" for latent relevance: count the iterations.
+            string counter = UniqueName(member.Member.Name + "_index");
+            Append(new CodeStmt($"long {counter} = -1;", EquatableArray<int>.Empty));
+            prologue = $"{counter}++;";
+            _moduleLoopVariables[control.Symbol] = (member.Member.Name, counter);
+        }
+        LowerControl(ControlKind.Loop, header, loop, loop.Body, null, UsesOf(loop.Collection), syntax.ForEachKeyword.GetLocation(), prologue);
     }
 
     private void LowerFor(IForLoopOperation loop)
@@ -316,7 +326,7 @@ internal sealed partial class ForwardLowerer
     /// <summary>Lowers a loop body or the two branches of an if. Tensor locals declared outside and assigned
     /// inside become carried variables: one mutable C# variable, entry and exit values per body.</summary>
     private void LowerControl(ControlKind kind, string header, IOperation statement, IOperation body, IOperation? elseBody,
-        EquatableArray<int> conditionUses, Location location)
+        EquatableArray<int> conditionUses, Location location, string? prologue = null)
     {
         var assigned = AssignedOuterTensorLocals(body).Concat(elseBody is null ? Enumerable.Empty<ILocalSymbol>() : AssignedOuterTensorLocals(elseBody))
             .Distinct<ILocalSymbol>(SymbolEqualityComparer.Default).ToList();
@@ -354,6 +364,7 @@ internal sealed partial class ForwardLowerer
             _memo = new Dictionary<IOperation, int>();
             int firstBodyValue = _values.Count;
             _regions.Push(new List<Stmt>());
+            if (prologue is not null && ReferenceEquals(b, body)) Append(new CodeStmt(prologue, EquatableArray<int>.Empty));
             LowerStatement(b);
             var stmts = _regions.Pop();
             var exits = assigned.Select(l => _env[l].Value).ToList();

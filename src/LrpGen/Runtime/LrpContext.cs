@@ -1,14 +1,28 @@
 using System;
+using System.Collections.Generic;
+using System.Linq;
+using static TorchSharp.torch;
 
 namespace LrpGen;
 
-/// <summary>The run-time state a generated pass threads through its modules: the chosen method.</summary>
-/// <remarks>Generated code asks it which rule applies; the answer never changes within one pass.</remarks>
+/// <summary>The run-time state a generated pass threads through its modules: the chosen method, the path of the
+/// module being run, and the latent points the caller asked about.</summary>
 public sealed class LrpContext
 {
+    private readonly Stack<string> _prefix = new();
+    private readonly string[] _latentPatterns;
+    private readonly IReadOnlyDictionary<string, Func<Tensor, Tensor>> _interventions;
+    private readonly HashSet<string> _interventionsApplied = new(StringComparer.Ordinal);
+    private IReadOnlyDictionary<string, Tensor>? _seeds;
+    private readonly HashSet<string> _seedsApplied = new(StringComparer.Ordinal);
+    private Dictionary<string, Tensor>? _latents;
+
     public LrpContext(LrpOptions? options)
     {
-        Method = (options ?? new LrpOptions()).Method;
+        options ??= new LrpOptions();
+        Method = options.Method;
+        _latentPatterns = options.Latents.ToArray();
+        _interventions = options.Interventions;
     }
 
     public LrpMethod Method { get; }
@@ -20,4 +34,120 @@ public sealed class LrpContext
     /// or forced by <see cref="CpLrpAttribute"/> on the enclosing class or method.</summary>
     public bool GatesAreConstant(bool cpForced) =>
         Method == LrpMethod.CpLrp || (cpForced && Method == LrpMethod.AttnLrp);
+
+    // ------------------------------------------------------------ points (called by generated code)
+
+    /// <summary>The point for a member of the module being run (index &gt;= 0 for module-list elements).</summary>
+    public LrpPoint Point(string member, long index)
+    {
+        string name = index >= 0 ? member + "." + index.ToString(System.Globalization.CultureInfo.InvariantCulture) : member;
+        return new LrpPoint(_prefix.Count == 0 ? name : _prefix.Peek() + "." + name);
+    }
+
+    /// <summary>Runs a child module under this point's path.</summary>
+    public void Enter(LrpPoint point) => _prefix.Push(point.Path);
+
+    public void Exit() => _prefix.Pop();
+
+    /// <summary>Forward, at a submodule's output (owned by the caller): applies a requested intervention, disposing
+    /// the original, and keeps the value if its latent relevance was asked for.</summary>
+    public Tensor AtOutput(LrpPoint point, Tensor value)
+    {
+        var changed = Intervene(point, value);
+        if (changed is not null)
+        {
+            value.Dispose();
+            value = changed;
+        }
+        Keep(point, value);
+        return value;
+    }
+
+    /// <summary>Forward, at a Linear's input (borrowed): returns the changed input when an intervention applies
+    /// (the caller disposes it), else null; keeps the value used if its latent relevance was asked for.</summary>
+    public Tensor? AtInput(LrpPoint point, Tensor value)
+    {
+        var changed = Intervene(point, value);
+        Keep(point, changed ?? value);
+        return changed;
+    }
+
+    private Tensor? Intervene(LrpPoint point, Tensor value)
+    {
+        if (!_interventions.TryGetValue(point.Path, out var change)) return null;
+        _interventionsApplied.Add(point.Path);
+        var changed = change(value);
+        if (ReferenceEquals(changed, value)) return value.alias();
+        if (!Rules.Grad.ShapesEqual(changed.shape, value.shape))
+            throw new InvalidOperationException($"The intervention at '{point.Path}' changed the shape [{string.Join(", ", value.shape)}] to [{string.Join(", ", changed.shape)}].");
+        return changed;
+    }
+
+    /// <summary>Forward: keeps the value when latent relevance was asked for here.</summary>
+    private void Keep(LrpPoint point, Tensor value)
+    {
+        if (_latentPatterns.Any(p => Matches(p, point.Path))) point.Value = value.alias();
+    }
+
+    /// <summary>Backward: adds a requested seed to the gradient here and records the latent relevance.</summary>
+    public void AtGradient(LrpPoint point, ref Tensor? g)
+    {
+        if (_seeds is not null && _seeds.TryGetValue(point.Path, out var seed))
+        {
+            _seedsApplied.Add(point.Path);
+            // A seed is a weight tensor shaped like the value at this point, in the model's dtype and device.
+            Rules.Grad.Add(ref g, g is null ? seed.alias() : seed.to(g.dtype, g.device));
+        }
+        if (point.Value is null || g is null || _latents is null) return;
+        var dtype = LrpPass.RelevanceType(point.Value.dtype);
+        using var v = point.Value.to(dtype);
+        using var gr = g.to(dtype);
+        var relevance = v.mul(gr);
+        if (_latents.TryGetValue(point.Path, out var previous))
+        {
+            // The same point reached twice (a module called twice): relevance adds up.
+            _latents[point.Path] = previous.add(relevance);
+            previous.Dispose();
+            relevance.Dispose();
+        }
+        else _latents[point.Path] = relevance;
+    }
+
+    // ------------------------------------------------------------ per backward
+
+    internal void BeginBackward(IReadOnlyDictionary<string, Tensor>? seeds)
+    {
+        _seeds = seeds;
+        _seedsApplied.Clear();
+        _latents = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+    }
+
+    internal Dictionary<string, Tensor> EndBackward()
+    {
+        if (_seeds is not null)
+            foreach (var path in _seeds.Keys)
+                if (!_seedsApplied.Contains(path))
+                    throw new ArgumentException($"No point '{path}' was reached by the backward, so its seed was not used. Points are paths of submodule outputs and Linear inputs, e.g. 'layers.0.mlp.down_proj'.");
+        var latents = _latents ?? new Dictionary<string, Tensor>();
+        _latents = null;
+        _seeds = null;
+        return latents;
+    }
+
+    /// <summary>After the forward: every requested intervention must have found its point.</summary>
+    public void CheckInterventionsApplied()
+    {
+        foreach (var path in _interventions.Keys)
+            if (!_interventionsApplied.Contains(path))
+                throw new ArgumentException($"No point '{path}' was reached by the forward, so its intervention was not applied.");
+    }
+
+    /// <summary>Glob match: '*' is one path segment ("layers.*" = every block output), '**' any run of
+    /// segments ("**.down_proj" = every down_proj input).</summary>
+    internal static bool Matches(string pattern, string path)
+    {
+        if (!pattern.Contains('*')) return string.Equals(pattern, path, StringComparison.Ordinal);
+        var regex = "^" + System.Text.RegularExpressions.Regex.Escape(pattern).Replace("\\*\\*", ".*").Replace("\\*", "[^.]*") + "$";
+        return System.Text.RegularExpressions.Regex.IsMatch(path, regex);
+    }
 }

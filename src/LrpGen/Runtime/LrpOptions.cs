@@ -1,4 +1,6 @@
 using System;
+using System.Collections.Generic;
+using static TorchSharp.torch;
 
 namespace LrpGen;
 
@@ -18,4 +20,13 @@ public sealed class LrpOptions
             _method = value;
         }
     }
+
+    /// <summary>Points whose latent relevance <see cref="LrpPass.Explain"/> returns: paths of submodule outputs
+    /// ("layers.0") and Linear inputs ("layers.0.mlp.down_proj"); '*' matches one path segment ("layers.*"),
+    /// '**' any run of segments ("**.down_proj").</summary>
+    public IReadOnlyList<string> Latents { get; set; } = Array.Empty<string>();
+
+    /// <summary>Changes to forward values at points (neuron manipulation): the function gets the value there and
+    /// returns the value to use instead, of the same shape.</summary>
+    public IReadOnlyDictionary<string, Func<Tensor, Tensor>> Interventions { get; set; } = new Dictionary<string, Func<Tensor, Tensor>>();
 }

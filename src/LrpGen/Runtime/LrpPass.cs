@@ -9,15 +9,17 @@ namespace LrpGen;
 /// backward needs. Dispose it to release those tensors and <see cref="Output"/>.</summary>
 public sealed class LrpPass : IDisposable
 {
+    private readonly LrpContext _context;
     private readonly IDisposable _tape;
     private readonly Func<Tensor, Tensor?[]> _backward;
     private readonly RelevanceInput[] _inputs;
     private Tensor? _output;
 
     /// <summary>Used by generated code.</summary>
-    public LrpPass(Tensor output, IDisposable tape, Func<Tensor, Tensor?[]> backward, RelevanceInput[] inputs)
+    public LrpPass(Tensor output, LrpContext context, IDisposable tape, Func<Tensor, Tensor?[]> backward, RelevanceInput[] inputs)
     {
         _output = output ?? throw new ArgumentNullException(nameof(output));
+        _context = context;
         _tape = tape;
         _backward = backward;
         _inputs = inputs;
@@ -35,6 +37,17 @@ public sealed class LrpPass : IDisposable
     /// more than once. The caller owns the returned tensors, which are float32 (float64 for float64 models).</summary>
     public IReadOnlyList<Tensor> Backward(Tensor weights)
     {
+        var explanation = Explain(weights);
+        foreach (var latent in explanation.Latents.Values) latent.Dispose();
+        return explanation.Inputs;
+    }
+
+    /// <summary>Like <see cref="Backward"/>, and also returns the relevance (value x modified gradient, full shape)
+    /// at every point named in <see cref="LrpOptions.Latents"/>. <paramref name="latentSeeds"/> adds weights at
+    /// points (conditional attribution: explain a latent neuron; pass zero <paramref name="weights"/> to
+    /// explain it alone).</summary>
+    public LrpExplanation Explain(Tensor weights, IReadOnlyDictionary<string, Tensor>? latentSeeds = null)
+    {
         var output = Output;
         if (weights is null) throw new ArgumentNullException(nameof(weights));
         if (!weights.is_floating_point())
@@ -46,9 +59,18 @@ public sealed class LrpPass : IDisposable
 
         using var noGrad = torch.no_grad();
         Tensor?[] grads;
-        using (var converted = weights.to(output.dtype, output.device))
-        using (var seed = converted.expand(output.shape))
-            grads = _backward(seed);
+        Dictionary<string, Tensor> latents;
+        _context.BeginBackward(latentSeeds);
+        try
+        {
+            using (var converted = weights.to(output.dtype, output.device))
+            using (var seed = converted.expand(output.shape))
+                grads = _backward(seed);
+        }
+        finally
+        {
+            latents = _context.EndBackward();
+        }
 
         var result = new Tensor[_inputs.Length];
         for (int i = 0; i < _inputs.Length; i++)
@@ -74,7 +96,7 @@ public sealed class LrpPass : IDisposable
             }
             g.Dispose();
         }
-        return result;
+        return new LrpExplanation(result, latents);
     }
 
     /// <summary>Relevance is accumulated in float32 at least: half-precision models get float32 relevance,
@@ -100,6 +122,23 @@ public sealed class LrpPass : IDisposable
         _output.Dispose();
         _output = null;
     }
+}
+
+/// <summary>The relevance of the inputs and of the requested latent points, for one explained quantity.
+/// The caller owns the tensors.</summary>
+public sealed class LrpExplanation
+{
+    public LrpExplanation(IReadOnlyList<Tensor> inputs, IReadOnlyDictionary<string, Tensor> latents)
+    {
+        Inputs = inputs;
+        Latents = latents;
+    }
+
+    /// <summary>Relevance of each relevance input of forward, as <see cref="LrpPass.Backward"/> returns it.</summary>
+    public IReadOnlyList<Tensor> Inputs { get; }
+
+    /// <summary>Relevance at each requested point (value x modified gradient), shaped like the value there.</summary>
+    public IReadOnlyDictionary<string, Tensor> Latents { get; }
 }
 
 /// <summary>A forward parameter that receives relevance. Used by generated code.</summary>

@@ -22,17 +22,19 @@ namespace LrpGen.Tests.Scenarios
             if (options is null) throw new global::System.ArgumentNullException(nameof(options));
             var ctx = new global::LrpGen.LrpContext(options);
             var tape = new LrpTape();
-            global::TorchSharp.torch.Tensor output;
+            global::TorchSharp.torch.Tensor? output = null;
             try
             {
                 using (global::TorchSharp.torch.no_grad()) output = LrpForwardCore(ctx, tape, x);
+                ctx.CheckInterventionsApplied();
             }
             catch
             {
+                output?.Dispose();
                 tape.Dispose();
                 throw;
             }
-            return new global::LrpGen.LrpPass(output, tape,
+            return new global::LrpGen.LrpPass(output, ctx, tape,
                 gOutput => { var all = LrpBackwardCore(ctx, tape, gOutput); return new global::TorchSharp.torch.Tensor?[] { all[0] }; },
                 new global::LrpGen.RelevanceInput[] { new global::LrpGen.RelevanceInput("x", x, isTokenIds: false) });
         }
@@ -51,6 +53,7 @@ namespace LrpGen.Tests.Scenarios
         [global::System.ComponentModel.EditorBrowsable(global::System.ComponentModel.EditorBrowsableState.Never)]
         public global::TorchSharp.torch.Tensor LrpForwardCore(global::LrpGen.LrpContext ctx, LrpTape tape, global::TorchSharp.torch.Tensor x)
         {
+            long blocks_index = -1;
             // foreach (var block in blocks)
             var h_carry = x.alias();
             tape.loop0 = new global::System.Collections.Generic.List<LrpFrame0>();
@@ -58,8 +61,14 @@ namespace LrpGen.Tests.Scenarios
             {
                 var f0 = new LrpFrame0();
                 tape.loop0.Add(f0);
+                blocks_index++;
                 // block.call(h)
+                var point0 = ctx.Point("blocks", blocks_index);
+                ctx.Enter(point0);
                 var h = block.LrpForwardCore(ctx, f0.c0 = new global::LrpGen.Tests.Scenarios.ResidualBlock.LrpTape(), h_carry);
+                ctx.Exit();
+                h = ctx.AtOutput(point0, h);
+                f0.p0 = point0;
                 f0.d0_module = block;
                 h_carry.Dispose();
                 h_carry = h;
@@ -99,9 +108,12 @@ namespace LrpGen.Tests.Scenarios
                         global::LrpGen.Rules.Grad.Add(ref g_h, gc_h_carry);
                         gc_h_carry = null;
                         // [child module's generated backward] block.call(h)  (line 27)
+                        ctx.AtGradient(f0.p0, ref g_h); // latent relevance and seeds at "blocks"
                         if (g_h is not null)
                         {
+                            ctx.Enter(f0.p0);
                             var gs = f0.d0_module.LrpBackwardCore(ctx, f0.c0, g_h);
+                            ctx.Exit();
                             global::LrpGen.Rules.Grad.Add(ref g_h_carry_1, gs[0]);
                             global::LrpGen.Rules.Grad.Release(ref g_h);
                         }
@@ -133,10 +145,12 @@ namespace LrpGen.Tests.Scenarios
         {
             internal global::LrpGen.Tests.Scenarios.ResidualBlock d0_module;
             internal global::LrpGen.Tests.Scenarios.ResidualBlock.LrpTape? c0;
+            internal global::LrpGen.LrpPoint? p0;
 
             public void Dispose()
             {
                 c0?.Dispose(); c0 = null;
+                p0?.Dispose(); p0 = null;
             }
         }
     }

@@ -22,17 +22,19 @@ namespace LrpGen.Tests.Scenarios
             if (options is null) throw new global::System.ArgumentNullException(nameof(options));
             var ctx = new global::LrpGen.LrpContext(options);
             var tape = new LrpTape();
-            global::TorchSharp.torch.Tensor output;
+            global::TorchSharp.torch.Tensor? output = null;
             try
             {
                 using (global::TorchSharp.torch.no_grad()) output = LrpForwardCore(ctx, tape, x);
+                ctx.CheckInterventionsApplied();
             }
             catch
             {
+                output?.Dispose();
                 tape.Dispose();
                 throw;
             }
-            return new global::LrpGen.LrpPass(output, tape,
+            return new global::LrpGen.LrpPass(output, ctx, tape,
                 gOutput => { var all = LrpBackwardCore(ctx, tape, gOutput); return new global::TorchSharp.torch.Tensor?[] { all[0] }; },
                 new global::LrpGen.RelevanceInput[] { new global::LrpGen.RelevanceInput("x", x, isTokenIds: false) });
         }
@@ -59,7 +61,11 @@ namespace LrpGen.Tests.Scenarios
                 var f0 = new LrpFrame0();
                 tape.loop0.Add(f0);
                 // layers[i].call(h)
-                var t2 = layers[i].forward(h_carry);
+                var point0 = ctx.Point("layers", (long)(i));
+                var changed0 = ctx.AtInput(point0, h_carry);
+                var t2 = layers[i].forward(changed0 ?? h_carry);
+                changed0?.Dispose();
+                f0.p0 = point0;
                 f0.d0_module = layers[i];
                 // nn.functional.tanh(layers[i].call(h))
                 var y = nn.functional.tanh(t2);
@@ -104,7 +110,11 @@ namespace LrpGen.Tests.Scenarios
             {
                 tape.v11 = h_carry2;
                 // gate.call(x)
-                var t12 = gate.forward(x);
+                var point5 = ctx.Point("gate", -1);
+                var changed5 = ctx.AtInput(point5, x);
+                var t12 = gate.forward(changed5 ?? x);
+                changed5?.Dispose();
+                tape.p5 = point5;
                 // torch.sigmoid(gate.call(x))
                 var t13 = torch.sigmoid(t12);
                 tape.s6 = global::LrpGen.Rules.ActivationRule.Scale(ctx, global::LrpGen.Rules.Activation.Sigmoid, t12, t13);
@@ -168,7 +178,9 @@ namespace LrpGen.Tests.Scenarios
                         // [epsilon 0] gate.call(x)  (line 38)
                         if (g_t12 is not null)
                         {
-                            global::LrpGen.Rules.Grad.Add(ref g_x, global::LrpGen.Rules.LinearRule.Backward(ctx, g_t12, gate.weight, null, 0));
+                            global::TorchSharp.torch.Tensor? gx5 = global::LrpGen.Rules.LinearRule.Backward(ctx, g_t12, gate.weight, null, 0);
+                            ctx.AtGradient(tape.p5, ref gx5); // latent relevance and seeds at "gate" (input)
+                            global::LrpGen.Rules.Grad.Add(ref g_x, gx5);
                             global::LrpGen.Rules.Grad.Release(ref g_t12);
                         }
                         gc_h_carry2 = g_h_carry2_11;
@@ -275,7 +287,9 @@ namespace LrpGen.Tests.Scenarios
                         // [epsilon 0] layers[i].call(h)  (line 33)
                         if (g_t2 is not null)
                         {
-                            global::LrpGen.Rules.Grad.Add(ref g_h_carry_1, global::LrpGen.Rules.LinearRule.Backward(ctx, g_t2, f0.d0_module.weight, null, 0));
+                            global::TorchSharp.torch.Tensor? gx0 = global::LrpGen.Rules.LinearRule.Backward(ctx, g_t2, f0.d0_module.weight, null, 0);
+                            ctx.AtGradient(f0.p0, ref gx0); // latent relevance and seeds at "layers" (input)
+                            global::LrpGen.Rules.Grad.Add(ref g_h_carry_1, gx0);
                             global::LrpGen.Rules.Grad.Release(ref g_t2);
                         }
                         gc_h_carry = g_h_carry_1;
@@ -294,6 +308,7 @@ namespace LrpGen.Tests.Scenarios
             internal global::TorchSharp.torch.Tensor? v13;
             internal global::System.Collections.Generic.List<LrpFrame0>? loop0;
             internal bool b3;
+            internal global::LrpGen.LrpPoint? p5;
             internal global::TorchSharp.torch.Tensor? s6;
             internal long[] d7_aShape;
             internal long[] d7_bShape;
@@ -303,6 +318,7 @@ namespace LrpGen.Tests.Scenarios
                 v11?.Dispose(); v11 = null;
                 v13?.Dispose(); v13 = null;
                 if (loop0 is not null) { foreach (var frame in loop0) frame.Dispose(); loop0 = null; }
+                p5?.Dispose(); p5 = null;
                 s6?.Dispose(); s6 = null;
             }
         }
@@ -312,6 +328,7 @@ namespace LrpGen.Tests.Scenarios
         public sealed class LrpFrame0 : global::System.IDisposable
         {
             internal global::TorchSharp.Modules.Linear d0_module;
+            internal global::LrpGen.LrpPoint? p0;
             internal global::TorchSharp.torch.Tensor? s1;
             internal bool b1;
             internal bool b2;
@@ -320,6 +337,7 @@ namespace LrpGen.Tests.Scenarios
 
             public void Dispose()
             {
+                p0?.Dispose(); p0 = null;
                 s1?.Dispose(); s1 = null;
             }
         }

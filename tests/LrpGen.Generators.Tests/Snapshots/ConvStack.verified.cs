@@ -22,17 +22,19 @@ namespace LrpGen.Tests.Scenarios
             if (options is null) throw new global::System.ArgumentNullException(nameof(options));
             var ctx = new global::LrpGen.LrpContext(options);
             var tape = new LrpTape();
-            global::TorchSharp.torch.Tensor output;
+            global::TorchSharp.torch.Tensor? output = null;
             try
             {
                 using (global::TorchSharp.torch.no_grad()) output = LrpForwardCore(ctx, tape, pixels);
+                ctx.CheckInterventionsApplied();
             }
             catch
             {
+                output?.Dispose();
                 tape.Dispose();
                 throw;
             }
-            return new global::LrpGen.LrpPass(output, tape,
+            return new global::LrpGen.LrpPass(output, ctx, tape,
                 gOutput => { var all = LrpBackwardCore(ctx, tape, gOutput); return new global::TorchSharp.torch.Tensor?[] { all[0] }; },
                 new global::LrpGen.RelevanceInput[] { new global::LrpGen.RelevanceInput("pixels", pixels, isTokenIds: false) });
         }
@@ -52,7 +54,11 @@ namespace LrpGen.Tests.Scenarios
         public global::TorchSharp.torch.Tensor LrpForwardCore(global::LrpGen.LrpContext ctx, LrpTape tape, global::TorchSharp.torch.Tensor pixels)
         {
             // patch.call(pixels)
-            var t1 = patch.forward(pixels);
+            var point0 = ctx.Point("patch", -1);
+            var changed0 = ctx.AtInput(point0, pixels);
+            var t1 = patch.forward(changed0 ?? pixels);
+            changed0?.Dispose();
+            tape.p0 = point0;
             tape.d0_inputShape = pixels.shape;
             // patch.call(pixels).flatten(2)
             var t2 = t1.flatten(2);
@@ -113,7 +119,9 @@ namespace LrpGen.Tests.Scenarios
             // [epsilon 0] patch.call(pixels)  (line 26)
             if (g_t1 is not null)
             {
-                global::LrpGen.Rules.Grad.Add(ref g_pixels, global::LrpGen.Rules.ConvRule.Conv2dBackward(ctx, g_t1, patch, tape.d0_inputShape, null, 0));
+                global::TorchSharp.torch.Tensor? gx0 = global::LrpGen.Rules.ConvRule.Conv2dBackward(ctx, g_t1, patch, tape.d0_inputShape, null, 0);
+                ctx.AtGradient(tape.p0, ref gx0); // latent relevance and seeds at "patch" (input)
+                global::LrpGen.Rules.Grad.Add(ref g_pixels, gx0);
                 global::LrpGen.Rules.Grad.Release(ref g_t1);
             }
             return new global::TorchSharp.torch.Tensor?[] { g_pixels };
@@ -124,6 +132,7 @@ namespace LrpGen.Tests.Scenarios
         public sealed class LrpTape : global::System.IDisposable
         {
             internal long[] d0_inputShape;
+            internal global::LrpGen.LrpPoint? p0;
             internal long[] d1_inputShape;
             internal global::LrpGen.Rules.SequentialRule.Tape? q3;
             internal long[]? d4_dims;
@@ -132,6 +141,7 @@ namespace LrpGen.Tests.Scenarios
 
             public void Dispose()
             {
+                p0?.Dispose(); p0 = null;
                 q3?.Dispose(); q3 = null;
             }
         }

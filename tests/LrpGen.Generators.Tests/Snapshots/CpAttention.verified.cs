@@ -23,17 +23,19 @@ namespace LrpGen.Tests.Scenarios
             if (options is null) throw new global::System.ArgumentNullException(nameof(options));
             var ctx = new global::LrpGen.LrpContext(options);
             var tape = new LrpTape();
-            global::TorchSharp.torch.Tensor output;
+            global::TorchSharp.torch.Tensor? output = null;
             try
             {
                 using (global::TorchSharp.torch.no_grad()) output = LrpForwardCore(ctx, tape, x);
+                ctx.CheckInterventionsApplied();
             }
             catch
             {
+                output?.Dispose();
                 tape.Dispose();
                 throw;
             }
-            return new global::LrpGen.LrpPass(output, tape,
+            return new global::LrpGen.LrpPass(output, ctx, tape,
                 gOutput => { var all = LrpBackwardCore(ctx, tape, gOutput); return new global::TorchSharp.torch.Tensor?[] { all[0] }; },
                 new global::LrpGen.RelevanceInput[] { new global::LrpGen.RelevanceInput("x", x, isTokenIds: false) });
         }
@@ -55,7 +57,11 @@ namespace LrpGen.Tests.Scenarios
             long B = x.shape[0];
             long T = x.shape[1];
             // qkv.call(x)
-            var t1 = qkv.forward(x);
+            var point0 = ctx.Point("qkv", -1);
+            var changed0 = ctx.AtInput(point0, x);
+            var t1 = qkv.forward(changed0 ?? x);
+            changed0?.Dispose();
+            tape.p0 = point0;
             // qkv.call(x).view(B, T, 3, heads, headDim)
             var t2 = t1.view(B, T, 3, heads, headDim);
             tape.d1_inputShape = t1.shape;
@@ -120,7 +126,11 @@ namespace LrpGen.Tests.Scenarios
             tape.d17_inputShape = t17.shape;
             t17.Dispose();
             // proj.call(y)
-            var t19 = proj.forward(y);
+            var point18 = ctx.Point("proj", -1);
+            var changed18 = ctx.AtInput(point18, y);
+            var t19 = proj.forward(changed18 ?? y);
+            changed18?.Dispose();
+            tape.p18 = point18;
             y.Dispose();
             return t19;
         }
@@ -155,7 +165,9 @@ namespace LrpGen.Tests.Scenarios
             // [epsilon 0] proj.call(y)  (line 35)
             if (g_t19 is not null)
             {
-                global::LrpGen.Rules.Grad.Add(ref g_y, global::LrpGen.Rules.LinearRule.Backward(ctx, g_t19, proj.weight, null, 0));
+                global::TorchSharp.torch.Tensor? gx18 = global::LrpGen.Rules.LinearRule.Backward(ctx, g_t19, proj.weight, null, 0);
+                ctx.AtGradient(tape.p18, ref gx18); // latent relevance and seeds at "proj" (input)
+                global::LrpGen.Rules.Grad.Add(ref g_y, gx18);
                 global::LrpGen.Rules.Grad.Release(ref g_t19);
             }
             // [exact adjoint: reshape] attn.matmul(v).permute(0, 2, 1, 3).reshape(B, T, heads * headDim)  (line 34)
@@ -272,7 +284,9 @@ namespace LrpGen.Tests.Scenarios
             // [epsilon 0] qkv.call(x)  (line 28)
             if (g_t1 is not null)
             {
-                global::LrpGen.Rules.Grad.Add(ref g_x, global::LrpGen.Rules.LinearRule.Backward(ctx, g_t1, qkv.weight, null, 0));
+                global::TorchSharp.torch.Tensor? gx0 = global::LrpGen.Rules.LinearRule.Backward(ctx, g_t1, qkv.weight, null, 0);
+                ctx.AtGradient(tape.p0, ref gx0); // latent relevance and seeds at "qkv" (input)
+                global::LrpGen.Rules.Grad.Add(ref g_x, gx0);
                 global::LrpGen.Rules.Grad.Release(ref g_t1);
             }
             return new global::TorchSharp.torch.Tensor?[] { g_x };
@@ -287,6 +301,7 @@ namespace LrpGen.Tests.Scenarios
             internal global::TorchSharp.torch.Tensor? v14;
             internal global::TorchSharp.torch.Tensor? v15;
             internal global::TorchSharp.torch.Tensor? v10;
+            internal global::LrpGen.LrpPoint? p0;
             internal long[] d1_inputShape;
             internal long[] d3_inputShape;
             internal long[] d3_sizes;
@@ -299,6 +314,7 @@ namespace LrpGen.Tests.Scenarios
             internal long[] d15_aShape;
             internal long[] d15_bShape;
             internal long[] d17_inputShape;
+            internal global::LrpGen.LrpPoint? p18;
 
             public void Dispose()
             {
@@ -307,6 +323,8 @@ namespace LrpGen.Tests.Scenarios
                 v14?.Dispose(); v14 = null;
                 v15?.Dispose(); v15 = null;
                 v10?.Dispose(); v10 = null;
+                p0?.Dispose(); p0 = null;
+                p18?.Dispose(); p18 = null;
             }
         }
     }

@@ -24,17 +24,19 @@ namespace LrpGen.Tests.Scenarios
             if (options is null) throw new global::System.ArgumentNullException(nameof(options));
             var ctx = new global::LrpGen.LrpContext(options);
             var tape = new LrpTape();
-            global::TorchSharp.torch.Tensor output;
+            global::TorchSharp.torch.Tensor? output = null;
             try
             {
                 using (global::TorchSharp.torch.no_grad()) output = LrpForwardCore(ctx, tape, x, context, padding);
+                ctx.CheckInterventionsApplied();
             }
             catch
             {
+                output?.Dispose();
                 tape.Dispose();
                 throw;
             }
-            return new global::LrpGen.LrpPass(output, tape,
+            return new global::LrpGen.LrpPass(output, ctx, tape,
                 gOutput => { var all = LrpBackwardCore(ctx, tape, gOutput); return new global::TorchSharp.torch.Tensor?[] { all[0], all[1] }; },
                 new global::LrpGen.RelevanceInput[] { new global::LrpGen.RelevanceInput("x", x, isTokenIds: false), new global::LrpGen.RelevanceInput("context", context, isTokenIds: false) });
         }
@@ -48,11 +50,19 @@ namespace LrpGen.Tests.Scenarios
             // norm.call(x)
             var t3 = norm.forward(x);
             // q_proj.call(norm.call(x))
-            var q = q_proj.forward(t3);
+            var point1 = ctx.Point("q_proj", -1);
+            var changed1 = ctx.AtInput(point1, t3);
+            var q = q_proj.forward(changed1 ?? t3);
+            changed1?.Dispose();
+            tape.p1 = point1;
             tape.v4 = q;
             t3.Dispose();
             // kv_proj.call(context)
-            var kv = kv_proj.forward(context);
+            var point2 = ctx.Point("kv_proj", -1);
+            var changed2 = ctx.AtInput(point2, context);
+            var kv = kv_proj.forward(changed2 ?? context);
+            changed2?.Dispose();
+            tape.p2 = point2;
             // kv.narrow(-1, 0, d)
             var k = kv.narrow(-1, 0, d);
             tape.d3_inputShape = kv.shape;
@@ -86,7 +96,11 @@ namespace LrpGen.Tests.Scenarios
             tape.d10_aShape = t12.shape;
             tape.d10_bShape = v.shape;
             // out_proj.call(mixed)
-            var t14 = out_proj.forward(mixed);
+            var point11 = ctx.Point("out_proj", -1);
+            var changed11 = ctx.AtInput(point11, mixed);
+            var t14 = out_proj.forward(changed11 ?? mixed);
+            changed11?.Dispose();
+            tape.p11 = point11;
             mixed.Dispose();
             // x + out_proj.call(mixed)
             var t15 = x + t14;
@@ -128,7 +142,9 @@ namespace LrpGen.Tests.Scenarios
             // [epsilon 0] out_proj.call(mixed)  (line 36)
             if (g_t14 is not null)
             {
-                global::LrpGen.Rules.Grad.Add(ref g_mixed, global::LrpGen.Rules.LinearRule.Backward(ctx, g_t14, out_proj.weight, null, 0));
+                global::TorchSharp.torch.Tensor? gx11 = global::LrpGen.Rules.LinearRule.Backward(ctx, g_t14, out_proj.weight, null, 0);
+                ctx.AtGradient(tape.p11, ref gx11); // latent relevance and seeds at "out_proj" (input)
+                global::LrpGen.Rules.Grad.Add(ref g_mixed, gx11);
                 global::LrpGen.Rules.Grad.Release(ref g_t14);
             }
             // [uniform (matmul)] scores.softmax(-1).matmul(v)  (line 35)
@@ -188,13 +204,17 @@ namespace LrpGen.Tests.Scenarios
             // [epsilon 0] kv_proj.call(context)  (line 30)
             if (g_kv is not null)
             {
-                global::LrpGen.Rules.Grad.Add(ref g_context, global::LrpGen.Rules.LinearRule.Backward(ctx, g_kv, kv_proj.weight, null, 0));
+                global::TorchSharp.torch.Tensor? gx2 = global::LrpGen.Rules.LinearRule.Backward(ctx, g_kv, kv_proj.weight, null, 0);
+                ctx.AtGradient(tape.p2, ref gx2); // latent relevance and seeds at "kv_proj" (input)
+                global::LrpGen.Rules.Grad.Add(ref g_context, gx2);
                 global::LrpGen.Rules.Grad.Release(ref g_kv);
             }
             // [epsilon 0] q_proj.call(norm.call(x))  (line 29)
             if (g_q is not null)
             {
-                global::LrpGen.Rules.Grad.Add(ref g_t3, global::LrpGen.Rules.LinearRule.Backward(ctx, g_q, q_proj.weight, null, 0));
+                global::TorchSharp.torch.Tensor? gx1 = global::LrpGen.Rules.LinearRule.Backward(ctx, g_q, q_proj.weight, null, 0);
+                ctx.AtGradient(tape.p1, ref gx1); // latent relevance and seeds at "q_proj" (input)
+                global::LrpGen.Rules.Grad.Add(ref g_t3, gx1);
                 global::LrpGen.Rules.Grad.Release(ref g_q);
             }
             // [norm identity (LayerNorm)] norm.call(x)  (line 29)
@@ -216,6 +236,8 @@ namespace LrpGen.Tests.Scenarios
             internal global::TorchSharp.torch.Tensor? v2;
             internal global::TorchSharp.torch.Tensor? v12;
             internal global::TorchSharp.torch.Tensor? v7;
+            internal global::LrpGen.LrpPoint? p1;
+            internal global::LrpGen.LrpPoint? p2;
             internal long[] d3_inputShape;
             internal global::TorchSharp.torch.TensorIndex[] d4_indices;
             internal long[] d4_inputShape;
@@ -224,6 +246,7 @@ namespace LrpGen.Tests.Scenarios
             internal double d7_factor;
             internal long[] d10_aShape;
             internal long[] d10_bShape;
+            internal global::LrpGen.LrpPoint? p11;
             internal long[] d12_aShape;
             internal long[] d12_bShape;
 
@@ -235,6 +258,9 @@ namespace LrpGen.Tests.Scenarios
                 v2?.Dispose(); v2 = null;
                 v12?.Dispose(); v12 = null;
                 v7?.Dispose(); v7 = null;
+                p1?.Dispose(); p1 = null;
+                p2?.Dispose(); p2 = null;
+                p11?.Dispose(); p11 = null;
             }
         }
     }

@@ -22,17 +22,19 @@ namespace LrpGen.Tests.Scenarios
             if (options is null) throw new global::System.ArgumentNullException(nameof(options));
             var ctx = new global::LrpGen.LrpContext(options);
             var tape = new LrpTape();
-            global::TorchSharp.torch.Tensor output;
+            global::TorchSharp.torch.Tensor? output = null;
             try
             {
                 using (global::TorchSharp.torch.no_grad()) output = LrpForwardCore(ctx, tape, x);
+                ctx.CheckInterventionsApplied();
             }
             catch
             {
+                output?.Dispose();
                 tape.Dispose();
                 throw;
             }
-            return new global::LrpGen.LrpPass(output, tape,
+            return new global::LrpGen.LrpPass(output, ctx, tape,
                 gOutput => { var all = LrpBackwardCore(ctx, tape, gOutput); return new global::TorchSharp.torch.Tensor?[] { all[0] }; },
                 new global::LrpGen.RelevanceInput[] { new global::LrpGen.RelevanceInput("x", x, isTokenIds: false) });
         }
@@ -52,21 +54,33 @@ namespace LrpGen.Tests.Scenarios
         public global::TorchSharp.torch.Tensor LrpForwardCore(global::LrpGen.LrpContext ctx, LrpTape tape, global::TorchSharp.torch.Tensor x)
         {
             // gate_proj.call(x)
-            var t1 = gate_proj.forward(x);
+            var point0 = ctx.Point("gate_proj", -1);
+            var changed0 = ctx.AtInput(point0, x);
+            var t1 = gate_proj.forward(changed0 ?? x);
+            changed0?.Dispose();
+            tape.p0 = point0;
             // nn.functional.silu(gate_proj.call(x))
             var gate = nn.functional.silu(t1);
             tape.s1 = global::LrpGen.Rules.ActivationRule.Scale(ctx, global::LrpGen.Rules.Activation.Silu, t1, gate);
             tape.v2 = gate;
             t1.Dispose();
             // up_proj.call(x)
-            var t3 = up_proj.forward(x);
+            var point2 = ctx.Point("up_proj", -1);
+            var changed2 = ctx.AtInput(point2, x);
+            var t3 = up_proj.forward(changed2 ?? x);
+            changed2?.Dispose();
+            tape.p2 = point2;
             tape.v3 = t3;
             // gate * up_proj.call(x)
             var t4 = gate * t3;
             tape.d3_aShape = gate.shape;
             tape.d3_bShape = t3.shape;
             // down_proj.call(gate * up_proj.call(x))
-            var t5 = down_proj.forward(t4);
+            var point4 = ctx.Point("down_proj", -1);
+            var changed4 = ctx.AtInput(point4, t4);
+            var t5 = down_proj.forward(changed4 ?? t4);
+            changed4?.Dispose();
+            tape.p4 = point4;
             t4.Dispose();
             return t5;
         }
@@ -87,7 +101,9 @@ namespace LrpGen.Tests.Scenarios
             // [epsilon 0] down_proj.call(gate * up_proj.call(x))  (line 25)
             if (g_t5 is not null)
             {
-                global::LrpGen.Rules.Grad.Add(ref g_t4, global::LrpGen.Rules.LinearRule.Backward(ctx, g_t5, down_proj.weight, null, 0));
+                global::TorchSharp.torch.Tensor? gx4 = global::LrpGen.Rules.LinearRule.Backward(ctx, g_t5, down_proj.weight, null, 0);
+                ctx.AtGradient(tape.p4, ref gx4); // latent relevance and seeds at "down_proj" (input)
+                global::LrpGen.Rules.Grad.Add(ref g_t4, gx4);
                 global::LrpGen.Rules.Grad.Release(ref g_t5);
             }
             // [uniform (product)] gate * up_proj.call(x)  (line 25)
@@ -102,7 +118,9 @@ namespace LrpGen.Tests.Scenarios
             // [epsilon 0] up_proj.call(x)  (line 25)
             if (g_t3 is not null)
             {
-                global::LrpGen.Rules.Grad.Add(ref g_x, global::LrpGen.Rules.LinearRule.Backward(ctx, g_t3, up_proj.weight, null, 0));
+                global::TorchSharp.torch.Tensor? gx2 = global::LrpGen.Rules.LinearRule.Backward(ctx, g_t3, up_proj.weight, null, 0);
+                ctx.AtGradient(tape.p2, ref gx2); // latent relevance and seeds at "up_proj" (input)
+                global::LrpGen.Rules.Grad.Add(ref g_x, gx2);
                 global::LrpGen.Rules.Grad.Release(ref g_t3);
             }
             // [identity (Silu)] nn.functional.silu(gate_proj.call(x))  (line 24)
@@ -114,7 +132,9 @@ namespace LrpGen.Tests.Scenarios
             // [epsilon 0] gate_proj.call(x)  (line 24)
             if (g_t1 is not null)
             {
-                global::LrpGen.Rules.Grad.Add(ref g_x, global::LrpGen.Rules.LinearRule.Backward(ctx, g_t1, gate_proj.weight, null, 0));
+                global::TorchSharp.torch.Tensor? gx0 = global::LrpGen.Rules.LinearRule.Backward(ctx, g_t1, gate_proj.weight, null, 0);
+                ctx.AtGradient(tape.p0, ref gx0); // latent relevance and seeds at "gate_proj" (input)
+                global::LrpGen.Rules.Grad.Add(ref g_x, gx0);
                 global::LrpGen.Rules.Grad.Release(ref g_t1);
             }
             return new global::TorchSharp.torch.Tensor?[] { g_x };
@@ -126,15 +146,21 @@ namespace LrpGen.Tests.Scenarios
         {
             internal global::TorchSharp.torch.Tensor? v2;
             internal global::TorchSharp.torch.Tensor? v3;
+            internal global::LrpGen.LrpPoint? p0;
             internal global::TorchSharp.torch.Tensor? s1;
+            internal global::LrpGen.LrpPoint? p2;
             internal long[] d3_aShape;
             internal long[] d3_bShape;
+            internal global::LrpGen.LrpPoint? p4;
 
             public void Dispose()
             {
                 v2?.Dispose(); v2 = null;
                 v3?.Dispose(); v3 = null;
+                p0?.Dispose(); p0 = null;
                 s1?.Dispose(); s1 = null;
+                p2?.Dispose(); p2 = null;
+                p4?.Dispose(); p4 = null;
             }
         }
     }

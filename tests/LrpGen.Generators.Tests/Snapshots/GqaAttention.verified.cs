@@ -23,17 +23,19 @@ namespace LrpGen.Tests.Scenarios
             if (options is null) throw new global::System.ArgumentNullException(nameof(options));
             var ctx = new global::LrpGen.LrpContext(options);
             var tape = new LrpTape();
-            global::TorchSharp.torch.Tensor output;
+            global::TorchSharp.torch.Tensor? output = null;
             try
             {
                 using (global::TorchSharp.torch.no_grad()) output = LrpForwardCore(ctx, tape, x);
+                ctx.CheckInterventionsApplied();
             }
             catch
             {
+                output?.Dispose();
                 tape.Dispose();
                 throw;
             }
-            return new global::LrpGen.LrpPass(output, tape,
+            return new global::LrpGen.LrpPass(output, ctx, tape,
                 gOutput => { var all = LrpBackwardCore(ctx, tape, gOutput); return new global::TorchSharp.torch.Tensor?[] { all[0] }; },
                 new global::LrpGen.RelevanceInput[] { new global::LrpGen.RelevanceInput("x", x, isTokenIds: false) });
         }
@@ -56,7 +58,11 @@ namespace LrpGen.Tests.Scenarios
             long T = x.shape[1];
             long groups = heads / kvHeads;
             // q_proj.call(x)
-            var t1 = q_proj.forward(x);
+            var point0 = ctx.Point("q_proj", -1);
+            var changed0 = ctx.AtInput(point0, x);
+            var t1 = q_proj.forward(changed0 ?? x);
+            changed0?.Dispose();
+            tape.p0 = point0;
             // q_proj.call(x).view(B, T, heads, headDim)
             var t2 = t1.view(B, T, heads, headDim);
             tape.d1_inputShape = t1.shape;
@@ -66,7 +72,11 @@ namespace LrpGen.Tests.Scenarios
             tape.v3 = q;
             t2.Dispose();
             // k_proj.call(x)
-            var t4 = k_proj.forward(x);
+            var point3 = ctx.Point("k_proj", -1);
+            var changed3 = ctx.AtInput(point3, x);
+            var t4 = k_proj.forward(changed3 ?? x);
+            changed3?.Dispose();
+            tape.p3 = point3;
             // k_proj.call(x).view(B, T, kvHeads, headDim)
             var t5 = t4.view(B, T, kvHeads, headDim);
             tape.d4_inputShape = t4.shape;
@@ -80,7 +90,11 @@ namespace LrpGen.Tests.Scenarios
             tape.d6_inputShape = t6.shape;
             t6.Dispose();
             // v_proj.call(x)
-            var t8 = v_proj.forward(x);
+            var point7 = ctx.Point("v_proj", -1);
+            var changed7 = ctx.AtInput(point7, x);
+            var t8 = v_proj.forward(changed7 ?? x);
+            changed7?.Dispose();
+            tape.p7 = point7;
             // v_proj.call(x).view(B, T, kvHeads, headDim)
             var t9 = t8.view(B, T, kvHeads, headDim);
             tape.d8_inputShape = t8.shape;
@@ -136,7 +150,11 @@ namespace LrpGen.Tests.Scenarios
             tape.d21_inputShape = t21.shape;
             t21.Dispose();
             // o_proj.call(attn.transpose(1, 2).reshape(B, T, -1))
-            var t23 = o_proj.forward(t22);
+            var point22 = ctx.Point("o_proj", -1);
+            var changed22 = ctx.AtInput(point22, t22);
+            var t23 = o_proj.forward(changed22 ?? t22);
+            changed22?.Dispose();
+            tape.p22 = point22;
             t22.Dispose();
             return t23;
         }
@@ -172,7 +190,9 @@ namespace LrpGen.Tests.Scenarios
             // [epsilon 0] o_proj.call(attn.transpose(1, 2).reshape(B, T, -1))  (line 38)
             if (g_t23 is not null)
             {
-                global::LrpGen.Rules.Grad.Add(ref g_t22, global::LrpGen.Rules.LinearRule.Backward(ctx, g_t23, o_proj.weight, null, 0));
+                global::TorchSharp.torch.Tensor? gx22 = global::LrpGen.Rules.LinearRule.Backward(ctx, g_t23, o_proj.weight, null, 0);
+                ctx.AtGradient(tape.p22, ref gx22); // latent relevance and seeds at "o_proj" (input)
+                global::LrpGen.Rules.Grad.Add(ref g_t22, gx22);
                 global::LrpGen.Rules.Grad.Release(ref g_t23);
             }
             // [exact adjoint: reshape] attn.transpose(1, 2).reshape(B, T, -1)  (line 38)
@@ -250,7 +270,9 @@ namespace LrpGen.Tests.Scenarios
             // [epsilon 0] v_proj.call(x)  (line 34)
             if (g_t8 is not null)
             {
-                global::LrpGen.Rules.Grad.Add(ref g_x, global::LrpGen.Rules.LinearRule.Backward(ctx, g_t8, v_proj.weight, null, 0));
+                global::TorchSharp.torch.Tensor? gx7 = global::LrpGen.Rules.LinearRule.Backward(ctx, g_t8, v_proj.weight, null, 0);
+                ctx.AtGradient(tape.p7, ref gx7); // latent relevance and seeds at "v_proj" (input)
+                global::LrpGen.Rules.Grad.Add(ref g_x, gx7);
                 global::LrpGen.Rules.Grad.Release(ref g_t8);
             }
             // [exact adjoint: repeatinterleave] k_proj.call(x).view(B, T, kvHeads, headDim).transpose(1, 2).repeat_interleave(groups, dim: 1)  (line 33)
@@ -274,7 +296,9 @@ namespace LrpGen.Tests.Scenarios
             // [epsilon 0] k_proj.call(x)  (line 33)
             if (g_t4 is not null)
             {
-                global::LrpGen.Rules.Grad.Add(ref g_x, global::LrpGen.Rules.LinearRule.Backward(ctx, g_t4, k_proj.weight, null, 0));
+                global::TorchSharp.torch.Tensor? gx3 = global::LrpGen.Rules.LinearRule.Backward(ctx, g_t4, k_proj.weight, null, 0);
+                ctx.AtGradient(tape.p3, ref gx3); // latent relevance and seeds at "k_proj" (input)
+                global::LrpGen.Rules.Grad.Add(ref g_x, gx3);
                 global::LrpGen.Rules.Grad.Release(ref g_t4);
             }
             // [exact adjoint: transpose] q_proj.call(x).view(B, T, heads, headDim).transpose(1, 2)  (line 32)
@@ -292,7 +316,9 @@ namespace LrpGen.Tests.Scenarios
             // [epsilon 0] q_proj.call(x)  (line 32)
             if (g_t1 is not null)
             {
-                global::LrpGen.Rules.Grad.Add(ref g_x, global::LrpGen.Rules.LinearRule.Backward(ctx, g_t1, q_proj.weight, null, 0));
+                global::TorchSharp.torch.Tensor? gx0 = global::LrpGen.Rules.LinearRule.Backward(ctx, g_t1, q_proj.weight, null, 0);
+                ctx.AtGradient(tape.p0, ref gx0); // latent relevance and seeds at "q_proj" (input)
+                global::LrpGen.Rules.Grad.Add(ref g_x, gx0);
                 global::LrpGen.Rules.Grad.Release(ref g_t1);
             }
             return new global::TorchSharp.torch.Tensor?[] { g_x };
@@ -306,10 +332,13 @@ namespace LrpGen.Tests.Scenarios
             internal global::TorchSharp.torch.Tensor? v15;
             internal global::TorchSharp.torch.Tensor? v19;
             internal global::TorchSharp.torch.Tensor? v11;
+            internal global::LrpGen.LrpPoint? p0;
             internal long[] d1_inputShape;
+            internal global::LrpGen.LrpPoint? p3;
             internal long[] d4_inputShape;
             internal long d6_repeats;
             internal long[] d6_inputShape;
+            internal global::LrpGen.LrpPoint? p7;
             internal long[] d8_inputShape;
             internal long d10_repeats;
             internal long[] d10_inputShape;
@@ -321,6 +350,7 @@ namespace LrpGen.Tests.Scenarios
             internal long[] d19_aShape;
             internal long[] d19_bShape;
             internal long[] d21_inputShape;
+            internal global::LrpGen.LrpPoint? p22;
 
             public void Dispose()
             {
@@ -328,6 +358,10 @@ namespace LrpGen.Tests.Scenarios
                 v15?.Dispose(); v15 = null;
                 v19?.Dispose(); v19 = null;
                 v11?.Dispose(); v11 = null;
+                p0?.Dispose(); p0 = null;
+                p3?.Dispose(); p3 = null;
+                p7?.Dispose(); p7 = null;
+                p22?.Dispose(); p22 = null;
             }
         }
     }

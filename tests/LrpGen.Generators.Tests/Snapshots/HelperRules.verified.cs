@@ -23,17 +23,19 @@ namespace LrpGen.Tests.Scenarios
             if (options is null) throw new global::System.ArgumentNullException(nameof(options));
             var ctx = new global::LrpGen.LrpContext(options);
             var tape = new LrpTape();
-            global::TorchSharp.torch.Tensor output;
+            global::TorchSharp.torch.Tensor? output = null;
             try
             {
                 using (global::TorchSharp.torch.no_grad()) output = LrpForwardCore(ctx, tape, x);
+                ctx.CheckInterventionsApplied();
             }
             catch
             {
+                output?.Dispose();
                 tape.Dispose();
                 throw;
             }
-            return new global::LrpGen.LrpPass(output, tape,
+            return new global::LrpGen.LrpPass(output, ctx, tape,
                 gOutput => { var all = LrpBackwardCore(ctx, tape, gOutput); return new global::TorchSharp.torch.Tensor?[] { all[0] }; },
                 new global::LrpGen.RelevanceInput[] { new global::LrpGen.RelevanceInput("x", x, isTokenIds: false) });
         }
@@ -53,18 +55,30 @@ namespace LrpGen.Tests.Scenarios
         public global::TorchSharp.torch.Tensor LrpForwardCore(global::LrpGen.LrpContext ctx, LrpTape tape, global::TorchSharp.torch.Tensor x)
         {
             // fc1.call(x)
-            var t1 = fc1.forward(x);
+            var point0 = ctx.Point("fc1", -1);
+            var changed0 = ctx.AtInput(point0, x);
+            var t1 = fc1.forward(changed0 ?? x);
+            changed0?.Dispose();
+            tape.p0 = point0;
             tape.v1 = t1;
             // GeluNew(fc1.call(x))
             global::TorchSharp.torch.Tensor t2;
             using (global::TorchSharp.torch.NewDisposeScope()) t2 = GeluNew(t1).MoveToOuterDisposeScope();
             tape.s1 = global::LrpGen.Rules.ActivationRule.Scale(ctx, global::LrpGen.Rules.Activation.Custom, t1, t2, v__ => GeluNew(v__));
             // fc2.call(h)
-            var t3 = fc2.forward(t2);
+            var point2 = ctx.Point("fc2", -1);
+            var changed2 = ctx.AtInput(point2, t2);
+            var t3 = fc2.forward(changed2 ?? t2);
+            changed2?.Dispose();
+            tape.p2 = point2;
             tape.v3 = t3;
             t2.Dispose();
             // fc3.call(fc2.call(h))
-            var t4 = fc3.forward(t3);
+            var point3 = ctx.Point("fc3", -1);
+            var changed3 = ctx.AtInput(point3, t3);
+            var t4 = fc3.forward(changed3 ?? t3);
+            changed3?.Dispose();
+            tape.p3 = point3;
             tape.v4 = t4;
             return t4.alias();
         }
@@ -84,13 +98,17 @@ namespace LrpGen.Tests.Scenarios
             // [epsilon 0.1] fc3.call(fc2.call(h))  (line 30)
             if (g_t4 is not null)
             {
-                global::LrpGen.Rules.Grad.Add(ref g_t3, global::LrpGen.Rules.LinearRule.Backward(ctx, g_t4, fc3.weight, tape.v4, 0.1));
+                global::TorchSharp.torch.Tensor? gx3 = global::LrpGen.Rules.LinearRule.Backward(ctx, g_t4, fc3.weight, tape.v4, 0.1);
+                ctx.AtGradient(tape.p3, ref gx3); // latent relevance and seeds at "fc3" (input)
+                global::LrpGen.Rules.Grad.Add(ref g_t3, gx3);
                 global::LrpGen.Rules.Grad.Release(ref g_t4);
             }
             // [epsilon 0.1] fc2.call(h)  (line 30)
             if (g_t3 is not null)
             {
-                global::LrpGen.Rules.Grad.Add(ref g_t2, global::LrpGen.Rules.LinearRule.Backward(ctx, g_t3, fc2.weight, tape.v3, 0.1));
+                global::TorchSharp.torch.Tensor? gx2 = global::LrpGen.Rules.LinearRule.Backward(ctx, g_t3, fc2.weight, tape.v3, 0.1);
+                ctx.AtGradient(tape.p2, ref gx2); // latent relevance and seeds at "fc2" (input)
+                global::LrpGen.Rules.Grad.Add(ref g_t2, gx2);
                 global::LrpGen.Rules.Grad.Release(ref g_t3);
             }
             // [identity (GeluNew)] GeluNew(fc1.call(x))  (line 32)
@@ -102,7 +120,9 @@ namespace LrpGen.Tests.Scenarios
             // [epsilon 0.01] fc1.call(x)  (line 32)
             if (g_t1 is not null)
             {
-                global::LrpGen.Rules.Grad.Add(ref g_x, global::LrpGen.Rules.LinearRule.Backward(ctx, g_t1, fc1.weight, tape.v1, 0.01));
+                global::TorchSharp.torch.Tensor? gx0 = global::LrpGen.Rules.LinearRule.Backward(ctx, g_t1, fc1.weight, tape.v1, 0.01);
+                ctx.AtGradient(tape.p0, ref gx0); // latent relevance and seeds at "fc1" (input)
+                global::LrpGen.Rules.Grad.Add(ref g_x, gx0);
                 global::LrpGen.Rules.Grad.Release(ref g_t1);
             }
             return new global::TorchSharp.torch.Tensor?[] { g_x };
@@ -115,14 +135,20 @@ namespace LrpGen.Tests.Scenarios
             internal global::TorchSharp.torch.Tensor? v1;
             internal global::TorchSharp.torch.Tensor? v3;
             internal global::TorchSharp.torch.Tensor? v4;
+            internal global::LrpGen.LrpPoint? p0;
             internal global::TorchSharp.torch.Tensor? s1;
+            internal global::LrpGen.LrpPoint? p2;
+            internal global::LrpGen.LrpPoint? p3;
 
             public void Dispose()
             {
                 v1?.Dispose(); v1 = null;
                 v3?.Dispose(); v3 = null;
                 v4?.Dispose(); v4 = null;
+                p0?.Dispose(); p0 = null;
                 s1?.Dispose(); s1 = null;
+                p2?.Dispose(); p2 = null;
+                p3?.Dispose(); p3 = null;
             }
         }
     }

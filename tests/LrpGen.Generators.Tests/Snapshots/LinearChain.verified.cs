@@ -22,17 +22,19 @@ namespace LrpGen.Tests.Scenarios
             if (options is null) throw new global::System.ArgumentNullException(nameof(options));
             var ctx = new global::LrpGen.LrpContext(options);
             var tape = new LrpTape();
-            global::TorchSharp.torch.Tensor output;
+            global::TorchSharp.torch.Tensor? output = null;
             try
             {
                 using (global::TorchSharp.torch.no_grad()) output = LrpForwardCore(ctx, tape, x);
+                ctx.CheckInterventionsApplied();
             }
             catch
             {
+                output?.Dispose();
                 tape.Dispose();
                 throw;
             }
-            return new global::LrpGen.LrpPass(output, tape,
+            return new global::LrpGen.LrpPass(output, ctx, tape,
                 gOutput => { var all = LrpBackwardCore(ctx, tape, gOutput); return new global::TorchSharp.torch.Tensor?[] { all[0] }; },
                 new global::LrpGen.RelevanceInput[] { new global::LrpGen.RelevanceInput("x", x, isTokenIds: false) });
         }
@@ -52,20 +54,32 @@ namespace LrpGen.Tests.Scenarios
         public global::TorchSharp.torch.Tensor LrpForwardCore(global::LrpGen.LrpContext ctx, LrpTape tape, global::TorchSharp.torch.Tensor x)
         {
             // fc1.call(x)
-            var t1 = fc1.forward(x);
+            var point0 = ctx.Point("fc1", -1);
+            var changed0 = ctx.AtInput(point0, x);
+            var t1 = fc1.forward(changed0 ?? x);
+            changed0?.Dispose();
+            tape.p0 = point0;
             // act.call(fc1.call(x))
             var h = act.forward(t1);
             tape.s1 = global::LrpGen.Rules.ActivationRule.Scale(ctx, global::LrpGen.Rules.ActivationRule.KindOf(act), t1, h);
             t1.Dispose();
             // fc2.call(h)
-            var t3 = fc2.forward(h);
+            var point2 = ctx.Point("fc2", -1);
+            var changed2 = ctx.AtInput(point2, h);
+            var t3 = fc2.forward(changed2 ?? h);
+            changed2?.Dispose();
+            tape.p2 = point2;
             h.Dispose();
             // nn.functional.relu(fc2.call(h))
             var h1 = nn.functional.relu(t3);
             tape.s3 = global::LrpGen.Rules.ActivationRule.Scale(ctx, global::LrpGen.Rules.Activation.Relu, t3, h1);
             t3.Dispose();
             // fc3.call(h)
-            var t5 = fc3.forward(h1);
+            var point4 = ctx.Point("fc3", -1);
+            var changed4 = ctx.AtInput(point4, h1);
+            var t5 = fc3.forward(changed4 ?? h1);
+            changed4?.Dispose();
+            tape.p4 = point4;
             h1.Dispose();
             return t5;
         }
@@ -86,7 +100,9 @@ namespace LrpGen.Tests.Scenarios
             // [epsilon 0] fc3.call(h)  (line 28)
             if (g_t5 is not null)
             {
-                global::LrpGen.Rules.Grad.Add(ref g_h1, global::LrpGen.Rules.LinearRule.Backward(ctx, g_t5, fc3.weight, null, 0));
+                global::TorchSharp.torch.Tensor? gx4 = global::LrpGen.Rules.LinearRule.Backward(ctx, g_t5, fc3.weight, null, 0);
+                ctx.AtGradient(tape.p4, ref gx4); // latent relevance and seeds at "fc3" (input)
+                global::LrpGen.Rules.Grad.Add(ref g_h1, gx4);
                 global::LrpGen.Rules.Grad.Release(ref g_t5);
             }
             // [identity (Relu)] nn.functional.relu(fc2.call(h))  (line 27)
@@ -98,7 +114,9 @@ namespace LrpGen.Tests.Scenarios
             // [epsilon 0] fc2.call(h)  (line 27)
             if (g_t3 is not null)
             {
-                global::LrpGen.Rules.Grad.Add(ref g_h, global::LrpGen.Rules.LinearRule.Backward(ctx, g_t3, fc2.weight, null, 0));
+                global::TorchSharp.torch.Tensor? gx2 = global::LrpGen.Rules.LinearRule.Backward(ctx, g_t3, fc2.weight, null, 0);
+                ctx.AtGradient(tape.p2, ref gx2); // latent relevance and seeds at "fc2" (input)
+                global::LrpGen.Rules.Grad.Add(ref g_h, gx2);
                 global::LrpGen.Rules.Grad.Release(ref g_t3);
             }
             // [identity (GELU)] act.call(fc1.call(x))  (line 26)
@@ -110,7 +128,9 @@ namespace LrpGen.Tests.Scenarios
             // [epsilon 0] fc1.call(x)  (line 26)
             if (g_t1 is not null)
             {
-                global::LrpGen.Rules.Grad.Add(ref g_x, global::LrpGen.Rules.LinearRule.Backward(ctx, g_t1, fc1.weight, null, 0));
+                global::TorchSharp.torch.Tensor? gx0 = global::LrpGen.Rules.LinearRule.Backward(ctx, g_t1, fc1.weight, null, 0);
+                ctx.AtGradient(tape.p0, ref gx0); // latent relevance and seeds at "fc1" (input)
+                global::LrpGen.Rules.Grad.Add(ref g_x, gx0);
                 global::LrpGen.Rules.Grad.Release(ref g_t1);
             }
             return new global::TorchSharp.torch.Tensor?[] { g_x };
@@ -120,13 +140,19 @@ namespace LrpGen.Tests.Scenarios
         [global::System.ComponentModel.EditorBrowsable(global::System.ComponentModel.EditorBrowsableState.Never)]
         public sealed class LrpTape : global::System.IDisposable
         {
+            internal global::LrpGen.LrpPoint? p0;
             internal global::TorchSharp.torch.Tensor? s1;
+            internal global::LrpGen.LrpPoint? p2;
             internal global::TorchSharp.torch.Tensor? s3;
+            internal global::LrpGen.LrpPoint? p4;
 
             public void Dispose()
             {
+                p0?.Dispose(); p0 = null;
                 s1?.Dispose(); s1 = null;
+                p2?.Dispose(); p2 = null;
                 s3?.Dispose(); s3 = null;
+                p4?.Dispose(); p4 = null;
             }
         }
     }

@@ -23,17 +23,19 @@ namespace LrpGen.Tests.Scenarios
             if (options is null) throw new global::System.ArgumentNullException(nameof(options));
             var ctx = new global::LrpGen.LrpContext(options);
             var tape = new LrpTape();
-            global::TorchSharp.torch.Tensor output;
+            global::TorchSharp.torch.Tensor? output = null;
             try
             {
                 using (global::TorchSharp.torch.no_grad()) output = LrpForwardCore(ctx, tape, x, mask);
+                ctx.CheckInterventionsApplied();
             }
             catch
             {
+                output?.Dispose();
                 tape.Dispose();
                 throw;
             }
-            return new global::LrpGen.LrpPass(output, tape,
+            return new global::LrpGen.LrpPass(output, ctx, tape,
                 gOutput => { var all = LrpBackwardCore(ctx, tape, gOutput); return new global::TorchSharp.torch.Tensor?[] { all[0] }; },
                 new global::LrpGen.RelevanceInput[] { new global::LrpGen.RelevanceInput("x", x, isTokenIds: false) });
         }
@@ -45,7 +47,11 @@ namespace LrpGen.Tests.Scenarios
             long B = x.shape[0];
             long T = x.shape[1];
             // q_proj.call(x)
-            var t2 = q_proj.forward(x);
+            var point0 = ctx.Point("q_proj", -1);
+            var changed0 = ctx.AtInput(point0, x);
+            var t2 = q_proj.forward(changed0 ?? x);
+            changed0?.Dispose();
+            tape.p0 = point0;
             // q_proj.call(x).view(B, T, heads, headDim)
             var t3 = t2.view(B, T, heads, headDim);
             tape.d1_inputShape = t2.shape;
@@ -55,7 +61,11 @@ namespace LrpGen.Tests.Scenarios
             tape.v4 = q;
             t3.Dispose();
             // k_proj.call(x)
-            var t5 = k_proj.forward(x);
+            var point3 = ctx.Point("k_proj", -1);
+            var changed3 = ctx.AtInput(point3, x);
+            var t5 = k_proj.forward(changed3 ?? x);
+            changed3?.Dispose();
+            tape.p3 = point3;
             // k_proj.call(x).view(B, T, heads, headDim)
             var t6 = t5.view(B, T, heads, headDim);
             tape.d4_inputShape = t5.shape;
@@ -64,7 +74,11 @@ namespace LrpGen.Tests.Scenarios
             var k = t6.transpose(1, 2);
             t6.Dispose();
             // v_proj.call(x)
-            var t8 = v_proj.forward(x);
+            var point6 = ctx.Point("v_proj", -1);
+            var changed6 = ctx.AtInput(point6, x);
+            var t8 = v_proj.forward(changed6 ?? x);
+            changed6?.Dispose();
+            tape.p6 = point6;
             // v_proj.call(x).view(B, T, heads, headDim)
             var t9 = t8.view(B, T, heads, headDim);
             tape.d7_inputShape = t8.shape;
@@ -109,7 +123,11 @@ namespace LrpGen.Tests.Scenarios
             tape.d17_inputShape = t18.shape;
             t18.Dispose();
             // o_proj.call(context)
-            var t20 = o_proj.forward(context);
+            var point18 = ctx.Point("o_proj", -1);
+            var changed18 = ctx.AtInput(point18, context);
+            var t20 = o_proj.forward(changed18 ?? context);
+            changed18?.Dispose();
+            tape.p18 = point18;
             context.Dispose();
             return t20;
         }
@@ -144,7 +162,9 @@ namespace LrpGen.Tests.Scenarios
             // [epsilon 0] o_proj.call(context)  (line 36)
             if (g_t20 is not null)
             {
-                global::LrpGen.Rules.Grad.Add(ref g_context, global::LrpGen.Rules.LinearRule.Backward(ctx, g_t20, o_proj.weight, null, 0));
+                global::TorchSharp.torch.Tensor? gx18 = global::LrpGen.Rules.LinearRule.Backward(ctx, g_t20, o_proj.weight, null, 0);
+                ctx.AtGradient(tape.p18, ref gx18); // latent relevance and seeds at "o_proj" (input)
+                global::LrpGen.Rules.Grad.Add(ref g_context, gx18);
                 global::LrpGen.Rules.Grad.Release(ref g_t20);
             }
             // [exact adjoint: reshape] torch.matmul(weights, v).transpose(1, 2).contiguous().view(B, T, heads * headDim)  (line 35)
@@ -222,7 +242,9 @@ namespace LrpGen.Tests.Scenarios
             // [epsilon 0] v_proj.call(x)  (line 32)
             if (g_t8 is not null)
             {
-                global::LrpGen.Rules.Grad.Add(ref g_x, global::LrpGen.Rules.LinearRule.Backward(ctx, g_t8, v_proj.weight, null, 0));
+                global::TorchSharp.torch.Tensor? gx6 = global::LrpGen.Rules.LinearRule.Backward(ctx, g_t8, v_proj.weight, null, 0);
+                ctx.AtGradient(tape.p6, ref gx6); // latent relevance and seeds at "v_proj" (input)
+                global::LrpGen.Rules.Grad.Add(ref g_x, gx6);
                 global::LrpGen.Rules.Grad.Release(ref g_t8);
             }
             // [exact adjoint: transpose] k_proj.call(x).view(B, T, heads, headDim).transpose(1, 2)  (line 31)
@@ -240,7 +262,9 @@ namespace LrpGen.Tests.Scenarios
             // [epsilon 0] k_proj.call(x)  (line 31)
             if (g_t5 is not null)
             {
-                global::LrpGen.Rules.Grad.Add(ref g_x, global::LrpGen.Rules.LinearRule.Backward(ctx, g_t5, k_proj.weight, null, 0));
+                global::TorchSharp.torch.Tensor? gx3 = global::LrpGen.Rules.LinearRule.Backward(ctx, g_t5, k_proj.weight, null, 0);
+                ctx.AtGradient(tape.p3, ref gx3); // latent relevance and seeds at "k_proj" (input)
+                global::LrpGen.Rules.Grad.Add(ref g_x, gx3);
                 global::LrpGen.Rules.Grad.Release(ref g_t5);
             }
             // [exact adjoint: transpose] q_proj.call(x).view(B, T, heads, headDim).transpose(1, 2)  (line 30)
@@ -258,7 +282,9 @@ namespace LrpGen.Tests.Scenarios
             // [epsilon 0] q_proj.call(x)  (line 30)
             if (g_t2 is not null)
             {
-                global::LrpGen.Rules.Grad.Add(ref g_x, global::LrpGen.Rules.LinearRule.Backward(ctx, g_t2, q_proj.weight, null, 0));
+                global::TorchSharp.torch.Tensor? gx0 = global::LrpGen.Rules.LinearRule.Backward(ctx, g_t2, q_proj.weight, null, 0);
+                ctx.AtGradient(tape.p0, ref gx0); // latent relevance and seeds at "q_proj" (input)
+                global::LrpGen.Rules.Grad.Add(ref g_x, gx0);
                 global::LrpGen.Rules.Grad.Release(ref g_t2);
             }
             return new global::TorchSharp.torch.Tensor?[] { g_x, null };
@@ -272,8 +298,11 @@ namespace LrpGen.Tests.Scenarios
             internal global::TorchSharp.torch.Tensor? v11;
             internal global::TorchSharp.torch.Tensor? v15;
             internal global::TorchSharp.torch.Tensor? v10;
+            internal global::LrpGen.LrpPoint? p0;
             internal long[] d1_inputShape;
+            internal global::LrpGen.LrpPoint? p3;
             internal long[] d4_inputShape;
+            internal global::LrpGen.LrpPoint? p6;
             internal long[] d7_inputShape;
             internal long[] d10_aShape;
             internal long[] d10_bShape;
@@ -283,6 +312,7 @@ namespace LrpGen.Tests.Scenarios
             internal long[] d14_aShape;
             internal long[] d14_bShape;
             internal long[] d17_inputShape;
+            internal global::LrpGen.LrpPoint? p18;
 
             public void Dispose()
             {
@@ -290,6 +320,10 @@ namespace LrpGen.Tests.Scenarios
                 v11?.Dispose(); v11 = null;
                 v15?.Dispose(); v15 = null;
                 v10?.Dispose(); v10 = null;
+                p0?.Dispose(); p0 = null;
+                p3?.Dispose(); p3 = null;
+                p6?.Dispose(); p6 = null;
+                p18?.Dispose(); p18 = null;
             }
         }
     }

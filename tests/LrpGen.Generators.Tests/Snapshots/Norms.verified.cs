@@ -22,17 +22,19 @@ namespace LrpGen.Tests.Scenarios
             if (options is null) throw new global::System.ArgumentNullException(nameof(options));
             var ctx = new global::LrpGen.LrpContext(options);
             var tape = new LrpTape();
-            global::TorchSharp.torch.Tensor output;
+            global::TorchSharp.torch.Tensor? output = null;
             try
             {
                 using (global::TorchSharp.torch.no_grad()) output = LrpForwardCore(ctx, tape, x);
+                ctx.CheckInterventionsApplied();
             }
             catch
             {
+                output?.Dispose();
                 tape.Dispose();
                 throw;
             }
-            return new global::LrpGen.LrpPass(output, tape,
+            return new global::LrpGen.LrpPass(output, ctx, tape,
                 gOutput => { var all = LrpBackwardCore(ctx, tape, gOutput); return new global::TorchSharp.torch.Tensor?[] { all[0] }; },
                 new global::LrpGen.RelevanceInput[] { new global::LrpGen.RelevanceInput("x", x, isTokenIds: false) });
         }
@@ -55,7 +57,11 @@ namespace LrpGen.Tests.Scenarios
             // ln.call(x)
             var t1 = ln.forward(x);
             // fc.call(ln.call(x))
-            var h = fc.forward(t1);
+            var point1 = ctx.Point("fc", -1);
+            var changed1 = ctx.AtInput(point1, t1);
+            var h = fc.forward(changed1 ?? t1);
+            changed1?.Dispose();
+            tape.p1 = point1;
             tape.v2 = h;
             t1.Dispose();
             // lnWeight
@@ -166,7 +172,9 @@ namespace LrpGen.Tests.Scenarios
             // [epsilon 0] fc.call(ln.call(x))  (line 35)
             if (g_h is not null)
             {
-                global::LrpGen.Rules.Grad.Add(ref g_t1, global::LrpGen.Rules.LinearRule.Backward(ctx, g_h, fc.weight, null, 0));
+                global::TorchSharp.torch.Tensor? gx1 = global::LrpGen.Rules.LinearRule.Backward(ctx, g_h, fc.weight, null, 0);
+                ctx.AtGradient(tape.p1, ref gx1); // latent relevance and seeds at "fc" (input)
+                global::LrpGen.Rules.Grad.Add(ref g_t1, gx1);
                 global::LrpGen.Rules.Grad.Release(ref g_h);
             }
             // [norm identity (LayerNorm)] ln.call(x)  (line 35)
@@ -188,6 +196,7 @@ namespace LrpGen.Tests.Scenarios
             internal global::TorchSharp.torch.Tensor? v5;
             internal global::TorchSharp.torch.Tensor? v9;
             internal global::TorchSharp.torch.Tensor? v11;
+            internal global::LrpGen.LrpPoint? p1;
             internal global::TorchSharp.torch.Tensor? d4_weight;
             internal int d4_dims;
             internal long[]? d6_dims;
@@ -206,6 +215,7 @@ namespace LrpGen.Tests.Scenarios
                 v5?.Dispose(); v5 = null;
                 v9?.Dispose(); v9 = null;
                 v11?.Dispose(); v11 = null;
+                p1?.Dispose(); p1 = null;
             }
         }
     }

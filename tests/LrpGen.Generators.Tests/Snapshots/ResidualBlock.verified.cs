@@ -22,17 +22,19 @@ namespace LrpGen.Tests.Scenarios
             if (options is null) throw new global::System.ArgumentNullException(nameof(options));
             var ctx = new global::LrpGen.LrpContext(options);
             var tape = new LrpTape();
-            global::TorchSharp.torch.Tensor output;
+            global::TorchSharp.torch.Tensor? output = null;
             try
             {
                 using (global::TorchSharp.torch.no_grad()) output = LrpForwardCore(ctx, tape, x);
+                ctx.CheckInterventionsApplied();
             }
             catch
             {
+                output?.Dispose();
                 tape.Dispose();
                 throw;
             }
-            return new global::LrpGen.LrpPass(output, tape,
+            return new global::LrpGen.LrpPass(output, ctx, tape,
                 gOutput => { var all = LrpBackwardCore(ctx, tape, gOutput); return new global::TorchSharp.torch.Tensor?[] { all[0] }; },
                 new global::LrpGen.RelevanceInput[] { new global::LrpGen.RelevanceInput("x", x, isTokenIds: false) });
         }
@@ -55,14 +57,22 @@ namespace LrpGen.Tests.Scenarios
             // ln.call(x)
             var t1 = ln.forward(x);
             // fc1.call(ln.call(x))
-            var h = fc1.forward(t1);
+            var point1 = ctx.Point("fc1", -1);
+            var changed1 = ctx.AtInput(point1, t1);
+            var h = fc1.forward(changed1 ?? t1);
+            changed1?.Dispose();
+            tape.p1 = point1;
             t1.Dispose();
             // nn.functional.gelu(h)
             var h1 = nn.functional.gelu(h);
             tape.s2 = global::LrpGen.Rules.ActivationRule.Scale(ctx, global::LrpGen.Rules.Activation.Gelu, h, h1);
             h.Dispose();
             // fc2.call(h)
-            var t4 = fc2.forward(h1);
+            var point3 = ctx.Point("fc2", -1);
+            var changed3 = ctx.AtInput(point3, h1);
+            var t4 = fc2.forward(changed3 ?? h1);
+            changed3?.Dispose();
+            tape.p3 = point3;
             h1.Dispose();
             // x + fc2.call(h)
             var t5 = x + t4;
@@ -95,7 +105,9 @@ namespace LrpGen.Tests.Scenarios
             // [epsilon 0] fc2.call(h)  (line 27)
             if (g_t4 is not null)
             {
-                global::LrpGen.Rules.Grad.Add(ref g_h1, global::LrpGen.Rules.LinearRule.Backward(ctx, g_t4, fc2.weight, null, 0));
+                global::TorchSharp.torch.Tensor? gx3 = global::LrpGen.Rules.LinearRule.Backward(ctx, g_t4, fc2.weight, null, 0);
+                ctx.AtGradient(tape.p3, ref gx3); // latent relevance and seeds at "fc2" (input)
+                global::LrpGen.Rules.Grad.Add(ref g_h1, gx3);
                 global::LrpGen.Rules.Grad.Release(ref g_t4);
             }
             // [identity (Gelu)] nn.functional.gelu(h)  (line 26)
@@ -107,7 +119,9 @@ namespace LrpGen.Tests.Scenarios
             // [epsilon 0] fc1.call(ln.call(x))  (line 25)
             if (g_h is not null)
             {
-                global::LrpGen.Rules.Grad.Add(ref g_t1, global::LrpGen.Rules.LinearRule.Backward(ctx, g_h, fc1.weight, null, 0));
+                global::TorchSharp.torch.Tensor? gx1 = global::LrpGen.Rules.LinearRule.Backward(ctx, g_h, fc1.weight, null, 0);
+                ctx.AtGradient(tape.p1, ref gx1); // latent relevance and seeds at "fc1" (input)
+                global::LrpGen.Rules.Grad.Add(ref g_t1, gx1);
                 global::LrpGen.Rules.Grad.Release(ref g_h);
             }
             // [norm identity (LayerNorm)] ln.call(x)  (line 25)
@@ -124,14 +138,18 @@ namespace LrpGen.Tests.Scenarios
         public sealed class LrpTape : global::System.IDisposable
         {
             internal global::TorchSharp.torch.Tensor? v0;
+            internal global::LrpGen.LrpPoint? p1;
             internal global::TorchSharp.torch.Tensor? s2;
+            internal global::LrpGen.LrpPoint? p3;
             internal long[] d4_aShape;
             internal long[] d4_bShape;
 
             public void Dispose()
             {
                 v0?.Dispose(); v0 = null;
+                p1?.Dispose(); p1 = null;
                 s2?.Dispose(); s2 = null;
+                p3?.Dispose(); p3 = null;
             }
         }
     }

@@ -23,17 +23,19 @@ namespace LrpGen.Tests.Scenarios
             if (options is null) throw new global::System.ArgumentNullException(nameof(options));
             var ctx = new global::LrpGen.LrpContext(options);
             var tape = new LrpTape();
-            global::TorchSharp.torch.Tensor output;
+            global::TorchSharp.torch.Tensor? output = null;
             try
             {
                 using (global::TorchSharp.torch.no_grad()) output = LrpForwardCore(ctx, tape, x, cos, sin);
+                ctx.CheckInterventionsApplied();
             }
             catch
             {
+                output?.Dispose();
                 tape.Dispose();
                 throw;
             }
-            return new global::LrpGen.LrpPass(output, tape,
+            return new global::LrpGen.LrpPass(output, ctx, tape,
                 gOutput => { var all = LrpBackwardCore(ctx, tape, gOutput); return new global::TorchSharp.torch.Tensor?[] { all[0] }; },
                 new global::LrpGen.RelevanceInput[] { new global::LrpGen.RelevanceInput("x", x, isTokenIds: false) });
         }
@@ -47,7 +49,11 @@ namespace LrpGen.Tests.Scenarios
             long B = x.shape[0];
             long T = x.shape[1];
             // q_proj.call(x)
-            var t3 = q_proj.forward(x);
+            var point0 = ctx.Point("q_proj", -1);
+            var changed0 = ctx.AtInput(point0, x);
+            var t3 = q_proj.forward(changed0 ?? x);
+            changed0?.Dispose();
+            tape.p0 = point0;
             // q_proj.call(x).view(B, T, heads, headDim)
             var t4 = t3.view(B, T, heads, headDim);
             tape.d1_inputShape = t3.shape;
@@ -91,7 +97,11 @@ namespace LrpGen.Tests.Scenarios
             t6.Dispose();
             t11.Dispose();
             // k_proj.call(x)
-            var t13 = k_proj.forward(x);
+            var point10 = ctx.Point("k_proj", -1);
+            var changed10 = ctx.AtInput(point10, x);
+            var t13 = k_proj.forward(changed10 ?? x);
+            changed10?.Dispose();
+            tape.p10 = point10;
             // k_proj.call(x).view(B, T, heads, headDim)
             var t14 = t13.view(B, T, heads, headDim);
             tape.d11_inputShape = t13.shape;
@@ -134,7 +144,11 @@ namespace LrpGen.Tests.Scenarios
             t16.Dispose();
             t21.Dispose();
             // v_proj.call(x)
-            var t23 = v_proj.forward(x);
+            var point20 = ctx.Point("v_proj", -1);
+            var changed20 = ctx.AtInput(point20, x);
+            var t23 = v_proj.forward(changed20 ?? x);
+            changed20?.Dispose();
+            tape.p20 = point20;
             // v_proj.call(x).view(B, T, heads, headDim)
             var t24 = t23.view(B, T, heads, headDim);
             tape.d21_inputShape = t23.shape;
@@ -274,7 +288,9 @@ namespace LrpGen.Tests.Scenarios
             // [epsilon 0] v_proj.call(x)  (line 41)
             if (g_t23 is not null)
             {
-                global::LrpGen.Rules.Grad.Add(ref g_x, global::LrpGen.Rules.LinearRule.Backward(ctx, g_t23, v_proj.weight, null, 0));
+                global::TorchSharp.torch.Tensor? gx20 = global::LrpGen.Rules.LinearRule.Backward(ctx, g_t23, v_proj.weight, null, 0);
+                ctx.AtGradient(tape.p20, ref gx20); // latent relevance and seeds at "v_proj" (input)
+                global::LrpGen.Rules.Grad.Add(ref g_x, gx20);
                 global::LrpGen.Rules.Grad.Release(ref g_t23);
             }
             // [epsilon 0 (sum)] x * cos + RotateHalf(x) * sin  (line 34)
@@ -342,7 +358,9 @@ namespace LrpGen.Tests.Scenarios
             // [epsilon 0] k_proj.call(x)  (line 40)
             if (g_t13 is not null)
             {
-                global::LrpGen.Rules.Grad.Add(ref g_x, global::LrpGen.Rules.LinearRule.Backward(ctx, g_t13, k_proj.weight, null, 0));
+                global::TorchSharp.torch.Tensor? gx10 = global::LrpGen.Rules.LinearRule.Backward(ctx, g_t13, k_proj.weight, null, 0);
+                ctx.AtGradient(tape.p10, ref gx10); // latent relevance and seeds at "k_proj" (input)
+                global::LrpGen.Rules.Grad.Add(ref g_x, gx10);
                 global::LrpGen.Rules.Grad.Release(ref g_t13);
             }
             // [epsilon 0 (sum)] x * cos + RotateHalf(x) * sin  (line 34)
@@ -410,7 +428,9 @@ namespace LrpGen.Tests.Scenarios
             // [epsilon 0] q_proj.call(x)  (line 39)
             if (g_t3 is not null)
             {
-                global::LrpGen.Rules.Grad.Add(ref g_x, global::LrpGen.Rules.LinearRule.Backward(ctx, g_t3, q_proj.weight, null, 0));
+                global::TorchSharp.torch.Tensor? gx0 = global::LrpGen.Rules.LinearRule.Backward(ctx, g_t3, q_proj.weight, null, 0);
+                ctx.AtGradient(tape.p0, ref gx0); // latent relevance and seeds at "q_proj" (input)
+                global::LrpGen.Rules.Grad.Add(ref g_x, gx0);
                 global::LrpGen.Rules.Grad.Release(ref g_t3);
             }
             return new global::TorchSharp.torch.Tensor?[] { g_x, null, null };
@@ -426,6 +446,7 @@ namespace LrpGen.Tests.Scenarios
             internal global::TorchSharp.torch.Tensor? v26;
             internal global::TorchSharp.torch.Tensor? v29;
             internal global::TorchSharp.torch.Tensor? v25;
+            internal global::LrpGen.LrpPoint? p0;
             internal long[] d1_inputShape;
             internal long[] d3_aShape;
             internal long[] d3_bShape;
@@ -439,6 +460,7 @@ namespace LrpGen.Tests.Scenarios
             internal long[] d8_bShape;
             internal long[] d9_aShape;
             internal long[] d9_bShape;
+            internal global::LrpGen.LrpPoint? p10;
             internal long[] d11_inputShape;
             internal long[] d13_aShape;
             internal long[] d13_bShape;
@@ -452,6 +474,7 @@ namespace LrpGen.Tests.Scenarios
             internal long[] d18_bShape;
             internal long[] d19_aShape;
             internal long[] d19_bShape;
+            internal global::LrpGen.LrpPoint? p20;
             internal long[] d21_inputShape;
             internal long[] d24_aShape;
             internal long[] d24_bShape;
@@ -468,6 +491,9 @@ namespace LrpGen.Tests.Scenarios
                 v26?.Dispose(); v26 = null;
                 v29?.Dispose(); v29 = null;
                 v25?.Dispose(); v25 = null;
+                p0?.Dispose(); p0 = null;
+                p10?.Dispose(); p10 = null;
+                p20?.Dispose(); p20 = null;
             }
         }
     }

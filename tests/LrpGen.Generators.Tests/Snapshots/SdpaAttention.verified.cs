@@ -22,17 +22,19 @@ namespace LrpGen.Tests.Scenarios
             if (options is null) throw new global::System.ArgumentNullException(nameof(options));
             var ctx = new global::LrpGen.LrpContext(options);
             var tape = new LrpTape();
-            global::TorchSharp.torch.Tensor output;
+            global::TorchSharp.torch.Tensor? output = null;
             try
             {
                 using (global::TorchSharp.torch.no_grad()) output = LrpForwardCore(ctx, tape, x, keep);
+                ctx.CheckInterventionsApplied();
             }
             catch
             {
+                output?.Dispose();
                 tape.Dispose();
                 throw;
             }
-            return new global::LrpGen.LrpPass(output, tape,
+            return new global::LrpGen.LrpPass(output, ctx, tape,
                 gOutput => { var all = LrpBackwardCore(ctx, tape, gOutput); return new global::TorchSharp.torch.Tensor?[] { all[0] }; },
                 new global::LrpGen.RelevanceInput[] { new global::LrpGen.RelevanceInput("x", x, isTokenIds: false) });
         }
@@ -44,7 +46,11 @@ namespace LrpGen.Tests.Scenarios
             long B = x.shape[0];
             long T = x.shape[1];
             // qkv.call(x)
-            var t2 = qkv.forward(x);
+            var point0 = ctx.Point("qkv", -1);
+            var changed0 = ctx.AtInput(point0, x);
+            var t2 = qkv.forward(changed0 ?? x);
+            changed0?.Dispose();
+            tape.p0 = point0;
             // qkv.call(x).view(B, T, 3, heads, headDim)
             var t3 = t2.view(B, T, 3, heads, headDim);
             tape.d1_inputShape = t2.shape;
@@ -345,7 +351,9 @@ namespace LrpGen.Tests.Scenarios
             // [epsilon 0] qkv.call(x)  (line 26)
             if (g_t2 is not null)
             {
-                global::LrpGen.Rules.Grad.Add(ref g_x, global::LrpGen.Rules.LinearRule.Backward(ctx, g_t2, qkv.weight, null, 0));
+                global::TorchSharp.torch.Tensor? gx0 = global::LrpGen.Rules.LinearRule.Backward(ctx, g_t2, qkv.weight, null, 0);
+                ctx.AtGradient(tape.p0, ref gx0); // latent relevance and seeds at "qkv" (input)
+                global::LrpGen.Rules.Grad.Add(ref g_x, gx0);
                 global::LrpGen.Rules.Grad.Release(ref g_t2);
             }
             return new global::TorchSharp.torch.Tensor?[] { g_x, null };
@@ -361,6 +369,7 @@ namespace LrpGen.Tests.Scenarios
             internal global::TorchSharp.torch.Tensor? v11;
             internal global::TorchSharp.torch.Tensor? v19;
             internal global::TorchSharp.torch.Tensor? v24;
+            internal global::LrpGen.LrpPoint? p0;
             internal long[] d1_inputShape;
             internal long[] d3_inputShape;
             internal long[] d3_sizes;
@@ -393,6 +402,7 @@ namespace LrpGen.Tests.Scenarios
                 v11?.Dispose(); v11 = null;
                 v19?.Dispose(); v19 = null;
                 v24?.Dispose(); v24 = null;
+                p0?.Dispose(); p0 = null;
             }
         }
     }

@@ -22,17 +22,19 @@ namespace LrpGen.Tests.Scenarios
             if (options is null) throw new global::System.ArgumentNullException(nameof(options));
             var ctx = new global::LrpGen.LrpContext(options);
             var tape = new LrpTape();
-            global::TorchSharp.torch.Tensor output;
+            global::TorchSharp.torch.Tensor? output = null;
             try
             {
                 using (global::TorchSharp.torch.no_grad()) output = LrpForwardCore(ctx, tape, ids);
+                ctx.CheckInterventionsApplied();
             }
             catch
             {
+                output?.Dispose();
                 tape.Dispose();
                 throw;
             }
-            return new global::LrpGen.LrpPass(output, tape,
+            return new global::LrpGen.LrpPass(output, ctx, tape,
                 gOutput => { var all = LrpBackwardCore(ctx, tape, gOutput); return new global::TorchSharp.torch.Tensor?[] { all[0] }; },
                 new global::LrpGen.RelevanceInput[] { new global::LrpGen.RelevanceInput("ids", ids, isTokenIds: true) });
         }
@@ -76,7 +78,12 @@ namespace LrpGen.Tests.Scenarios
                 var f0 = new LrpFrame0();
                 tape.loop0.Add(f0);
                 // attentions[i].call(h)
+                var point5 = ctx.Point("attentions", (long)(i));
+                ctx.Enter(point5);
                 var t7 = attentions[i].LrpForwardCore(ctx, f0.c5 = new global::LrpGen.Tests.Scenarios.GqaAttention.LrpTape(), h_carry);
+                ctx.Exit();
+                t7 = ctx.AtOutput(point5, t7);
+                f0.p5 = point5;
                 f0.d5_module = attentions[i];
                 // h + attentions[i].call(h)
                 var h1 = h_carry + t7;
@@ -85,7 +92,12 @@ namespace LrpGen.Tests.Scenarios
                 h_carry.Dispose();
                 t7.Dispose();
                 // mlps[i].call(h)
+                var point7 = ctx.Point("mlps", (long)(i));
+                ctx.Enter(point7);
                 var h2 = mlps[i].LrpForwardCore(ctx, f0.c7 = new global::LrpGen.Tests.Scenarios.ResidualBlock.LrpTape(), h1);
+                ctx.Exit();
+                h2 = ctx.AtOutput(point7, h2);
+                f0.p7 = point7;
                 f0.d7_module = mlps[i];
                 h1.Dispose();
                 h_carry = h2;
@@ -95,7 +107,11 @@ namespace LrpGen.Tests.Scenarios
             // norm.call(h)
             var t11 = norm.forward(h_carry);
             // head.call(norm.call(h))
-            var t12 = head.forward(t11);
+            var point9 = ctx.Point("head", -1);
+            var changed9 = ctx.AtInput(point9, t11);
+            var t12 = head.forward(changed9 ?? t11);
+            changed9?.Dispose();
+            tape.p9 = point9;
             t11.Dispose();
             // head.call(norm.call(h))[TensorIndex.Colon, -1]
             var t13 = t12[TensorIndex.Colon, -1];
@@ -128,7 +144,9 @@ namespace LrpGen.Tests.Scenarios
             // [epsilon 0] head.call(norm.call(h))  (line 45)
             if (g_t12 is not null)
             {
-                global::LrpGen.Rules.Grad.Add(ref g_t11, global::LrpGen.Rules.LinearRule.Backward(ctx, g_t12, head.weight, null, 0));
+                global::TorchSharp.torch.Tensor? gx9 = global::LrpGen.Rules.LinearRule.Backward(ctx, g_t12, head.weight, null, 0);
+                ctx.AtGradient(tape.p9, ref gx9); // latent relevance and seeds at "head" (input)
+                global::LrpGen.Rules.Grad.Add(ref g_t11, gx9);
                 global::LrpGen.Rules.Grad.Release(ref g_t12);
             }
             // [norm identity (LayerNorm)] norm.call(h)  (line 45)
@@ -152,9 +170,12 @@ namespace LrpGen.Tests.Scenarios
                         global::LrpGen.Rules.Grad.Add(ref g_h2, gc_h_carry);
                         gc_h_carry = null;
                         // [child module's generated backward] mlps[i].call(h)  (line 43)
+                        ctx.AtGradient(f0.p7, ref g_h2); // latent relevance and seeds at "mlps"
                         if (g_h2 is not null)
                         {
+                            ctx.Enter(f0.p7);
                             var gs = f0.d7_module.LrpBackwardCore(ctx, f0.c7, g_h2);
+                            ctx.Exit();
                             global::LrpGen.Rules.Grad.Add(ref g_h1, gs[0]);
                             global::LrpGen.Rules.Grad.Release(ref g_h2);
                         }
@@ -166,9 +187,12 @@ namespace LrpGen.Tests.Scenarios
                             global::LrpGen.Rules.Grad.Release(ref g_h1);
                         }
                         // [child module's generated backward] attentions[i].call(h)  (line 42)
+                        ctx.AtGradient(f0.p5, ref g_t7); // latent relevance and seeds at "attentions"
                         if (g_t7 is not null)
                         {
+                            ctx.Enter(f0.p5);
                             var gs = f0.d5_module.LrpBackwardCore(ctx, f0.c5, g_t7);
+                            ctx.Exit();
                             global::LrpGen.Rules.Grad.Add(ref g_h_carry_6, gs[0]);
                             global::LrpGen.Rules.Grad.Release(ref g_t7);
                         }
@@ -201,6 +225,7 @@ namespace LrpGen.Tests.Scenarios
             internal long[] d4_aShape;
             internal long[] d4_bShape;
             internal global::System.Collections.Generic.List<LrpFrame0>? loop0;
+            internal global::LrpGen.LrpPoint? p9;
             internal global::TorchSharp.torch.TensorIndex[] d10_indices;
             internal long[] d10_inputShape;
 
@@ -209,6 +234,7 @@ namespace LrpGen.Tests.Scenarios
                 v3?.Dispose(); v3 = null;
                 v10?.Dispose(); v10 = null;
                 if (loop0 is not null) { foreach (var frame in loop0) frame.Dispose(); loop0 = null; }
+                p9?.Dispose(); p9 = null;
             }
         }
 
@@ -218,15 +244,19 @@ namespace LrpGen.Tests.Scenarios
         {
             internal global::LrpGen.Tests.Scenarios.GqaAttention d5_module;
             internal global::LrpGen.Tests.Scenarios.GqaAttention.LrpTape? c5;
+            internal global::LrpGen.LrpPoint? p5;
             internal long[] d6_aShape;
             internal long[] d6_bShape;
             internal global::LrpGen.Tests.Scenarios.ResidualBlock d7_module;
             internal global::LrpGen.Tests.Scenarios.ResidualBlock.LrpTape? c7;
+            internal global::LrpGen.LrpPoint? p7;
 
             public void Dispose()
             {
                 c5?.Dispose(); c5 = null;
+                p5?.Dispose(); p5 = null;
                 c7?.Dispose(); c7 = null;
+                p7?.Dispose(); p7 = null;
             }
         }
     }
