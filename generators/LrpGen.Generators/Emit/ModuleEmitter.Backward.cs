@@ -188,6 +188,9 @@ internal static partial class ModuleEmitter
                 case OpKind.RepeatInterleave:
                     yield return Add(x, $"{Rules}.Adjoint.RepeatInterleave({g}, {A("repeats")}, {A("dim")}, {A("inputShape")})");
                     break;
+                case OpKind.IndexSelect:
+                    yield return Add(x, $"{Rules}.Adjoint.IndexSelect({g}, {A("dim")}, {Saved(op.Inputs[1])}, {A("inputShape")})");
+                    break;
                 case OpKind.Narrow:
                     yield return Add(x, $"{Rules}.Adjoint.Narrow({g}, {A("dim")}, {A("start")}, {A("length")}, {A("inputShape")})");
                     break;

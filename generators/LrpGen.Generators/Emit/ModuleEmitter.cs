@@ -115,7 +115,8 @@ internal static partial class ModuleEmitter
         w.Line("tape.Dispose();");
         w.Line("throw;");
         w.Close();
-        var inputs = relevance.Select(t => $"new global::LrpGen.RelevanceInput(\"{t.p.Name.TrimStart('@')}\", {t.p.Name}, isTokenIds: {(plan.Values[t.p.ValueId].IsTokenIds ? "true" : "false")})");
+        // The pass keeps its own handle of each input (x * g is computed at Backward), so callers may dispose theirs.
+        var inputs = relevance.Select(t => $"new global::LrpGen.RelevanceInput(\"{t.p.Name.TrimStart('@')}\", {t.p.Name}.alias(), isTokenIds: {(plan.Values[t.p.ValueId].IsTokenIds ? "true" : "false")})");
         var picks = relevance.Select(t => $"all[{t.i}]");
         w.Line("return new global::LrpGen.LrpPass(output, ctx, tape,");
         w.Line($"    gOutput => {{ var all = LrpBackwardCore(ctx, tape, gOutput); return new {TensorType}?[] {{ {string.Join(", ", picks)} }}; }},");

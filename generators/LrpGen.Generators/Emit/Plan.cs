@@ -74,7 +74,7 @@ internal sealed class Plan
     public IEnumerable<int> RelevanceInputs(Op op) => op.Kind switch
     {
         OpKind.Constant or OpKind.Detach => Enumerable.Empty<int>(),
-        OpKind.MaskedFill or OpKind.LinearFunctional or OpKind.LayerNorm or OpKind.Reshape or OpKind.Expand => op.Inputs.Take(1),
+        OpKind.MaskedFill or OpKind.LinearFunctional or OpKind.LayerNorm or OpKind.Reshape or OpKind.Expand or OpKind.IndexSelect => op.Inputs.Take(1),
         _ => op.Inputs,
     };
 
@@ -154,7 +154,7 @@ internal sealed class Plan
             case OpKind.Pow:
                 yield return op.Inputs[0];
                 break;
-            case OpKind.MaskedFill:
+            case OpKind.MaskedFill or OpKind.IndexSelect:
                 yield return op.Inputs[1];
                 break;
         }

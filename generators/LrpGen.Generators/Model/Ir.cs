@@ -7,7 +7,7 @@ internal enum OpKind
 {
     /// <summary>Computed in the forward, off the relevance path (masks, positions, rotary tables).</summary>
     Constant,
-    Identity, Reshape, Transpose, Permute, Expand, RepeatInterleave, Narrow, Index, Cat, Chunk, Element,
+    Identity, Reshape, Transpose, Permute, Expand, RepeatInterleave, Narrow, Index, IndexSelect, Cat, Chunk, Element,
     Sum, Mean, Scale, Negate, AddSub, Mul, Div, Matmul, Softmax, Activation, CustomElementwise,
     Linear, LinearFunctional, Conv2d, Sequential, LayerNorm, Embedding, MaskedFill, ToDtype, Rsqrt, Sqrt, Pow, Detach, Child,
 }

@@ -75,6 +75,10 @@ internal sealed partial class ForwardLowerer
                     return LowerUnknown(inv, "repeat_interleave without an integer repeats and an explicit dim");
                 return Emit(OpKind.RepeatInterleave, inv, new[] { X() }, name, new[] { ValueArg("repeats", repeats, "long"), ValueArg("dim", dim, "long"), InShape() });
             }
+            case "index_select":
+                if (tensorArgs.Count != 2 || _values[tensorArgs[1].Value].OnPath)
+                    return LowerUnknown(inv, "index_select with an index that carries relevance");
+                return Emit(OpKind.IndexSelect, inv, new[] { X(), tensorArgs[1].Value }, name, new[] { Arg(inv, 0, "dim"), InShape() });
             case "narrow":
                 return Emit(OpKind.Narrow, inv, new[] { X() }, name, new[] { Arg(inv, 0, "dim"), Arg(inv, 1, "start"), Arg(inv, 2, "length"), InShape() });
             case "cat" or "concat" or "concatenate":
@@ -564,7 +568,8 @@ internal sealed partial class ForwardLowerer
         bool norm = outer.NormIdentity || TorchSymbols.FindAttribute(method, "NormIdentityAttribute") is not null;
         double? eps = TorchSymbols.DoubleArgument(TorchSymbols.FindAttribute(method, "EpsilonRuleAttribute")) ?? outer.Epsilon;
         double? gamma = TorchSymbols.DoubleArgument(TorchSymbols.FindAttribute(method, "GammaRuleAttribute")) ?? outer.Gamma;
-        return new RuleScope(cp, norm, eps, gamma, method.Name);
+        bool plain = outer.PlainGradient || TorchSymbols.FindAttribute(method, "PlainGradientAttribute") is not null;
+        return new RuleScope(cp, norm, eps, gamma, method.Name, plain);
     }
 
     /// <summary>A helper marked [IdentityNonlinearity]: one element-wise function under the identity rule.</summary>

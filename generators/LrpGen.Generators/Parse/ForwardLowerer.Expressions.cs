@@ -105,7 +105,9 @@ internal sealed partial class ForwardLowerer
     /// <summary>Lowers a tensor-valued expression to an SSA value, emitting the operations it needs.</summary>
     private int LowerTensor(IOperation op)
     {
-        if (op is ILocalReferenceOperation or IParameterReferenceOperation or IConversionOperation) return LowerTensorCore(op);
+        if (op is ILocalReferenceOperation or IParameterReferenceOperation) return LowerTensorCore(op);
+        if (op is IConversionOperation c && (TorchSymbols.IsTensor(c.Operand.Type) || TorchSymbols.IsTensorArray(c.Operand.Type)))
+            return LowerTensorCore(op);
         if (_memo.TryGetValue(op, out var known)) return known;
         int v = LowerTensorCore(op);
         _memo[op] = v;
@@ -121,6 +123,13 @@ internal sealed partial class ForwardLowerer
         {
             case IConversionOperation conversion when TorchSymbols.IsTensor(conversion.Operand.Type) || TorchSymbols.IsTensorArray(conversion.Operand.Type):
                 return LowerTensor(conversion.Operand);
+            case IConversionOperation scalar:
+            {
+                // A number converted to a tensor (an argument like scatter's src): a constant made explicit.
+                var (text, uses) = RenderCode(scalar.Operand);
+                var constant = NewValue("t" + _values.Count, owned: true);
+                return AppendOp(OpKind.Constant, op, uses.ToArray(), $"(({Display(scalar.Type!)})({text}))", constant, Array.Empty<OpArg>());
+            }
             case ILocalReferenceOperation lr:
                 if (_env.TryGetValue(lr.Local, out var lb) && lb.Value >= 0) return lb.Value;
                 return Fail(op, $"the tensor local '{lr.Local.Name}' is used before it has a value");
@@ -311,9 +320,9 @@ internal sealed partial class ForwardLowerer
 
     private int EmitDiv(IOperation op, int a, int b, string? forward = null)
     {
-        if (_values[b].OnPathUnderRules && !_scope.NormIdentity)
+        if (_values[b].OnPathUnderRules && !_scope.NormIdentity && !_scope.PlainGradient)
             return LowerUnknown(op, $"'{FirstLine(op.Syntax)}' (division by a tensor that carries relevance)",
-                "divide inside a helper marked [NormIdentity], or detach() the denominator");
+                "divide inside a helper marked [NormIdentity] (a normalisation) or [PlainGradient] (a router), or detach() the denominator");
         return forward is null
             ? Emit(OpKind.Div, op, new[] { a, b }, args: ShapeArgs(a, b))
             : EmitWithForward(OpKind.Div, op, new[] { a, b }, forward, args: ShapeArgs(a, b));
@@ -427,7 +436,7 @@ internal sealed partial class ForwardLowerer
         // Which inputs relevance flows through (masks, weights and indices never carry it).
         IEnumerable<ValueBuilder> relevanceInputs = kind switch
         {
-            OpKind.MaskedFill or OpKind.LinearFunctional or OpKind.LayerNorm or OpKind.Reshape or OpKind.Expand => ins.Take(1),
+            OpKind.MaskedFill or OpKind.LinearFunctional or OpKind.LayerNorm or OpKind.Reshape or OpKind.Expand or OpKind.IndexSelect => ins.Take(1),
             _ => ins,
         };
         output.OnPath = passes && relevanceInputs.Any(v => v.OnPath);

@@ -160,7 +160,7 @@ internal static class ModuleParser
             else if (member is IMethodSymbol method && method.MethodKind == MethodKind.Ordinary)
             {
                 bool returnsTensor = TorchSymbols.IsTensor(method.ReturnType);
-                foreach (var a in new[] { "EpsilonRule", "GammaRule", "IdentityNonlinearity", "NormIdentity", "UniformMatmul", "UniformRule", "CpLrp" })
+                foreach (var a in new[] { "EpsilonRule", "GammaRule", "IdentityNonlinearity", "NormIdentity", "UniformMatmul", "UniformRule", "CpLrp", "PlainGradient" })
                     Check(a, () => returnsTensor && method.DeclaringSyntaxReferences.Length > 0, "rule attributes apply to helper methods that return a Tensor and have a body");
                 Check("IdentityNonlinearity", () => method.Parameters.Count(p => TorchSymbols.IsTensor(p.Type)) == 1,
                     "an [IdentityNonlinearity] helper is one element-wise function of exactly one tensor");

@@ -82,7 +82,7 @@ internal static class SafetensorsHeader
         if (begin > end)
             throw new CheckpointException($"The data_offsets [{begin}, {end}] of {where} end before they begin.", path);
         if (end > dataLength)
-            throw new CheckpointException($"The data_offsets [{begin}, {end}] of {where} lie past the end of its data ({dataLength} bytes): the file is truncated or its header is corrupt.", path);
+            throw new CheckpointException($"The data_offsets [{begin}, {end}] of {where} lie past the end of the data section ({dataLength} bytes): the file is truncated or its header is corrupt.", path);
 
         long expected;
         try

@@ -6,7 +6,8 @@ using System.Text.Json;
 namespace LrpGen.Models.HuggingFace;
 
 /// <summary>Reads model.safetensors.index.json ({"weight_map": {tensor name: shard file}}) and opens every shard
-/// once, eagerly: headers are small, and a missing or corrupt shard should fail at load time, not mid-assignment.</summary>
+/// once, eagerly: headers are small, and a missing or corrupt shard should fail at load time, not mid-assignment.
+/// As in transformers, the weight_map is authoritative: a tensor a shard holds but the map omits is not exposed.</summary>
 internal static class ShardIndex
 {
     public static Dictionary<string, SafetensorsFile> Open(string folder, string indexPath)

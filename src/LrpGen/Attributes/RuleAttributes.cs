@@ -45,6 +45,11 @@ public sealed class NormIdentityAttribute : Attribute { }
 [AttributeUsage(AttributeTargets.Class | AttributeTargets.Method, Inherited = false)]
 public sealed class CpLrpAttribute : Attribute { }
 
+/// <summary>The exact gradient for everything in a helper method, division by relevance-carrying tensors included:
+/// the AttnLRP treatment of a mixture-of-experts router (softmax, top-k, renormalisation).</summary>
+[AttributeUsage(AttributeTargets.Method, Inherited = false)]
+public sealed class PlainGradientAttribute : Attribute { }
+
 /// <summary>A forward parameter that is a constant (mask, rotary table, positions): no relevance flows to it.</summary>
 [AttributeUsage(AttributeTargets.Parameter, Inherited = false)]
 public sealed class NoRelevanceAttribute : Attribute { }

@@ -40,6 +40,14 @@ public static class Adjoint
         return grouped.sum(d + 1);
     }
 
+    /// <summary>index_select(dim, index): add g back at the selected positions (repeats accumulate).</summary>
+    public static Tensor IndexSelect(Tensor g, long dim, Tensor index, long[] inputShape)
+    {
+        var z = torch.zeros(inputShape, g.dtype, g.device);
+        z.index_add_(dim, index, g, 1);
+        return z;
+    }
+
     public static Tensor Narrow(Tensor g, long dim, long start, long length, long[] inputShape)
     {
         var z = torch.zeros(inputShape, g.dtype, g.device);

@@ -15,7 +15,8 @@ public sealed class LrpPass : IDisposable
     private readonly RelevanceInput[] _inputs;
     private Tensor? _output;
 
-    /// <summary>Used by generated code.</summary>
+    /// <summary>Used by generated code; the pass owns <paramref name="output"/>, <paramref name="tape"/> and the
+    /// input handles.</summary>
     public LrpPass(Tensor output, LrpContext context, IDisposable tape, Func<Tensor, Tensor?[]> backward, RelevanceInput[] inputs)
     {
         _output = output ?? throw new ArgumentNullException(nameof(output));
@@ -120,6 +121,7 @@ public sealed class LrpPass : IDisposable
         if (_output is null) return;
         _tape.Dispose();
         _output.Dispose();
+        foreach (var input in _inputs) input.Value.Dispose();
         _output = null;
     }
 }

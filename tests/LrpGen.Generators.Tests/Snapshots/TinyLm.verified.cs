@@ -36,7 +36,7 @@ namespace LrpGen.Tests.Scenarios
             }
             return new global::LrpGen.LrpPass(output, ctx, tape,
                 gOutput => { var all = LrpBackwardCore(ctx, tape, gOutput); return new global::TorchSharp.torch.Tensor?[] { all[0] }; },
-                new global::LrpGen.RelevanceInput[] { new global::LrpGen.RelevanceInput("ids", ids, isTokenIds: true) });
+                new global::LrpGen.RelevanceInput[] { new global::LrpGen.RelevanceInput("ids", ids.alias(), isTokenIds: true) });
         }
 
         global::TorchSharp.torch.Tensor global::LrpGen.ILrpSequentialItem.LrpForwardItem(global::LrpGen.LrpContext ctx, global::TorchSharp.torch.Tensor input, out global::System.IDisposable tape)

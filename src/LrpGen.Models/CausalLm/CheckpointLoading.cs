@@ -1,0 +1,60 @@
+using System;
+using System.Linq;
+using LrpGen.Models.HuggingFace;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace LrpGen.Models.CausalLm;
+
+/// <summary>Maps a decoder's parameters to Hugging Face tensor names ("layers.0.mlp.up_proj.weight" is
+/// "model.layers.0.mlp.up_proj.weight"), including experts stored fused (transformers 5) or per expert (Hub).</summary>
+internal static class CheckpointLoading
+{
+    public static void LoadWeights(nn.Module module, CheckpointFolder checkpoint, DecoderConfig config, ScalarType dtype, IProgress<string>? progress)
+    {
+        var assigner = new WeightAssigner(checkpoint, dtype);
+        var parameters = module.named_parameters().ToList();
+        int done = 0;
+        foreach (var (name, parameter) in parameters)
+        {
+            string hf = name.StartsWith("lm_head.", StringComparison.Ordinal) ? name : "model." + name;
+            if (checkpoint.Contains(hf)) assigner.Assign(hf, parameter);
+            else if (name == "lm_head.weight" && config.TieWordEmbeddings) assigner.Assign("model.embed_tokens.weight", parameter);
+            else if (TryFusedExpert(name, checkpoint, assigner, parameter, config, dtype)) { }
+            else assigner.Assign(hf, parameter); // reports the missing tensor with the file's name
+            if (++done % 16 == 0) progress?.Report($"loaded {done}/{parameters.Count} tensors");
+        }
+        progress?.Report($"loaded {parameters.Count} tensors");
+        assigner.EnsureAllUsed("rotary_emb.inv_freq");
+    }
+
+    /// <summary>layers.{i}.mlp.experts.{e}.{gate,up,down}_proj.weight from mlp.experts.gate_up_proj [E, 2I, H]
+    /// (gate rows first) and mlp.experts.down_proj [E, H, I].</summary>
+    private static bool TryFusedExpert(string name, CheckpointFolder checkpoint, WeightAssigner assigner, Tensor target, DecoderConfig config, ScalarType dtype)
+    {
+        var parts = name.Split('.');
+        // layers . i . mlp . experts . e . proj . weight
+        if (parts.Length != 7 || parts[0] != "layers" || parts[2] != "mlp" || parts[3] != "experts" || parts[6] != "weight") return false;
+        int expert = int.Parse(parts[4], System.Globalization.CultureInfo.InvariantCulture);
+        string prefix = $"model.layers.{parts[1]}.mlp.experts.";
+        string fused = parts[5] == "down_proj" ? prefix + "down_proj" : prefix + "gate_up_proj";
+        if (!checkpoint.Contains(fused)) return false;
+        var shape = checkpoint.Shape(fused);
+        long i = config.MoeIntermediateSize, h = config.HiddenSize, e = config.Experts;
+        var expected = parts[5] == "down_proj" ? new[] { e, h, i } : new[] { e, 2 * i, h };
+        if (!shape.SequenceEqual(expected))
+            throw new CheckpointException(
+                $"tensor '{fused}' in {checkpoint.FileOf(fused)} has shape [{string.Join(", ", shape)}]; the model expects [{string.Join(", ", expected)}].",
+                checkpoint.FileOf(fused));
+        using var all = checkpoint.Load(fused, dtype);
+        using var slice = parts[5] switch
+        {
+            "gate_proj" => all[expert].narrow(0, 0, i),
+            "up_proj" => all[expert].narrow(0, i, i),
+            _ => all[expert].alias(),
+        };
+        using (torch.no_grad()) target.copy_(slice);
+        assigner.MarkUsed(fused);
+        return true;
+    }
+}
