@@ -3,7 +3,7 @@ using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
-namespace LrpGen.Models.CausalLm;
+namespace LrpGen.Models.Decoders;
 
 /// <summary>Qwen3-MoE's sparse block: a softmax router picks the top-k experts per token (renormalised when
 /// norm_topk_prob), each a SwiGLU. Rules as LXT: the router gets the plain gradient, which experts were picked is

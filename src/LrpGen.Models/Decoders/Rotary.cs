@@ -2,7 +2,7 @@ using System;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace LrpGen.Models.CausalLm;
+namespace LrpGen.Models.Decoders;
 
 /// <summary>Rotary position tables as Hugging Face computes them (in float32), shaped [B, 1, T, D] for broadcasting
 /// over heads. Constants for the relevance pass.</summary>

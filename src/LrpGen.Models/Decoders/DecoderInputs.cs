@@ -2,7 +2,7 @@ using System;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace LrpGen.Models.CausalLm;
+namespace LrpGen.Models.Decoders;
 
 /// <summary>The constant inputs of a decoder forward for a (possibly padded) batch.</summary>
 public sealed record DecoderInputs(Tensor Cos, Tensor Sin, Tensor Mask, Tensor Rows, Tensor LastPositions) : IDisposable

@@ -3,7 +3,7 @@ using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
-namespace LrpGen.Models.CausalLm;
+namespace LrpGen.Models.Decoders;
 
 /// <summary>A LLaMA decoder layer: pre-RMSNorm attention and SwiGLU MLP, each around a residual.</summary>
 [LrpModule]

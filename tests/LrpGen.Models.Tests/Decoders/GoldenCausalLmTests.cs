@@ -1,13 +1,13 @@
 using System;
 using System.Collections.Generic;
 using System.IO;
-using LrpGen.Models.CausalLm;
+using LrpGen.Models.Decoders;
 using LrpGen.Models.HuggingFace;
 using TorchSharp;
 using Xunit;
 using static TorchSharp.torch;
 
-namespace LrpGen.Models.Tests.CausalLmTests;
+namespace LrpGen.Models.Tests.Decoders;
 
 /// <summary>LXT's numbers for the tiny LLaMA and Qwen3-MoE (shared/golden): logits within 1e-5, relevance at the
 /// embeddings, per token, at every block output and at block 0's MLP neurons within 2e-4 x max|expected|.</summary>
@@ -30,7 +30,7 @@ public class GoldenCausalLmTests
     {
         var folder = GoldenData.Folder(model);
         var golden = SafetensorsFile.Open(Path.Combine(folder, variant + ".safetensors"));
-        using var lm = LrpGen.Models.CausalLm.CausalLm.Load(folder);
+        using var lm = CausalLm.Load(folder);
         var ids = golden.Load("input_ids");
         long target = golden.Load("target").item<long>();
 
@@ -59,7 +59,7 @@ public class GoldenCausalLmTests
     public void CpLrpOnLlamaConservesTheLogit()
     {
         // No biases, every rule conservative: the token relevance sums to the explained logit.
-        using var lm = LrpGen.Models.CausalLm.CausalLm.Load(GoldenData.Folder("llama"));
+        using var lm = CausalLm.Load(GoldenData.Folder("llama"));
         var ids = SafetensorsFile.Open(Path.Combine(GoldenData.Folder("llama"), "cplrp.safetensors")).Load("input_ids");
         using var pass = lm.Forward(ids, null, new LrpOptions { Method = LrpMethod.CpLrp });
         long target = pass.Output[0].argmax().item<long>();

@@ -3,7 +3,7 @@ using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
-namespace LrpGen.Models.CausalLm;
+namespace LrpGen.Models.Decoders;
 
 /// <summary>LlamaForCausalLM. Forward takes the input embeddings (so their relevance comes out per dimension) and
 /// returns the logits at one position per row: <c>rows</c> holds b * T + position, flattened.</summary>

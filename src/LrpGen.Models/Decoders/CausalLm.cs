@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Linq;
 using LrpGen;
 using LrpGen.Models.HuggingFace;
@@ -6,7 +7,7 @@ using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
-namespace LrpGen.Models.CausalLm;
+namespace LrpGen.Models.Decoders;
 
 /// <summary>A decoder LLM loaded from a Hugging Face folder (llama, qwen3_moe), ready to explain: it turns token ids
 /// and an attention mask into the inputs of the generated relevance pass (embeddings, rotary tables, causal and
@@ -83,6 +84,81 @@ public sealed class CausalLm : IDisposable
         using var noGrad = torch.no_grad();
         using var embeds = Embeddings.forward(onDevice);
         return _forward(embeds, inputs.Cos, inputs.Sin, inputs.Mask, inputs.Rows, options);
+    }
+
+    /// <summary>Explains a batch: token ids [B, T] and an attention mask [B, T] (null: no padding).</summary>
+    public CausalLmExplanation Explain(Tensor ids, Tensor? attentionMask, ExplainRequest request)
+    {
+        if (request is null) throw new ArgumentNullException(nameof(request));
+        long batch = ids.shape[0];
+        if (request.Targets is { } t && t.Count != batch)
+            throw new ArgumentException($"{t.Count} targets for a batch of {batch} prompts: give one per prompt.", nameof(request));
+        var options = new LrpOptions
+        {
+            Method = request.Method,
+            Latents = request.Latents,
+            Interventions = request.Interventions ?? new Dictionary<string, Func<Tensor, Tensor>>(),
+        };
+        using var pass = Forward(ids, attentionMask, options);
+        var logits = pass.Output;
+        long vocab = logits.shape[1];
+        var targets = request.Targets?.ToArray() ?? logits.argmax(1).data<long>().ToArray();
+        foreach (var target in targets)
+            if (target < 0 || target >= vocab) throw new ArgumentException($"target {target} is not a token id in [0, {vocab}).", nameof(request));
+        if (request.Rivals is { } r)
+            foreach (var rival in r)
+                if (rival < 0 || rival >= vocab) throw new ArgumentException($"rival {rival} is not a token id in [0, {vocab}).", nameof(request));
+
+        using var weights = torch.zeros(logits.shape, logits.dtype, logits.device);
+        bool explainLogit = request.Seeds is null || request.ExplainLogitWithSeeds;
+        if (explainLogit)
+            for (int b = 0; b < batch; b++)
+            {
+                weights[b, targets[b]] = torch.tensor(1.0, logits.dtype);
+                if (request.Rivals is { Count: > 0 } rivals)
+                    foreach (var rival in rivals)
+                        weights[b, rival] = weights[b, rival] - 1.0 / rivals.Count;
+            }
+        var scores = logits.mul(weights).sum(1).to(ScalarType.Float32).data<float>().ToArray();
+        if (!explainLogit) scores = logits.gather(1, torch.tensor(targets).unsqueeze(1).to(logits.device)).squeeze(1).to(ScalarType.Float32).data<float>().ToArray();
+
+        var explanation = pass.Explain(weights, request.Seeds);
+        var embeddingRelevance = explanation.Inputs[0];
+        var tokens = embeddingRelevance.sum(new long[] { -1 });
+        using var lastPositions = ids.shape[1] > 0 && attentionMask is not null
+            ? LastRealPositions(attentionMask) : torch.full(batch, ids.shape[1] - 1, ScalarType.Int64);
+        return new CausalLmExplanation(targets, scores, logits.detach().clone(), tokens, embeddingRelevance,
+            explanation.Latents, lastPositions.data<long>().ToArray());
+    }
+
+    /// <summary>Explains several prompts in one batch, padded on the left or right (same numbers either way).</summary>
+    public CausalLmExplanation Explain(IReadOnlyList<long[]> prompts, ExplainRequest request, bool padLeft = true)
+    {
+        if (prompts.Count == 0) throw new ArgumentException("no prompts to explain.", nameof(prompts));
+        if (prompts.Any(p => p.Length == 0)) throw new ArgumentException("an empty prompt cannot be explained.", nameof(prompts));
+        int length = prompts.Max(p => p.Length);
+        var ids = new long[prompts.Count, length];
+        var mask = new long[prompts.Count, length];
+        for (int b = 0; b < prompts.Count; b++)
+        {
+            int offset = padLeft ? length - prompts[b].Length : 0;
+            for (int i = 0; i < prompts[b].Length; i++)
+            {
+                ids[b, offset + i] = prompts[b][i];
+                mask[b, offset + i] = 1;
+            }
+        }
+        using var idTensor = torch.tensor(ids);
+        using var maskTensor = torch.tensor(mask);
+        return Explain(idTensor, maskTensor, request);
+    }
+
+    private static Tensor LastRealPositions(Tensor mask)
+    {
+        using var real = mask.ne(0);
+        using var index = torch.arange(mask.shape[1]).unsqueeze(0).expand(mask.shape[0], mask.shape[1]);
+        using var masked = index.masked_fill(real.logical_not(), -1);
+        return masked.max(1).values;
     }
 
     public void Dispose() => Module.Dispose();

@@ -2,7 +2,7 @@ using System;
 using System.Text.Json;
 using LrpGen.Models.HuggingFace;
 
-namespace LrpGen.Models.CausalLm;
+namespace LrpGen.Models.Decoders;
 
 /// <summary>The llama3 RoPE frequency scaling (config "rope_type": "llama3").</summary>
 public sealed record Llama3RopeScaling(double Factor, double LowFreqFactor, double HighFreqFactor, int OriginalMaxPositions);

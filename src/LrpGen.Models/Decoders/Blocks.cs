@@ -4,7 +4,7 @@ using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
-namespace LrpGen.Models.CausalLm;
+namespace LrpGen.Models.Decoders;
 
 /// <summary>RMSNorm as Hugging Face computes it (in float32, scaled in the model's dtype); the identity rule
 /// makes the normaliser a constant.</summary>

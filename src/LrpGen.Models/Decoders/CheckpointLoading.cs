@@ -4,7 +4,7 @@ using LrpGen.Models.HuggingFace;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace LrpGen.Models.CausalLm;
+namespace LrpGen.Models.Decoders;
 
 /// <summary>Maps a decoder's parameters to Hugging Face tensor names ("layers.0.mlp.up_proj.weight" is
 /// "model.layers.0.mlp.up_proj.weight"), including experts stored fused (transformers 5) or per expert (Hub).</summary>
