@@ -14,10 +14,11 @@ namespace LrpGen.Models.Decoders;
 /// padding mask, the position explained in each row).</summary>
 public sealed class CausalLm : IDisposable
 {
-    private readonly Func<Tensor, Tensor, Tensor, Tensor, Tensor, LrpOptions, LrpPass> _forward;
+    /// <summary>The model's generated pass, from the embeddings and the prepared constant inputs.</summary>
+    private readonly Func<Tensor, DecoderInputs, LrpOptions, LrpPass> _forward;
 
     private CausalLm(DecoderConfig config, nn.Module module, Embedding embeddings, ScalarType dtype, Device device,
-        Func<Tensor, Tensor, Tensor, Tensor, Tensor, LrpOptions, LrpPass> forward)
+        Func<Tensor, DecoderInputs, LrpOptions, LrpPass> forward)
     {
         Config = config;
         Module = module;
@@ -44,23 +45,34 @@ public sealed class CausalLm : IDisposable
         progress?.Report($"{config.ModelType}: {config.Layers} layers, hidden {config.HiddenSize}, {config.Heads} heads / {config.KvHeads} kv heads");
         nn.Module module;
         Embedding embeddings;
-        Func<Tensor, Tensor, Tensor, Tensor, Tensor, LrpOptions, LrpPass> forward;
-        if (config.ModelType == "llama")
+        Func<Tensor, DecoderInputs, LrpOptions, LrpPass> forward;
+        switch (config.ModelType)
         {
-            var m = new LlamaForCausalLM(config);
-            module = m;
-            embeddings = m.embed_tokens;
-            forward = m.LrpForward;
-        }
-        else
-        {
-            var m = new Qwen3MoeForCausalLM(config);
-            module = m;
-            embeddings = m.embed_tokens;
-            forward = m.LrpForward;
+            case "llama":
+            {
+                var m = new LlamaForCausalLM(config);
+                (module, embeddings) = (m, m.embed_tokens);
+                forward = (e, i, o) => m.LrpForward(e, i.Cos!, i.Sin!, i.Mask, i.Rows, o);
+                break;
+            }
+            case "qwen3_moe":
+            {
+                var m = new Qwen3MoeForCausalLM(config);
+                (module, embeddings) = (m, m.embed_tokens);
+                forward = (e, i, o) => m.LrpForward(e, i.Cos!, i.Sin!, i.Mask, i.Rows, o);
+                break;
+            }
+            default:
+            {
+                var m = new LrpGen.Models.Gpt2.Gpt2LMHeadModel(config);
+                (module, embeddings) = (m, m.wte);
+                forward = (e, i, o) => m.LrpForward(e, i.Positions, i.Mask, i.Rows, o);
+                break;
+            }
         }
         module.to(dtype);
-        CheckpointLoading.LoadWeights(module, checkpoint, config, dtype, progress);
+        if (config.ModelType == "gpt2") CheckpointLoading.LoadGpt2Weights(module, checkpoint, config, dtype, progress);
+        else CheckpointLoading.LoadWeights(module, checkpoint, config, dtype, progress);
         module.to(device);
         module.eval();
         return new CausalLm(config, module, embeddings, dtype, device, forward);
@@ -80,10 +92,10 @@ public sealed class CausalLm : IDisposable
         using var mask = attentionMask?.to(ScalarType.Int64, Device) ?? torch.ones_like(onDevice, ScalarType.Int64);
         if (!mask.shape.SequenceEqual(ids.shape))
             throw new ArgumentException($"attention mask [{string.Join(", ", mask.shape)}] does not match ids [{string.Join(", ", ids.shape)}].", nameof(attentionMask));
-        using var inputs = DecoderInputs.Prepare(Config, onDevice, mask, DType, Device);
+        using var inputs = DecoderInputs.Prepare(Config, onDevice, mask, DType, Device, rotary: Config.ModelType != "gpt2");
         using var noGrad = torch.no_grad();
         using var embeds = Embeddings.forward(onDevice);
-        return _forward(embeds, inputs.Cos, inputs.Sin, inputs.Mask, inputs.Rows, options);
+        return _forward(embeds, inputs, options);
     }
 
     /// <summary>Explains a batch: token ids [B, T] and an attention mask [B, T] (null: no padding).</summary>

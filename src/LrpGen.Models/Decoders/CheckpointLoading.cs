@@ -28,6 +28,58 @@ internal static class CheckpointLoading
         assigner.EnsureAllUsed("rotary_emb.inv_freq");
     }
 
+    /// <summary>GPT-2 names ("transformer.h.0.attn.c_attn.weight"); Conv1D weights are stored [in, out] and are
+    /// copied transposed into our Linear layers.</summary>
+    public static void LoadGpt2Weights(nn.Module module, CheckpointFolder checkpoint, DecoderConfig config, ScalarType dtype, IProgress<string>? progress)
+    {
+        var assigner = new WeightAssigner(checkpoint, dtype);
+        foreach (var (name, parameter) in module.named_parameters())
+        {
+            var parts = name.Split('.');
+            if (name == "lm_head.weight")
+            {
+                assigner.Assign(checkpoint.Contains(name) || !config.TieWordEmbeddings ? name : "transformer.wte.weight", parameter);
+                continue;
+            }
+            if (parts[0] != "layers")
+            {
+                assigner.Assign("transformer." + name, parameter);
+                continue;
+            }
+            string block = $"transformer.h.{parts[1]}.";
+            string hf = parts[2] switch
+            {
+                "c_attn" => block + "attn.c_attn." + parts[3],
+                "attn_proj" => block + "attn.c_proj." + parts[3],
+                "c_fc" => block + "mlp.c_fc." + parts[3],
+                "mlp_proj" => block + "mlp.c_proj." + parts[3],
+                _ => block + string.Join(".", parts.Skip(2)),
+            };
+            if (parts[3] == "weight" && parts[2] is "c_attn" or "attn_proj" or "c_fc" or "mlp_proj")
+                AssignTransposed(checkpoint, assigner, hf, parameter, dtype);
+            else
+                assigner.Assign(hf, parameter);
+        }
+        progress?.Report("loaded GPT-2 weights");
+        assigner.EnsureAllUsed("attn.bias", "attn.masked_bias");
+    }
+
+    private static void AssignTransposed(CheckpointFolder checkpoint, WeightAssigner assigner, string name, Tensor target, ScalarType dtype)
+    {
+        if (!checkpoint.Contains(name))
+            throw new CheckpointException($"{checkpoint.WeightsPath} has no tensor '{name}'.", checkpoint.WeightsPath);
+        var shape = checkpoint.Shape(name);
+        var expected = new[] { target.shape[1], target.shape[0] };
+        if (!shape.SequenceEqual(expected))
+            throw new CheckpointException(
+                $"tensor '{name}' in {checkpoint.FileOf(name)} has shape [{string.Join(", ", shape)}]; the model expects the Conv1D layout [{string.Join(", ", expected)}].",
+                checkpoint.FileOf(name));
+        using var stored = checkpoint.Load(name, dtype);
+        using var transposed = stored.t();
+        using (torch.no_grad()) target.copy_(transposed);
+        assigner.MarkUsed(name);
+    }
+
     /// <summary>layers.{i}.mlp.experts.{e}.{gate,up,down}_proj.weight from mlp.experts.gate_up_proj [E, 2I, H]
     /// (gate rows first) and mlp.experts.down_proj [E, H, I].</summary>
     private static bool TryFusedExpert(string name, CheckpointFolder checkpoint, WeightAssigner assigner, Tensor target, DecoderConfig config, ScalarType dtype)

@@ -30,12 +30,15 @@ public sealed record DecoderConfig
     public int MoeIntermediateSize { get; init; }
     public bool NormTopkProb { get; init; }
     public string HiddenAct { get; init; } = "silu";
+    public int MaxPositions { get; init; }
+    public double LayerNormEps { get; init; }
 
     public static DecoderConfig From(CheckpointFolder folder)
     {
         string type = folder.ModelType;
+        if (type == "gpt2") return Gpt2(folder);
         if (type is not ("llama" or "qwen3_moe"))
-            throw new CheckpointException($"{folder.ConfigPath}: model_type '{type}' is not a supported causal LM (llama, qwen3_moe).", folder.ConfigPath);
+            throw new CheckpointException($"{folder.ConfigPath}: model_type '{type}' is not a supported causal LM (llama, qwen3_moe, gpt2).", folder.ConfigPath);
         int hidden = folder.GetInt("hidden_size");
         int heads = folder.GetInt("num_attention_heads");
         var config = new DecoderConfig
@@ -73,6 +76,34 @@ public sealed record DecoderConfig
                 throw new CheckpointException($"{folder.ConfigPath}: decoder_sparse_step {step} is not supported (1).", folder.ConfigPath);
         }
         return config with { RopeTheta = RopeThetaOf(folder), RopeScaling = RopeScalingOf(folder) };
+    }
+
+    private static DecoderConfig Gpt2(CheckpointFolder folder)
+    {
+        int hidden = folder.GetInt("n_embd");
+        string act = folder.Get("activation_function")?.GetString() ?? "gelu_new";
+        if (act != "gelu_new")
+            throw new CheckpointException($"{folder.ConfigPath}: activation_function '{act}' is not supported (gelu_new).", folder.ConfigPath);
+        if (folder.GetBool("scale_attn_by_inverse_layer_idx", false) || folder.GetBool("reorder_and_upcast_attn", false))
+            throw new CheckpointException($"{folder.ConfigPath}: scale_attn_by_inverse_layer_idx / reorder_and_upcast_attn are not supported.", folder.ConfigPath);
+        if (!folder.GetBool("scale_attn_weights", true))
+            throw new CheckpointException($"{folder.ConfigPath}: scale_attn_weights false is not supported.", folder.ConfigPath);
+        int heads = folder.GetInt("n_head");
+        return new DecoderConfig
+        {
+            ModelType = "gpt2",
+            VocabSize = folder.GetInt("vocab_size"),
+            HiddenSize = hidden,
+            IntermediateSize = folder.GetOptionalInt("n_inner") ?? 4 * hidden,
+            Layers = folder.GetInt("n_layer"),
+            Heads = heads,
+            KvHeads = heads,
+            HeadDim = hidden / heads,
+            MaxPositions = folder.GetInt("n_positions"),
+            LayerNormEps = folder.GetOptionalDouble("layer_norm_epsilon") ?? 1e-5,
+            TieWordEmbeddings = folder.GetBool("tie_word_embeddings", true),
+            HiddenAct = act,
+        };
     }
 
     /// <summary>transformers 5 writes "rope_parameters": {"rope_theta", "rope_type", ...}; older configs "rope_theta"

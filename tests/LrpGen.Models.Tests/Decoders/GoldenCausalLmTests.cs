@@ -9,7 +9,7 @@ using static TorchSharp.torch;
 
 namespace LrpGen.Models.Tests.Decoders;
 
-/// <summary>LXT's numbers for the tiny LLaMA and Qwen3-MoE (shared/golden): logits within 1e-5, relevance at the
+/// <summary>LXT's numbers for the tiny LLaMA, Qwen3-MoE and GPT-2 (shared/golden): logits within 1e-5, relevance at the
 /// embeddings, per token, at every block output and at block 0's MLP neurons within 2e-4 x max|expected|.</summary>
 public class GoldenCausalLmTests
 {
@@ -22,6 +22,9 @@ public class GoldenCausalLmTests
         { "llama", "cplrp", LrpMethod.CpLrp },
         { "qwen3moe", "gradx", LrpMethod.Gradient },
         { "qwen3moe", "attnlrp", LrpMethod.AttnLrp },
+        { "gpt2", "gradx", LrpMethod.Gradient },
+        { "gpt2", "attnlrp", LrpMethod.AttnLrp },
+        { "gpt2", "cplrp", LrpMethod.CpLrp },
     };
 
     [Theory]

@@ -1,0 +1,125 @@
+using System;
+using LrpGen;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace LrpGen.Models.Bert;
+
+/// <summary>A post-LN BERT layer: self-attention, dense + residual + LayerNorm, an exact-GELU MLP, dense + residual
+/// + LayerNorm. Rules: uniform on both attention products, identity on GELU, LayerNorm with the std a constant.</summary>
+[LrpModule]
+public partial class BertLayer : nn.Module<Tensor, Tensor, Tensor>
+{
+    public readonly Linear query, key, value, attention_dense, intermediate, output_dense;
+    public readonly LayerNorm attention_norm, output_norm;
+    private readonly long hidden, heads, headDim;
+
+    public BertLayer(BertConfig c) : base(nameof(BertLayer))
+    {
+        hidden = c.HiddenSize;
+        heads = c.Heads;
+        headDim = c.HiddenSize / c.Heads;
+        query = nn.Linear(c.HiddenSize, c.HiddenSize);
+        key = nn.Linear(c.HiddenSize, c.HiddenSize);
+        value = nn.Linear(c.HiddenSize, c.HiddenSize);
+        attention_dense = nn.Linear(c.HiddenSize, c.HiddenSize);
+        attention_norm = nn.LayerNorm(c.HiddenSize, c.LayerNormEps);
+        intermediate = nn.Linear(c.HiddenSize, c.IntermediateSize);
+        output_dense = nn.Linear(c.IntermediateSize, c.HiddenSize);
+        output_norm = nn.LayerNorm(c.HiddenSize, c.LayerNormEps);
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor x, [NoRelevance] Tensor mask)
+    {
+        long B = x.shape[0], T = x.shape[1];
+        var q = query.call(x).view(B, T, heads, headDim).transpose(1, 2);
+        var k = key.call(x).view(B, T, heads, headDim).transpose(1, 2);
+        var v = value.call(x).view(B, T, heads, headDim).transpose(1, 2);
+        var scores = q.matmul(k.transpose(-1, -2)) / Math.Sqrt(headDim) + mask;
+        var context = scores.softmax(-1).matmul(v).transpose(1, 2).reshape(B, T, hidden);
+        var attended = attention_norm.call(attention_dense.call(context) + x);
+        var inner = nn.functional.gelu(intermediate.call(attended));
+        return output_norm.call(output_dense.call(inner) + attended);
+    }
+}
+
+/// <summary>BERT embeddings and encoder. Forward takes the word embeddings (relevance is reported there, before
+/// positions and token types are added, as in LXT's BERT data) and returns the last hidden states.</summary>
+[LrpModule]
+public partial class BertEncoder : nn.Module<Tensor, Tensor, Tensor, Tensor, Tensor>
+{
+    public readonly Embedding word_embeddings, position_embeddings, token_type_embeddings;
+    public readonly LayerNorm embeddings_norm;
+    public readonly ModuleList<BertLayer> layers;
+
+    public BertEncoder(BertConfig c) : base(nameof(BertEncoder))
+    {
+        word_embeddings = nn.Embedding(c.VocabSize, c.HiddenSize);
+        position_embeddings = nn.Embedding(c.MaxPositions, c.HiddenSize);
+        token_type_embeddings = nn.Embedding(c.TypeVocabSize, c.HiddenSize);
+        embeddings_norm = nn.LayerNorm(c.HiddenSize, c.LayerNormEps);
+        layers = new ModuleList<BertLayer>();
+        for (int i = 0; i < c.Layers; i++) layers.Add(new BertLayer(c));
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor wordEmbeds, [NoRelevance] Tensor positionIds, [NoRelevance] Tensor tokenTypeIds, [NoRelevance] Tensor mask)
+    {
+        var h = embeddings_norm.call(wordEmbeds + position_embeddings.call(positionIds) + token_type_embeddings.call(tokenTypeIds));
+        foreach (var layer in layers)
+            h = layer.call(h, mask);
+        return h;
+    }
+}
+
+/// <summary>BertForSequenceClassification: the encoder, the pooler (tanh, identity rule) on the first token, and a
+/// linear classifier. Output: class logits [B, labels].</summary>
+[LrpModule]
+public partial class BertForSequenceClassification : nn.Module<Tensor, Tensor, Tensor, Tensor, Tensor>
+{
+    public readonly BertEncoder bert;
+    public readonly Linear pooler, classifier;
+
+    public BertForSequenceClassification(BertConfig c) : base(nameof(BertForSequenceClassification))
+    {
+        bert = new BertEncoder(c);
+        pooler = nn.Linear(c.HiddenSize, c.HiddenSize);
+        classifier = nn.Linear(c.HiddenSize, c.Labels);
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor wordEmbeds, [NoRelevance] Tensor positionIds, [NoRelevance] Tensor tokenTypeIds, [NoRelevance] Tensor mask)
+    {
+        var h = bert.call(wordEmbeds, positionIds, tokenTypeIds, mask);
+        var pooled = torch.tanh(pooler.call(h[TensorIndex.Colon, 0]));
+        return classifier.call(pooled);
+    }
+}
+
+/// <summary>A sentence-transformers encoder (all-MiniLM-L6-v2): BERT, mean over the real tokens, L2 normalisation.
+/// The normalisation gets the norm-identity rule; the token weights of the mean (the mask) are constants.</summary>
+[LrpModule]
+public partial class BertSentenceEncoder : nn.Module<Tensor, Tensor, Tensor, Tensor, Tensor, Tensor>
+{
+    public readonly BertEncoder bert;
+
+    public BertSentenceEncoder(BertConfig c) : base(nameof(BertSentenceEncoder))
+    {
+        bert = new BertEncoder(c);
+        RegisterComponents();
+    }
+
+    [NormIdentity]
+    private static Tensor L2Normalize(Tensor x) => x * torch.rsqrt(x.pow(2).sum(new long[] { -1 }, keepdim: true) + 1e-24);
+
+    public override Tensor forward(Tensor wordEmbeds, [NoRelevance] Tensor positionIds, [NoRelevance] Tensor tokenTypeIds, [NoRelevance] Tensor mask,
+        [NoRelevance] Tensor tokenWeights)
+    {
+        var h = bert.call(wordEmbeds, positionIds, tokenTypeIds, mask);
+        var pooled = (h * tokenWeights.unsqueeze(-1)).sum(new long[] { 1 });
+        var mean = pooled / tokenWeights.sum(new long[] { 1 }, keepdim: true).clamp_min(1e-9);
+        return L2Normalize(mean);
+    }
+}

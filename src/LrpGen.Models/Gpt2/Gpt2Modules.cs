@@ -1,0 +1,78 @@
+using System;
+using LrpGen;
+using LrpGen.Models.Decoders;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace LrpGen.Models.Gpt2;
+
+/// <summary>A GPT-2 block: pre-LN attention (fused q/k/v projection) and a gelu_new MLP, each around a residual.
+/// Hugging Face's Conv1D weights ([in, out]) are loaded transposed into Linear layers.</summary>
+[LrpModule]
+public partial class Gpt2Block : nn.Module<Tensor, Tensor, Tensor>
+{
+    public readonly LayerNorm ln_1, ln_2;
+    public readonly Linear c_attn, attn_proj, c_fc, mlp_proj;
+    private readonly long hidden, heads, headDim;
+
+    public Gpt2Block(DecoderConfig c) : base(nameof(Gpt2Block))
+    {
+        hidden = c.HiddenSize;
+        heads = c.Heads;
+        headDim = c.HiddenSize / c.Heads;
+        ln_1 = nn.LayerNorm(c.HiddenSize, c.LayerNormEps);
+        ln_2 = nn.LayerNorm(c.HiddenSize, c.LayerNormEps);
+        c_attn = nn.Linear(c.HiddenSize, 3 * c.HiddenSize);
+        attn_proj = nn.Linear(c.HiddenSize, c.HiddenSize);
+        c_fc = nn.Linear(c.HiddenSize, c.IntermediateSize);
+        mlp_proj = nn.Linear(c.IntermediateSize, c.HiddenSize);
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor x, [NoRelevance] Tensor mask)
+    {
+        long B = x.shape[0], T = x.shape[1];
+        var qkv = c_attn.call(ln_1.call(x));
+        var q = qkv.narrow(-1, 0, hidden).view(B, T, heads, headDim).transpose(1, 2);
+        var k = qkv.narrow(-1, hidden, hidden).view(B, T, heads, headDim).transpose(1, 2);
+        var v = qkv.narrow(-1, 2 * hidden, hidden).view(B, T, heads, headDim).transpose(1, 2);
+        var scores = q.matmul(k.transpose(-1, -2)) / Math.Sqrt(headDim) + mask;
+        var context = scores.softmax(-1, ScalarType.Float32).to(q.dtype).matmul(v).transpose(1, 2).reshape(B, T, hidden);
+        var h = x + attn_proj.call(context);
+        var inner = nn.functional.gelu(c_fc.call(ln_2.call(h)), GELU.Approximate.tanh);
+        return h + mlp_proj.call(inner);
+    }
+}
+
+/// <summary>GPT2LMHeadModel. Forward takes the token embeddings (relevance is reported there, before the learned
+/// positions are added) and returns the logits at one position per row (rows: b * T + position).</summary>
+[LrpModule]
+public partial class Gpt2LMHeadModel : nn.Module<Tensor, Tensor, Tensor, Tensor, Tensor>
+{
+    public readonly Embedding wte, wpe;
+    public readonly ModuleList<Gpt2Block> layers;
+    public readonly LayerNorm ln_f;
+    public readonly Linear lm_head;
+
+    public Gpt2LMHeadModel(DecoderConfig c) : base(nameof(Gpt2LMHeadModel))
+    {
+        wte = nn.Embedding(c.VocabSize, c.HiddenSize);
+        wpe = nn.Embedding(c.MaxPositions, c.HiddenSize);
+        layers = new ModuleList<Gpt2Block>();
+        for (int i = 0; i < c.Layers; i++) layers.Add(new Gpt2Block(c));
+        ln_f = nn.LayerNorm(c.HiddenSize, c.LayerNormEps);
+        lm_head = nn.Linear(c.HiddenSize, c.VocabSize, hasBias: false);
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor embeds, [NoRelevance] Tensor positionIds, [NoRelevance] Tensor mask, [NoRelevance] Tensor rows)
+    {
+        var h = embeds + wpe.call(positionIds);
+        foreach (var layer in layers)
+            h = layer.call(h, mask);
+        long B = h.shape[0], T = h.shape[1];
+        var picked = h.reshape(B * T, -1).index_select(0, rows);
+        return lm_head.call(ln_f.call(picked));
+    }
+}
