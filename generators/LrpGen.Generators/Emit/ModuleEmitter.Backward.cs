@@ -259,7 +259,7 @@ internal static partial class ModuleEmitter
                     string module = A("module");
                     string gx = "gx" + op.Id;
                     yield return op.Gamma >= 0
-                        ? $"{TensorType}? {gx} = {Rules}.GammaRule.LinearBackward(ctx, {g}, {Saved(x)}, {module}.weight, {module}.bias, {Saved(op.Output)}, {F(op.Gamma)});"
+                        ? $"{TensorType}? {gx} = {Rules}.GammaRule.LinearBackward(ctx, {g}, {Saved(x)}, {module}.weight, {module}.bias, {Saved(op.Output)}, ctx.Gamma({module}, {F(op.Gamma)}));"
                         : $"{TensorType}? {gx} = {Rules}.LinearRule.Backward(ctx, {g}, {module}.weight, {(op.Epsilon > 0 ? Saved(op.Output) : "null")}, {F(op.Epsilon)});";
                     yield return $"ctx.AtGradient({_plan.FrameOfOp[op.Id]}.p{op.Id}, ref {gx}); // latent relevance and seeds at \"{op.PointName}\" (input)";
                     yield return _plan.Live.Contains(x) ? Add(x, gx) : $"{gx}?.Dispose();";
@@ -270,7 +270,7 @@ internal static partial class ModuleEmitter
                     string module = A("module");
                     string gx = "gx" + op.Id;
                     yield return op.Gamma >= 0
-                        ? $"{TensorType}? {gx} = {Rules}.GammaRule.Conv2dBackward(ctx, {g}, {Saved(x)}, {module}, {Saved(op.Output)}, {F(op.Gamma)});"
+                        ? $"{TensorType}? {gx} = {Rules}.GammaRule.Conv2dBackward(ctx, {g}, {Saved(x)}, {module}, {Saved(op.Output)}, ctx.Gamma({module}, {F(op.Gamma)}));"
                         : $"{TensorType}? {gx} = {Rules}.ConvRule.Conv2dBackward(ctx, {g}, {module}, {A("inputShape")}, {(op.Epsilon > 0 ? Saved(op.Output) : "null")}, {F(op.Epsilon)});";
                     yield return $"ctx.AtGradient({_plan.FrameOfOp[op.Id]}.p{op.Id}, ref {gx}); // latent relevance and seeds at \"{op.PointName}\" (input)";
                     yield return _plan.Live.Contains(x) ? Add(x, gx) : $"{gx}?.Dispose();";

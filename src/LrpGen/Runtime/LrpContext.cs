@@ -12,6 +12,7 @@ public sealed class LrpContext
     private readonly Stack<string> _prefix = new();
     private readonly string[] _latentPatterns;
     private readonly IReadOnlyDictionary<string, Func<Tensor, Tensor>> _interventions;
+    private readonly IReadOnlyDictionary<Type, double> _gammaOverrides;
     private readonly HashSet<string> _interventionsApplied = new(StringComparer.Ordinal);
     private IReadOnlyDictionary<string, Tensor>? _seeds;
     private readonly HashSet<string> _seedsApplied = new(StringComparer.Ordinal);
@@ -23,7 +24,14 @@ public sealed class LrpContext
         Method = options.Method;
         _latentPatterns = options.Latents.ToArray();
         _interventions = options.Interventions;
+        _gammaOverrides = options.GammaOverrides;
+        foreach (var gamma in _gammaOverrides.Values)
+            if (!(gamma >= 0)) throw new ArgumentException($"gamma must be >= 0, got {gamma}.", nameof(options));
     }
+
+    /// <summary>The gamma of a layer compiled with [GammaRule(compiled)]: the override for its module type, if any.</summary>
+    public double Gamma(object module, double compiled) =>
+        _gammaOverrides.TryGetValue(module.GetType(), out var gamma) ? gamma : compiled;
 
     public LrpMethod Method { get; }
 

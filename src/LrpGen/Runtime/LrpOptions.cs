@@ -26,6 +26,11 @@ public sealed class LrpOptions
     /// '**' any run of segments ("**.down_proj").</summary>
     public IReadOnlyList<string> Latents { get; set; } = Array.Empty<string>();
 
+    /// <summary>Gamma values that replace the compiled [GammaRule] values of layers of a module type, e.g.
+    /// <c>{ [typeof(Conv2d)] = 0.25, [typeof(Linear)] = 0.05 }</c>: tune gamma without recompiling. Layers without
+    /// a [GammaRule] keep their rule.</summary>
+    public IReadOnlyDictionary<Type, double> GammaOverrides { get; set; } = new Dictionary<Type, double>();
+
     /// <summary>Changes to forward values at points (neuron manipulation): the function gets the value there and
     /// returns the value to use instead, of the same shape.</summary>
     public IReadOnlyDictionary<string, Func<Tensor, Tensor>> Interventions { get; set; } = new Dictionary<string, Func<Tensor, Tensor>>();
