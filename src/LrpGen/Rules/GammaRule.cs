@@ -10,7 +10,7 @@ public static class GammaRule
 {
     public static Tensor LinearBackward(LrpContext ctx, Tensor g, Tensor x, Tensor weight, Tensor? bias, Tensor y, double gamma)
     {
-        if (!ctx.RulesActive) return g.matmul(weight.to(g.dtype));
+        if (!ctx.RulesActive) return LinearRule.MatmulWeight(g, weight);
         using var scope = torch.NewDisposeScope();
         var w = weight.to(g.dtype);
         var wp = w.add(w.clamp_min(0).mul(gamma));
