@@ -312,8 +312,16 @@ internal static partial class ModuleEmitter
                     break;
                 case OpKind.Child:
                 {
-                    yield return $"ctx.Enter({_plan.FrameOfOp[op.Id]}.p{op.Id});";
-                    yield return $"var gs = {A("module")}.LrpBackwardCore(ctx, {_plan.FrameOfOp[op.Id]}.c{op.Id}, {g});";
+                    string f = _plan.FrameOfOp[op.Id];
+                    yield return $"ctx.Enter({f}.p{op.Id});";
+                    if (op.Args.Any(a => a.Name == "recomputable"))
+                    {
+                        string inputs = string.Join(", ", op.Inputs.Select((_, i) => $"{f}.k{op.Id}[{i}]"));
+                        yield return $"if ({f}.k{op.Id} is not null) {A("module")}.LrpForwardCore(ctx, {f}.c{op.Id} = new {op.Detail}.LrpTape(), {inputs}).Dispose(); // recompute the block";
+                    }
+                    yield return $"var gs = {A("module")}.LrpBackwardCore(ctx, {f}.c{op.Id}, {g});";
+                    if (op.Args.Any(a => a.Name == "recomputable"))
+                        yield return $"if ({f}.k{op.Id} is not null) {{ {f}.c{op.Id}!.Dispose(); {f}.c{op.Id} = null; }}";
                     yield return "ctx.Exit();";
                     for (int i = 0; i < op.Inputs.Count; i++)
                     {
@@ -375,6 +383,7 @@ internal static partial class ModuleEmitter
                     if (op.Kind == OpKind.Chunk) Field(frame, $"d{op.Id}_sizes", "long[]", false);
                     if (op.Kind is OpKind.Activation or OpKind.CustomElementwise) Field(frame, $"s{op.Id}", $"{TensorType}?", true);
                     if (op.Kind == OpKind.Child) Field(frame, $"c{op.Id}", $"{op.Detail}.LrpTape?", true);
+                    if (op.Kind == OpKind.Child && op.Args.Any(a => a.Name == "recomputable")) Field(frame, $"k{op.Id}", $"{TensorType}[]?", true);
                     if (op.Kind == OpKind.Sequential) Field(frame, $"q{op.Id}", $"{Rules}.SequentialRule.Tape?", true);
                     if (op.Kind is OpKind.Child or OpKind.Linear or OpKind.Conv2d) Field(frame, $"p{op.Id}", "global::LrpGen.LrpPoint?", true);
                     break;

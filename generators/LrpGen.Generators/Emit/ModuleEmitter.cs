@@ -243,8 +243,27 @@ internal static partial class ModuleEmitter
                     string args = op.Forward.Length > 0 ? ", " + op.Forward : "";
                     string point = PointVar(op);
                     _w.Line($"var {point} = {PointExpr(op)};");
-                    _w.Line($"ctx.Enter({point});");
-                    if (live)
+                    bool recomputable = live && op.Args.Any(a => a.Name == "recomputable");
+                    if (recomputable)
+                    {
+                        // Memory-saving mode: keep the block's inputs only and recompute its forward in the backward.
+                        _w.Line($"{TensorType} {y.CName};");
+                        _w.Line($"if (ctx.CheckpointsHere)");
+                        _w.Line("{");
+                        _w.Line($"    {frame}.k{op.Id} = new[] {{ {string.Join(", ", op.Inputs.Select(i => V(i).CName + ".alias()"))} }};");
+                        _w.Line($"    ctx.Enter({point});");
+                        _w.Line($"    using (var discarded = new {op.Detail}.LrpTape()) {y.CName} = {module}.LrpForwardCore(ctx, discarded{args});");
+                        _w.Line("}");
+                        _w.Line("else");
+                        _w.Line("{");
+                        _w.Line($"    ctx.Enter({point});");
+                        _w.Line($"    {y.CName} = {module}.LrpForwardCore(ctx, {frame}.c{op.Id} = new {op.Detail}.LrpTape(){args});");
+                        _w.Line("}");
+                    }
+                    else
+                        _w.Line($"ctx.Enter({point});");
+                    if (recomputable) { }
+                    else if (live)
                         _w.Line($"var {y.CName} = {module}.LrpForwardCore(ctx, {frame}.c{op.Id} = new {op.Detail}.LrpTape(){args});");
                     else
                     {

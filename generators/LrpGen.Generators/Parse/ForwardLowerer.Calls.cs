@@ -427,7 +427,10 @@ internal sealed partial class ForwardLowerer
             var inputs = tensorArgs.Select(a => LowerTensor(a.Value)).ToArray();
             var paramIndices = tensorArgs.Select(a => a.Parameter?.Ordinal ?? 0).ToArray();
             var rendered = args.Where(a => a.ArgumentKind != ArgumentKind.DefaultValue).Select(a => TorchSymbols.IsTensor(a.Value.Type) ? _values[LowerTensor(a.Value)].CName : Render(a.Value));
-            return EmitWithForward(OpKind.Child, inv, inputs, string.Join(", ", rendered), Display(type), new[] { moduleArg }, paramIndices: paramIndices);
+            // A call whose arguments are all tensors can be recomputed in the backward (memory-saving mode).
+            bool recomputable = args.All(a => a.ArgumentKind != ArgumentKind.DefaultValue && TorchSymbols.IsTensor(a.Value.Type));
+            var childArgs = recomputable ? new[] { moduleArg, new OpArg("recomputable", "true", "bool", true) } : new[] { moduleArg };
+            return EmitWithForward(OpKind.Child, inv, inputs, string.Join(", ", rendered), Display(type), childArgs, paramIndices: paramIndices);
         }
 
         string? builtin = TorchSymbols.BuiltinModuleName(type);

@@ -25,6 +25,7 @@ public sealed class LrpContext
         _latentPatterns = options.Latents.ToArray();
         _interventions = options.Interventions;
         _gammaOverrides = options.GammaOverrides;
+        Checkpointing = options.Checkpointing;
         foreach (var gamma in _gammaOverrides.Values)
             if (!(gamma >= 0)) throw new ArgumentException($"gamma must be >= 0, got {gamma}.", nameof(options));
     }
@@ -42,6 +43,13 @@ public sealed class LrpContext
     /// or forced by <see cref="CpLrpAttribute"/> on the enclosing class or method.</summary>
     public bool GatesAreConstant(bool cpForced) =>
         Method == LrpMethod.CpLrp || (cpForced && Method == LrpMethod.AttnLrp);
+
+    /// <summary>Memory-saving mode (<see cref="LrpOptions.Checkpointing"/>).</summary>
+    public bool Checkpointing { get; }
+
+    /// <summary>True where a submodule call is checkpointed: in memory-saving mode, for the calls the top-level
+    /// module makes (its blocks); inside a block everything is recomputed anyway.</summary>
+    public bool CheckpointsHere => Checkpointing && _prefix.Count == 0;
 
     // ------------------------------------------------------------ points (called by generated code)
 

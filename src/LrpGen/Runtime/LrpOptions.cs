@@ -26,6 +26,10 @@ public sealed class LrpOptions
     /// '**' any run of segments ("**.down_proj").</summary>
     public IReadOnlyList<string> Latents { get; set; } = Array.Empty<string>();
 
+    /// <summary>Memory-saving mode for long inputs: the top-level module keeps only the inputs of the submodules
+    /// it calls (its blocks) and recomputes each block's forward during the backward, one block at a time.</summary>
+    public bool Checkpointing { get; set; }
+
     /// <summary>Gamma values that replace the compiled [GammaRule] values of layers of a module type, e.g.
     /// <c>{ [typeof(Conv2d)] = 0.25, [typeof(Linear)] = 0.05 }</c>: tune gamma without recompiling. Layers without
     /// a [GammaRule] keep their rule.</summary>

@@ -64,8 +64,18 @@ namespace LrpGen.Tests.Scenarios
                 blocks_index++;
                 // block.call(h)
                 var point0 = ctx.Point("blocks", blocks_index);
-                ctx.Enter(point0);
-                var h = block.LrpForwardCore(ctx, f0.c0 = new global::LrpGen.Tests.Scenarios.ResidualBlock.LrpTape(), h_carry);
+                global::TorchSharp.torch.Tensor h;
+                if (ctx.CheckpointsHere)
+                {
+                    f0.k0 = new[] { h_carry.alias() };
+                    ctx.Enter(point0);
+                    using (var discarded = new global::LrpGen.Tests.Scenarios.ResidualBlock.LrpTape()) h = block.LrpForwardCore(ctx, discarded, h_carry);
+                }
+                else
+                {
+                    ctx.Enter(point0);
+                    h = block.LrpForwardCore(ctx, f0.c0 = new global::LrpGen.Tests.Scenarios.ResidualBlock.LrpTape(), h_carry);
+                }
                 ctx.Exit();
                 h = ctx.AtOutput(point0, h);
                 f0.p0 = point0;
@@ -112,7 +122,9 @@ namespace LrpGen.Tests.Scenarios
                         if (g_h is not null)
                         {
                             ctx.Enter(f0.p0);
+                            if (f0.k0 is not null) f0.d0_module.LrpForwardCore(ctx, f0.c0 = new global::LrpGen.Tests.Scenarios.ResidualBlock.LrpTape(), f0.k0[0]).Dispose(); // recompute the block
                             var gs = f0.d0_module.LrpBackwardCore(ctx, f0.c0, g_h);
+                            if (f0.k0 is not null) { f0.c0!.Dispose(); f0.c0 = null; }
                             ctx.Exit();
                             global::LrpGen.Rules.Grad.Add(ref g_h_carry_1, gs[0]);
                             global::LrpGen.Rules.Grad.Release(ref g_h);
@@ -145,11 +157,13 @@ namespace LrpGen.Tests.Scenarios
         {
             internal global::LrpGen.Tests.Scenarios.ResidualBlock d0_module;
             internal global::LrpGen.Tests.Scenarios.ResidualBlock.LrpTape? c0;
+            internal global::TorchSharp.torch.Tensor[]? k0;
             internal global::LrpGen.LrpPoint? p0;
 
             public void Dispose()
             {
                 c0?.Dispose(); c0 = null;
+                if (k0 is not null) { foreach (var t in k0) t.Dispose(); k0 = null; }
                 p0?.Dispose(); p0 = null;
             }
         }

@@ -79,8 +79,18 @@ namespace LrpGen.Tests.Scenarios
                 tape.loop0.Add(f0);
                 // attentions[i].call(h)
                 var point5 = ctx.Point("attentions", (long)(i));
-                ctx.Enter(point5);
-                var t7 = attentions[i].LrpForwardCore(ctx, f0.c5 = new global::LrpGen.Tests.Scenarios.GqaAttention.LrpTape(), h_carry);
+                global::TorchSharp.torch.Tensor t7;
+                if (ctx.CheckpointsHere)
+                {
+                    f0.k5 = new[] { h_carry.alias() };
+                    ctx.Enter(point5);
+                    using (var discarded = new global::LrpGen.Tests.Scenarios.GqaAttention.LrpTape()) t7 = attentions[i].LrpForwardCore(ctx, discarded, h_carry);
+                }
+                else
+                {
+                    ctx.Enter(point5);
+                    t7 = attentions[i].LrpForwardCore(ctx, f0.c5 = new global::LrpGen.Tests.Scenarios.GqaAttention.LrpTape(), h_carry);
+                }
                 ctx.Exit();
                 t7 = ctx.AtOutput(point5, t7);
                 f0.p5 = point5;
@@ -93,8 +103,18 @@ namespace LrpGen.Tests.Scenarios
                 t7.Dispose();
                 // mlps[i].call(h)
                 var point7 = ctx.Point("mlps", (long)(i));
-                ctx.Enter(point7);
-                var h2 = mlps[i].LrpForwardCore(ctx, f0.c7 = new global::LrpGen.Tests.Scenarios.ResidualBlock.LrpTape(), h1);
+                global::TorchSharp.torch.Tensor h2;
+                if (ctx.CheckpointsHere)
+                {
+                    f0.k7 = new[] { h1.alias() };
+                    ctx.Enter(point7);
+                    using (var discarded = new global::LrpGen.Tests.Scenarios.ResidualBlock.LrpTape()) h2 = mlps[i].LrpForwardCore(ctx, discarded, h1);
+                }
+                else
+                {
+                    ctx.Enter(point7);
+                    h2 = mlps[i].LrpForwardCore(ctx, f0.c7 = new global::LrpGen.Tests.Scenarios.ResidualBlock.LrpTape(), h1);
+                }
                 ctx.Exit();
                 h2 = ctx.AtOutput(point7, h2);
                 f0.p7 = point7;
@@ -174,7 +194,9 @@ namespace LrpGen.Tests.Scenarios
                         if (g_h2 is not null)
                         {
                             ctx.Enter(f0.p7);
+                            if (f0.k7 is not null) f0.d7_module.LrpForwardCore(ctx, f0.c7 = new global::LrpGen.Tests.Scenarios.ResidualBlock.LrpTape(), f0.k7[0]).Dispose(); // recompute the block
                             var gs = f0.d7_module.LrpBackwardCore(ctx, f0.c7, g_h2);
+                            if (f0.k7 is not null) { f0.c7!.Dispose(); f0.c7 = null; }
                             ctx.Exit();
                             global::LrpGen.Rules.Grad.Add(ref g_h1, gs[0]);
                             global::LrpGen.Rules.Grad.Release(ref g_h2);
@@ -191,7 +213,9 @@ namespace LrpGen.Tests.Scenarios
                         if (g_t7 is not null)
                         {
                             ctx.Enter(f0.p5);
+                            if (f0.k5 is not null) f0.d5_module.LrpForwardCore(ctx, f0.c5 = new global::LrpGen.Tests.Scenarios.GqaAttention.LrpTape(), f0.k5[0]).Dispose(); // recompute the block
                             var gs = f0.d5_module.LrpBackwardCore(ctx, f0.c5, g_t7);
+                            if (f0.k5 is not null) { f0.c5!.Dispose(); f0.c5 = null; }
                             ctx.Exit();
                             global::LrpGen.Rules.Grad.Add(ref g_h_carry_6, gs[0]);
                             global::LrpGen.Rules.Grad.Release(ref g_t7);
@@ -244,18 +268,22 @@ namespace LrpGen.Tests.Scenarios
         {
             internal global::LrpGen.Tests.Scenarios.GqaAttention d5_module;
             internal global::LrpGen.Tests.Scenarios.GqaAttention.LrpTape? c5;
+            internal global::TorchSharp.torch.Tensor[]? k5;
             internal global::LrpGen.LrpPoint? p5;
             internal long[] d6_aShape;
             internal long[] d6_bShape;
             internal global::LrpGen.Tests.Scenarios.ResidualBlock d7_module;
             internal global::LrpGen.Tests.Scenarios.ResidualBlock.LrpTape? c7;
+            internal global::TorchSharp.torch.Tensor[]? k7;
             internal global::LrpGen.LrpPoint? p7;
 
             public void Dispose()
             {
                 c5?.Dispose(); c5 = null;
+                if (k5 is not null) { foreach (var t in k5) t.Dispose(); k5 = null; }
                 p5?.Dispose(); p5 = null;
                 c7?.Dispose(); c7 = null;
+                if (k7 is not null) { foreach (var t in k7) t.Dispose(); k7 = null; }
                 p7?.Dispose(); p7 = null;
             }
         }
