@@ -249,7 +249,9 @@ internal static partial class ModuleEmitter
                     break;
                 }
                 case OpKind.Softmax:
-                    yield return Add(x, $"{Rules}.SoftmaxRule.Backward({g}, {Saved(op.Output)}, {A("dim")})");
+                    yield return Add(x, op.Args.Any(a => a.Name == "inputType")
+                        ? $"{Rules}.SoftmaxRule.Backward({g}, {Saved(op.Output)}, {A("dim")}, {A("inputType")})"
+                        : $"{Rules}.SoftmaxRule.Backward({g}, {Saved(op.Output)}, {A("dim")})");
                     break;
                 case OpKind.Activation or OpKind.CustomElementwise:
                     yield return Add(x, $"{Rules}.ActivationRule.Backward({g}, {_plan.FrameOfOp[op.Id]}.s{op.Id})");

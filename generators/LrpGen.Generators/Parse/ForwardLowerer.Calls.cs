@@ -106,7 +106,17 @@ internal sealed partial class ForwardLowerer
             case "neg" or "negative":
                 return Emit(OpKind.Negate, inv, new[] { X() }, name);
             case "softmax":
-                return Emit(OpKind.Softmax, inv, new[] { X() }, name, new[] { Arg(inv, 0, "dim") });
+            {
+                var dtype = inv.Arguments.FirstOrDefault(a => a.Parameter?.Name == "dtype");
+                if (dtype is null || dtype.ArgumentKind == ArgumentKind.DefaultValue)
+                    return Emit(OpKind.Softmax, inv, new[] { X() }, name, new[] { Arg(inv, 0, "dim") });
+                // Computed in another dtype: the backward converts the gradient back to the scores' dtype.
+                return Emit(OpKind.Softmax, inv, new[] { X() }, name, new[]
+                {
+                    Arg(inv, 0, "dim"),
+                    new OpArg("inputType", $"{XName()}.dtype", "global::TorchSharp.torch.ScalarType", false),
+                });
+            }
             case "silu" or "gelu" or "relu" or "tanh" or "sigmoid" or "exp":
                 return EmitActivation(inv, X(), ActivationKind(inv, name), module: null);
             case "scaled_dot_product_attention":

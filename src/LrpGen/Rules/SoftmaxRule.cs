@@ -6,11 +6,18 @@ namespace LrpGen.Rules;
 public static class SoftmaxRule
 {
     /// <summary>g_x = s * (g_s - sum(s * g_s, dim)).</summary>
-    public static Tensor Backward(Tensor g, Tensor s, long dim)
+    /// <remarks>When the softmax was computed in another dtype (softmax(dim, float32) in a half-precision model),
+    /// <paramref name="inputType"/> brings g back to the scores' dtype.</remarks>
+    public static Tensor Backward(Tensor g, Tensor s, long dim, ScalarType? inputType = null)
     {
-        using var sg = s.mul(g);
+        using var typed = g.dtype == s.dtype ? g.alias() : g.to(s.dtype);
+        using var sg = s.mul(typed);
         using var total = sg.sum(dim, keepdim: true);
-        using var centered = g.sub(total);
-        return s.mul(centered);
+        using var centered = typed.sub(total);
+        var result = s.mul(centered);
+        if (inputType is not { } t || t == result.dtype) return result;
+        var converted = result.to(t);
+        result.Dispose();
+        return converted;
     }
 }
