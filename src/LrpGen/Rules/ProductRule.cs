@@ -27,10 +27,22 @@ public static class ProductRule
         long[] aShape, long[] bShape, bool aOnPath, bool bOnPath, bool aIsGate, bool bIsGate, bool cpForced)
     {
         var (fa, fb) = Shares(ctx, aOnPath, bOnPath, aIsGate, bIsGate, cpForced);
-        var ga = fa == 0 ? null : Grad.MulSumTo(g, b ?? throw Missing(nameof(b)), aShape, fa);
-        var gb = fb == 0 ? null : Grad.MulSumTo(g, a ?? throw Missing(nameof(a)), bShape, fb);
+        Tensor? ga = null, gb = null;
+        if (fa != 0)
+        {
+            using var other = Typed(b ?? throw Missing(nameof(b)), g);
+            ga = Grad.MulSumTo(g, other, aShape, fa);
+        }
+        if (fb != 0)
+        {
+            using var other = Typed(a ?? throw Missing(nameof(a)), g);
+            gb = Grad.MulSumTo(g, other, bShape, fb);
+        }
         return (ga, gb);
     }
+
+    /// <summary>The other factor in g's dtype (a gradient may be float32 where a factor is half precision).</summary>
+    private static Tensor Typed(Tensor factor, Tensor g) => factor.dtype == g.dtype ? factor.alias() : factor.to(g.dtype);
 
     private static System.InvalidOperationException Missing(string factor) =>
         new($"LrpGen: the product rule needs factor '{factor}', which the forward did not keep.");
@@ -45,14 +57,16 @@ public static class ProductRule
         Tensor? ga = null, gb = null;
         if (fa != 0)
         {
-            using var bt = (b ?? throw Missing(nameof(b))).transpose(-2, -1);
+            using var typed = Typed(b ?? throw Missing(nameof(b)), g);
+            using var bt = typed.transpose(-2, -1);
             using var full = g.matmul(bt);
             if (fa != 1) full.mul_(fa);
             ga = Grad.SumTo(full, aShape);
         }
         if (fb != 0)
         {
-            using var at = (a ?? throw Missing(nameof(a))).transpose(-2, -1);
+            using var typed = Typed(a ?? throw Missing(nameof(a)), g);
+            using var at = typed.transpose(-2, -1);
             using var full = at.matmul(g);
             if (fb != 1) full.mul_(fb);
             gb = Grad.SumTo(full, bShape);

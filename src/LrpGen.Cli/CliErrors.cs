@@ -1,0 +1,36 @@
+using System;
+
+namespace LrpGen.Cli;
+
+/// <summary>A wrong argument found after parsing (e.g. a target outside the model's vocabulary): exit code 2.</summary>
+public sealed class UsageException : Exception
+{
+    public UsageException(string message) : base(message) { }
+}
+
+/// <summary>A failure while running that the user can act on (exit code 1); the message says what and how.</summary>
+public sealed class CliRuntimeException : Exception
+{
+    public CliRuntimeException(string message, Exception? innerException = null) : base(message, innerException) { }
+}
+
+/// <summary>One-line descriptions of exceptions, with the inner cause where it says more (type initialisers, native
+/// loading), never a stack trace.</summary>
+internal static class ErrorMessages
+{
+    public static string Describe(Exception e)
+    {
+        var message = e.Message;
+        var inner = e.InnerException;
+        while (inner is not null && (e is TypeInitializationException || e is System.Reflection.TargetInvocationException))
+        {
+            message = inner.Message;
+            e = inner;
+            inner = inner.InnerException;
+        }
+        if (e is UsageException or CliRuntimeException or ArgumentException or LrpGen.Models.HuggingFace.CheckpointException
+            or System.IO.IOException or UnauthorizedAccessException)
+            return message;
+        return $"{message} ({e.GetType().Name})";
+    }
+}

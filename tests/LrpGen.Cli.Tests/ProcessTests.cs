@@ -1,0 +1,56 @@
+using System;
+using System.Diagnostics;
+using System.IO;
+using Xunit;
+
+namespace LrpGen.Cli.Tests;
+
+/// <summary>The built program itself, as the acceptance checks call it: exit codes and streams across a process
+/// boundary, TorchSharp's and the tokenizer's native libraries loading in a fresh process.</summary>
+public class ProcessTests
+{
+    private static CliRun Exec(params string[] args)
+    {
+        var dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host && File.Exists(host) ? host : "dotnet";
+        var start = new ProcessStartInfo(dotnet)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.ArgumentList.Add("exec");
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "LrpGen.Cli.dll"));
+        foreach (var a in args) start.ArgumentList.Add(a);
+        using var process = Process.Start(start)!;
+        var stderr = process.StandardError.ReadToEndAsync();
+        var stdout = process.StandardOutput.ReadToEnd();
+        Assert.True(process.WaitForExit(120_000), "lrpgen did not finish in 2 minutes");
+        return new CliRun(process.ExitCode, stdout, stderr.Result);
+    }
+
+    [Fact]
+    public void ExplainRunsAsAProgram()
+    {
+        using var temp = new TempFolder();
+        var folder = temp.ModelFolder("llama", ("tokenizer.json", Path.Combine(AppContext.BaseDirectory, "Fixtures", "tokenizer.json")));
+        var json = temp.File("out.json");
+
+        var run = Exec("explain", folder, "--text", "the cat sat on the", "--json", json);
+
+        Assert.True(run.ExitCode == 0, run.ToString());
+        Assert.Contains("\u001b[48;2;", run.Stdout);
+        Assert.Contains("target: ", run.Stdout);
+        Assert.Contains("loaded", run.Stderr);
+        Assert.True(File.Exists(json));
+    }
+
+    [Fact]
+    public void WrongArgumentsExitWith2AsAProgram()
+    {
+        var run = Exec("explain", GoldenData.Folder("llama"), "--ids", "5,x");
+
+        Assert.True(run.ExitCode == ExitCodes.UsageError, run.ToString());
+        Assert.Contains("'x' is not a token id", run.Stderr);
+        Assert.Equal("", run.Stdout);
+    }
+}
