@@ -34,12 +34,12 @@ public sealed class ExplainCommand
             _stdout.Flush();
             if (options.JsonPath is { } json)
             {
-                Write(json, path => JsonReport.Write(path, result));
+                WriteFile(json, path => JsonReport.Write(path, result));
                 _stderr.WriteLine($"wrote {json}");
             }
             if (options.HtmlPath is { } html)
             {
-                Write(html, path => HtmlReport.Write(path, result));
+                WriteFile(html, path => HtmlReport.Write(path, result));
                 _stderr.WriteLine($"wrote {html}");
             }
             return ExitCodes.Success;
@@ -79,14 +79,16 @@ public sealed class ExplainCommand
         var device = TorchBackend.Resolve(options.Device);
         var progress = new StderrProgress(_stderr);
         progress.Report($"loading {folder} ({ChoiceNames.Name(options.DType)} on {ChoiceNames.Name(options.Device)}, {TorchBackend.Package})");
-        using var lm = CausalLm.Load(folder, TorchBackend.ScalarTypeOf(options.DType), device, progress);
+        using var lm = TextModel.Load(folder, TorchBackend.ScalarTypeOf(options.DType), device, progress);
 
-        long vocab = lm.Config.VocabSize;
+        long vocab = lm.VocabSize;
         for (int i = 0; i < ids.Length; i++)
             if (ids[i] >= vocab)
                 throw new UsageException($"token id {ids[i]} at position {i} is outside the model's vocabulary [0, {vocab}).");
-        if (options.Target is long t && t >= vocab)
-            throw new UsageException($"--target {t} is outside the model's vocabulary [0, {vocab}).");
+        if (options.Target is long t && t >= lm.OutputSize)
+            throw new UsageException(lm.ModelType == "bert"
+                ? $"--target {t} is not one of the model's classes [0, {lm.OutputSize})."
+                : $"--target {t} is outside the model's vocabulary [0, {vocab}).");
 
         var method = ChoiceNames.Name(options.Method);
         progress.Report($"explaining {ids.Length} tokens with {method}");
@@ -96,10 +98,10 @@ public sealed class ExplainCommand
             Targets = options.Target is long target ? new[] { target } : null,
             Latents = new[] { BlockOutputs },
         };
-        using var explanation = lm.Explain(new[] { ids }, request);
+        using var explanation = lm.Explain(ids, request);
 
         var latent = new List<KeyValuePair<string, float[]>>();
-        for (int layer = 0; layer < lm.Config.Layers; layer++)
+        for (int layer = 0; layer < lm.Layers; layer++)
         {
             var name = $"layers.{layer}";
             if (!explanation.Latents.TryGetValue(name, out var value))
@@ -109,10 +111,10 @@ public sealed class ExplainCommand
         long explained = explanation.Targets[0];
         return new ExplainResult
         {
-            ModelType = lm.Config.ModelType,
+            ModelType = lm.ModelType,
             Method = method,
             Target = explained,
-            TargetPiece = tokenizer?.Piece(explained) is { Length: > 0 } piece ? piece : null,
+            TargetPiece = lm.ModelType != "bert" && tokenizer?.Piece(explained) is { Length: > 0 } piece ? piece : null,
             Logit = explanation.TargetLogits[0],
             Tokens = ids,
             Pieces = tokenizer?.Pieces(ids),
@@ -153,7 +155,7 @@ public sealed class ExplainCommand
     }
 
     /// <summary>A file to write whose folder does not exist is a wrong argument, found before the model is loaded.</summary>
-    private static void CheckOutputFolder(string option, string? path)
+    internal static void CheckOutputFolder(string option, string? path)
     {
         if (path is null) return;
         if (path.Length == 0 || Directory.Exists(path))
@@ -163,7 +165,7 @@ public sealed class ExplainCommand
             throw new UsageException($"{option} '{path}': the folder {parent} does not exist.");
     }
 
-    private static void Write(string path, Action<string> write)
+    internal static void WriteFile(string path, Action<string> write)
     {
         try
         {

@@ -18,7 +18,9 @@ public static class LrpGenCli
         ArgumentNullException.ThrowIfNull(stderr);
         try
         {
-            var commandLine = new LrpGenCommandLine(options => new ExplainCommand(stdout, stderr).Run(options));
+            var commandLine = new LrpGenCommandLine(
+                options => new ExplainCommand(stdout, stderr).Run(options),
+                options => new SimilarityCommand(stdout, stderr).Run(options));
             // No command at all: the help is the answer.
             var parse = commandLine.Parse(args.Length == 0 ? new[] { "--help" } : args);
             var invocation = new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false };
@@ -29,7 +31,8 @@ public static class LrpGenCli
                 stderr.WriteLine($"lrpgen: error: {error.Message}");
             stderr.WriteLine();
             stderr.WriteLine(LrpGenCommandLine.Usage);
-            stderr.WriteLine("Run 'lrpgen explain --help' for the options.");
+            stderr.WriteLine(LrpGenCommandLine.SimilarityUsage);
+            stderr.WriteLine("Run 'lrpgen explain --help' or 'lrpgen similarity --help' for the options.");
             return ExitCodes.UsageError;
         }
         catch (Exception e)

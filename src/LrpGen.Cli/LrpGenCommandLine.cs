@@ -16,6 +16,9 @@ public sealed class LrpGenCommandLine
         "Usage: lrpgen explain <model-dir> (--ids 5,17,3 | --text \"...\") [--target ID] [--method attnlrp|cplrp|gradx]\n" +
         "                      [--json FILE] [--html FILE] [--device cpu|cuda] [--dtype float32|bfloat16|float16]";
 
+    public const string SimilarityUsage =
+        "Usage: lrpgen similarity [\"<sentence A>\" \"<sentence B>\"] [--method attnlrp|cplrp|gradx] [--json FILE] [--html FILE]";
+
     private readonly Command _root;
     private readonly VersionOption _version = new();
     private readonly Argument<string> _modelDir;
@@ -28,12 +31,12 @@ public sealed class LrpGenCommandLine
     private readonly Option<string> _device;
     private readonly Option<string> _dtype;
 
-    public LrpGenCommandLine(Func<ExplainOptions, int> explain)
+    public LrpGenCommandLine(Func<ExplainOptions, int> explain, Func<SimilarityOptions, int> similarity)
     {
         _modelDir = new Argument<string>("model-dir")
         {
             Description = "A Hugging Face model folder: config.json plus model.safetensors (or a sharded index); "
-                + "model_type llama or qwen3_moe. A tokenizer.json there enables --text and shows tokens as text.",
+                + "model_type llama, qwen3_moe, gpt2 or bert. A tokenizer.json there enables --text and shows tokens as text.",
         };
         _ids = new Option<long[]?>("--ids")
         {
@@ -69,7 +72,7 @@ public sealed class LrpGenCommandLine
         _dtype = Choice("--dtype", "The dtype the model runs in: float32, bfloat16 or float16 (relevance is float32).",
             ChoiceNames.DTypes, "float32");
 
-        var explainCommand = new Command("explain", "Explain the next-token logit of a causal LM for one prompt: token "
+        var explainCommand = new Command("explain", "Explain the next-token logit of a causal LM (or the class logit of a BERT classifier) for one prompt: token "
             + "relevance as a terminal heatmap, the target token and its logit.")
         {
             _modelDir, _ids, _text, _target, _method, _json, _html, _device, _dtype,
@@ -77,11 +80,31 @@ public sealed class LrpGenCommandLine
         explainCommand.Validators.Add(ValidateInput);
         explainCommand.SetAction(parse => explain(Bind(parse)));
 
+        var sentenceA = new Argument<string?>("sentence-a") { Description = "The first sentence (default: a built-in pair).", Arity = ArgumentArity.ZeroOrOne };
+        var sentenceB = new Argument<string?>("sentence-b") { Description = "The second sentence.", Arity = ArgumentArity.ZeroOrOne };
+        var simMethod = Choice("--method", "The explanation: attnlrp (AttnLRP), cplrp (CP-LRP) or gradx (input x gradient).", ChoiceNames.Methods, "attnlrp");
+        var simJson = new Option<string?>("--json") { Description = "Also write the similarity and both sentences' relevance as JSON.", HelpName = "FILE" };
+        var simHtml = new Option<string?>("--html") { Description = "Also write one self-contained HTML page with both sentences side by side.", HelpName = "FILE" };
+        var similarityCommand = new Command("similarity", "Explain the cosine similarity of two sentences under all-MiniLM-L6-v2 "
+            + "(embedded, no download): each sentence's token relevance with the other's embedding held fixed.")
+        {
+            sentenceA, sentenceB, simMethod, simJson, simHtml,
+        };
+        similarityCommand.SetAction(parse => similarity(new SimilarityOptions
+        {
+            SentenceA = parse.GetValue(sentenceA),
+            SentenceB = parse.GetValue(sentenceB),
+            Method = Lookup(ChoiceNames.Methods, parse.GetValue(simMethod)),
+            JsonPath = parse.GetValue(simJson),
+            HtmlPath = parse.GetValue(simHtml),
+        }));
+
         _root = new Command("lrpgen", "Explain transformer predictions with AttnLRP (LrpGen).")
         {
             new HelpOption(),
             _version,
             explainCommand,
+            similarityCommand,
         };
     }
 

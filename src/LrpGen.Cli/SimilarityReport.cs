@@ -1,0 +1,82 @@
+using System.Globalization;
+using System.IO;
+using System.Text;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using LrpGen.Models.MiniLm;
+
+namespace LrpGen.Cli;
+
+/// <summary>A similarity explanation as JSON (<c>{"similarity", "a": {"pieces", "relevance"}, "b": {...}}</c>) and as one
+/// self-contained HTML page showing both sentences side by side.</summary>
+public static class SimilarityReport
+{
+    public static void WriteJson(string path, SimilarityExplanation e)
+    {
+        using var stream = File.Create(path);
+        using var json = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
+        json.WriteStartObject();
+        json.WriteNumber("similarity", e.Similarity);
+        json.WriteString("method", ChoiceNames.Name(e.Method));
+        Side(json, "a", e.A);
+        Side(json, "b", e.B);
+        json.WriteEndObject();
+    }
+
+    private static void Side(Utf8JsonWriter json, string name, SentenceRelevance side)
+    {
+        json.WriteStartObject(name);
+        json.WriteString("sentence", side.Sentence);
+        json.WriteStartArray("tokens");
+        foreach (var id in side.Ids) json.WriteNumberValue(id);
+        json.WriteEndArray();
+        json.WriteStartArray("pieces");
+        foreach (var p in side.Pieces) json.WriteStringValue(p);
+        json.WriteEndArray();
+        json.WriteStartArray("relevance");
+        foreach (var r in side.Relevance)
+            if (float.IsFinite(r)) json.WriteNumberValue(r); else json.WriteNullValue();
+        json.WriteEndArray();
+        json.WriteEndObject();
+    }
+
+    public static string Html(SimilarityExplanation e)
+    {
+        var html = new StringBuilder();
+        html.Append("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
+        html.Append($"<title>lrpgen similarity · {HtmlReport.Escape(ChoiceNames.Name(e.Method))} · {e.Similarity.ToString("F4", CultureInfo.InvariantCulture)}</title>\n");
+        html.Append("""
+            <style>
+            body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 2rem auto; max-width: 70rem; color: #1d1d1f; background: #fff; }
+            h1 { font-size: 1.3rem; }
+            .pair { display: flex; flex-wrap: wrap; gap: 1.5rem; }
+            .side { flex: 1 1 22rem; min-width: 0; border: 1px solid #ddd; border-radius: 6px; padding: .8rem 1rem; }
+            .side h2 { font-size: 1rem; margin: 0 0 .6rem 0; color: #555; }
+            .tokens { font-family: ui-monospace, Menlo, Consolas, monospace; line-height: 2.1; overflow-wrap: anywhere; }
+            .tok { border-radius: 3px; padding: .15rem .25rem; margin-right: .2rem; cursor: help; }
+            .legend { color: #555; font-size: .9rem; margin: .8rem 0; }
+            .scale { display: inline-block; width: 12rem; height: .8rem; vertical-align: middle; border: 1px solid #ccc; background: linear-gradient(to right, rgb(0,0,255), rgb(255,255,255), rgb(255,0,0)); }
+            </style>
+            </head>
+            <body>
+            """).Append('\n');
+        html.Append($"<h1>Why these sentences are similar: cosine similarity <b>{e.Similarity.ToString("F4", CultureInfo.InvariantCulture)}</b></h1>\n");
+        html.Append($"<p class=\"legend\">all-MiniLM-L6-v2 · method <b>{HtmlReport.Escape(ChoiceNames.Name(e.Method))}</b> · negative <span class=\"scale\"></span> positive</p>\n");
+        html.Append("<div class=\"pair\">\n");
+        foreach (var (label, side) in new[] { ("A", e.A), ("B", e.B) })
+        {
+            float max = HeatmapPalette.MaxAbs(side.Relevance);
+            html.Append($"<div class=\"side\" id=\"sentence-{label.ToLowerInvariant()}\"><h2>Sentence {label}: {HtmlReport.Escape(side.Sentence)}</h2><div class=\"tokens\">");
+            for (int i = 0; i < side.Pieces.Length; i++)
+            {
+                float r = side.Relevance[i];
+                var bg = HeatmapPalette.Background(r, max);
+                var fg = HeatmapPalette.Foreground(r, max);
+                html.Append($"<span class=\"tok\" style=\"background:{bg.Css};color:{fg.Css}\" title=\"{HtmlReport.Escape($"relevance {HeatmapPalette.Format(r)}")}\">{HtmlReport.Escape(side.Pieces[i])}</span>");
+            }
+            html.Append("</div></div>\n");
+        }
+        html.Append("</div>\n</body>\n</html>\n");
+        return html.ToString();
+    }
+}
