@@ -9,7 +9,8 @@ using static TorchSharp.torch;
 
 namespace LrpGen.Cli.Tests;
 
-/// <summary><c>lrpgen explain &lt;golden&gt; --ids ... --method m --json out.json</c> reproduces LXT's numbers: the logit
+/// <summary><c>lrpgen explain &lt;golden&gt; --ids ... --method m --json out.json</c> reproduces LXT's numbers for every golden
+/// text model (LLaMA, Qwen3-MoE, GPT-2: next-token logit; BERT: class logit): the logit
 /// within 1e-5, token relevance and every block output's relevance within 2e-4 x max|expected|.</summary>
 public class GoldenExplainTests
 {
@@ -22,6 +23,12 @@ public class GoldenExplainTests
         { "llama", "gradx" },
         { "qwen3moe", "attnlrp" },
         { "qwen3moe", "gradx" },
+        { "gpt2", "attnlrp" },
+        { "gpt2", "cplrp" },
+        { "gpt2", "gradx" },
+        { "bert", "attnlrp" },
+        { "bert", "cplrp" },
+        { "bert", "gradx" },
     };
 
     [Theory]
@@ -40,7 +47,7 @@ public class GoldenExplainTests
         Assert.True(run.ExitCode == 0, run.ToString());
         using var doc = TempFolder.ReadJson(json);
         var root = doc.RootElement;
-        Assert.Equal(model == "llama" ? "llama" : "qwen3_moe", root.GetProperty("model_type").GetString());
+        Assert.Equal(model == "qwen3moe" ? "qwen3_moe" : model, root.GetProperty("model_type").GetString());
         Assert.Equal(method, root.GetProperty("method").GetString());
         Assert.Equal(target, root.GetProperty("target").GetInt64());
         Assert.Equal(ids, root.GetProperty("tokens").EnumerateArray().Select(e => e.GetInt64()));
