@@ -13,6 +13,10 @@ namespace LrpGen.Models.Tests.Bert;
 /// embeddings, per token and at each block output within 2e-4 x max|expected|.</summary>
 public class GoldenBertTests
 {
+    private readonly Xunit.Abstractions.ITestOutputHelper _output;
+
+    public GoldenBertTests(Xunit.Abstractions.ITestOutputHelper output) => _output = output;
+
     [Theory]
     [InlineData("gradx", LrpMethod.Gradient)]
     [InlineData("attnlrp", LrpMethod.AttnLrp)]
@@ -35,5 +39,6 @@ public class GoldenBertTests
         for (int i = 0; i < classifier.Config.Layers; i++)
             GoldenCausalLmTests.AssertClose(explanation.Latents[$"layers.{i}"][0].sum(-1), golden.Load($"latent_layer{i}_tokens"),
                 GoldenCausalLmTests.Tolerance, false, $"latent_layer{i}_tokens", floor: 1e-3 * logit);
+        _output.WriteLine($"bert {variant}: " + GoldenCausalLmTests.TakeMeasurements());
     }
 }

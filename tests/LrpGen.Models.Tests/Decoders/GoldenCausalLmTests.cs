@@ -13,6 +13,20 @@ namespace LrpGen.Models.Tests.Decoders;
 /// embeddings, per token, at every block output and at block 0's MLP neurons within 2e-4 x max|expected|.</summary>
 public class GoldenCausalLmTests
 {
+    private readonly Xunit.Abstractions.ITestOutputHelper _output;
+
+    public GoldenCausalLmTests(Xunit.Abstractions.ITestOutputHelper output) => _output = output;
+
+    /// <summary>The measured agreement of the last comparisons, printed by each test (dotnet test -v n shows it).</summary>
+    [ThreadStatic] private static System.Text.StringBuilder? _measured;
+
+    internal static string TakeMeasurements()
+    {
+        var text = _measured?.ToString() ?? "";
+        _measured = null;
+        return text;
+    }
+
     public const double Tolerance = 2e-4;
 
     public static TheoryData<string, string, LrpMethod> Cases() => new()
@@ -56,6 +70,7 @@ public class GoldenCausalLmTests
                 floor: 1e-3 * logit);
         if (golden.Contains("latent_layer0_mlp_neurons"))
             AssertClose(explanation.Latents["layers.0.mlp.down_proj"][0].sum(new long[] { 0 }), golden.Load("latent_layer0_mlp_neurons"), Tolerance, absolute: false, "latent_layer0_mlp_neurons");
+        _output.WriteLine($"{model} {variant}: " + TakeMeasurements());
     }
 
     [Fact]
@@ -80,6 +95,7 @@ public class GoldenCausalLmTests
         using var e = expected.to(ScalarType.Float64);
         double diff = a.sub(e).abs().max().item<double>();
         double scale = absolute ? 1 : Math.Max(e.abs().max().item<double>(), floor);
+        (_measured ??= new System.Text.StringBuilder()).Append($"{what} {(absolute ? "|diff|" : "rel")} {diff / scale:E1}; ");
         Assert.True(diff <= tolerance * scale, $"{what}: max |diff| {diff:E3} > {tolerance:E1} x {scale:E3}");
     }
 }

@@ -13,6 +13,10 @@ namespace LrpGen.Models.Tests.Vit;
 /// and its channel sum within 2e-4 x max|expected|.</summary>
 public class GoldenVitTests
 {
+    private readonly Xunit.Abstractions.ITestOutputHelper _output;
+
+    public GoldenVitTests(Xunit.Abstractions.ITestOutputHelper output) => _output = output;
+
     [Theory]
     [InlineData("gradx", LrpMethod.Gradient)]
     [InlineData("attnlrp", LrpMethod.AttnLrp)]
@@ -28,5 +32,6 @@ public class GoldenVitTests
         Assert.Equal(golden.Load("target").item<long>(), targets[0]);
         GoldenCausalLmTests.AssertClose(relevance[0], golden.Load("relevance_pixels"), GoldenCausalLmTests.Tolerance, false, "relevance_pixels");
         GoldenCausalLmTests.AssertClose(relevance[0].sum(new long[] { 0 }), golden.Load("relevance_map"), GoldenCausalLmTests.Tolerance, false, "relevance_map");
+        _output.WriteLine($"vit {variant}: " + GoldenCausalLmTests.TakeMeasurements());
     }
 }
