@@ -133,7 +133,8 @@ internal static partial class ModuleEmitter
         w.Line("[global::System.ComponentModel.EditorBrowsable(global::System.ComponentModel.EditorBrowsableState.Never)]");
         w.Open($"public {TensorType} LrpForwardCore(global::LrpGen.LrpContext ctx, LrpTape tape{(parameters.Length > 0 ? ", " : "")}{parameters})");
         foreach (var p in model.Parameters.Where(p => p.ValueId >= 0 && plan.Saved.Contains(p.ValueId)))
-            w.Line($"tape.v{p.ValueId} = {p.Name}.alias(); // the caller owns the parameter; the tape keeps its own handle");
+            w.Line((plan.SaveCondition.TryGetValue(p.ValueId, out var condition) ? $"if ({condition}) " : "")
+                + $"tape.v{p.ValueId} = {p.Name}.alias(); // the caller owns the parameter; the tape keeps its own handle");
         var paramValues = model.Parameters.Where(p => p.ValueId >= 0).Select(p => p.ValueId);
         new ForwardWriter(w, plan).Region(model.Body, "tape", paramValues, new HashSet<int>());
         w.Close();
@@ -163,9 +164,15 @@ internal static partial class ModuleEmitter
             void DisposeIfDead(int value, int index)
             {
                 var v = V(value);
-                if (!v.Owned || _plan.Saved.Contains(value) || liveOut.Contains(value)) return;
+                if (!v.Owned || liveOut.Contains(value)) return;
+                bool conditional = _plan.SaveCondition.TryGetValue(value, out var condition);
+                if (_plan.Saved.Contains(value) && !conditional) return;
                 if (lastUse.TryGetValue(value, out var last) ? last == index : index == DefinedAt(value))
-                    _w.Line(v.IsArray ? $"foreach (var t in {v.CName}) t.Dispose();" : $"{v.CName}.Dispose();");
+                {
+                    string dispose = v.IsArray ? $"foreach (var t in {v.CName}) t.Dispose();" : $"{v.CName}.Dispose();";
+                    // A value the tape keeps only for some methods is disposed here under the others.
+                    _w.Line(conditional ? $"if ({Negate(condition!)}) {dispose}" : dispose);
+                }
             }
 
             var definedHere = new List<(int Value, int Index)>();
@@ -315,7 +322,7 @@ internal static partial class ModuleEmitter
             }
             if (!live)
             {
-                if (_plan.Saved.Contains(op.Output)) _w.Line($"{frame}.v{op.Output} = {Keep(op.Output)};");
+                if (_plan.Saved.Contains(op.Output)) _w.Line(SaveLine(frame, op.Output));
                 return;
             }
             foreach (var arg in op.Args.Where(a => !a.Stable && !IsForwardOnly(op, a)))
@@ -326,12 +333,21 @@ internal static partial class ModuleEmitter
                 _w.Line($"{frame}.s{op.Id} = {Rules}.ActivationRule.Scale(ctx, {op.Args[0].Expr}, {V(op.Inputs[0]).CName}, {y.CName});");
             if (op.Kind is OpKind.CustomElementwise)
                 _w.Line($"{frame}.s{op.Id} = {Rules}.ActivationRule.Scale(ctx, {Rules}.Activation.Custom, {V(op.Inputs[0]).CName}, {y.CName}, {op.Args[0].Expr});");
-            if (_plan.Saved.Contains(op.Output)) _w.Line($"{frame}.v{op.Output} = {Keep(op.Output)};");
+            if (_plan.Saved.Contains(op.Output)) _w.Line(SaveLine(frame, op.Output));
         }
 
         /// <summary>What the tape stores for a saved value: the value itself when this pass owns it (the tape takes
         /// ownership), else a handle of its own, so its owner may dispose it.</summary>
         private string Keep(int value) => V(value).Owned ? V(value).CName : V(value).CName + ".alias()";
+
+        private static string Negate(string condition) =>
+            condition.StartsWith("!", System.StringComparison.Ordinal) && !condition.Contains(" ") ? condition.Substring(1) : $"!({condition})";
+
+        /// <summary>The statement saving a value, guarded when only some methods read it.</summary>
+        private string SaveLine(string frame, int value) =>
+            _plan.SaveCondition.TryGetValue(value, out var condition)
+                ? $"if ({condition}) {frame}.v{value} = {Keep(value)};"
+                : $"{frame}.v{value} = {Keep(value)};";
 
         private void Control(ControlStmt c, string frame)
         {
@@ -361,13 +377,13 @@ internal static partial class ModuleEmitter
                 _w.Close();
             }
             foreach (var cv in c.Carried.Where(cv => _plan.Saved.Contains(cv.OuterOut)))
-                _w.Line($"{frame}.v{cv.OuterOut} = {Keep(cv.OuterOut)};");
+                _w.Line(SaveLine(frame, cv.OuterOut));
         }
 
         private void Body(Region body, string frame, List<(int Entry, int Exit, string Carry)> carried)
         {
             foreach (var (entry, _, _) in carried.Where(c => c.Entry >= 0 && _plan.Saved.Contains(c.Entry)))
-                _w.Line($"{frame}.v{entry} = {Keep(entry)};");
+                _w.Line(SaveLine(frame, entry));
             var liveOut = new HashSet<int>(carried.Select(c => c.Exit));
             Region(body, frame, carried.Select(c => c.Entry).Where(e => e >= 0), liveOut);
             foreach (var (entry, exit, carry) in carried)

@@ -14,6 +14,12 @@ internal sealed class Plan
     public readonly HashSet<int> Live = new();
     /// <summary>Values the backward reads, kept on the tape.</summary>
     public readonly HashSet<int> Saved = new();
+
+    /// <summary>For saved values only some methods read: the C# condition under which the tape keeps them (values
+    /// that only the gradient baseline reads, like the input of a normaliser's rsqrt, are not kept under the rules).</summary>
+    public readonly Dictionary<int, string> SaveCondition = new();
+
+    public const string GradientOnly = "!ctx.RulesActive";
     /// <summary>The frame (tape or loop frame) variable holding fields for values defined in a region.</summary>
     public readonly Dictionary<int, string> FrameOfValue = new();
     public readonly Dictionary<int, string> FrameOfOp = new();
@@ -162,8 +168,33 @@ internal sealed class Plan
 
     private void CollectSaves(Region region)
     {
+        var always = new HashSet<int>();
         foreach (var op in All(region).OfType<OpStmt>().Select(s => s.Op).Where(IsLive))
-            foreach (var v in SavedBy(op)) Saved.Add(v);
+            foreach (var v in SavedBy(op))
+            {
+                Saved.Add(v);
+                if (SaveNeed(op, v) == "") always.Add(v);
+            }
+        foreach (var v in Saved)
+            if (!always.Contains(v)) SaveCondition[v] = GradientOnly;
+    }
+
+    /// <summary>When an operation's backward reads a saved value: "" always, or only for the gradient baseline
+    /// (the operation runs only then, or the value feeds only a factor that receives relevance only then).</summary>
+    private string SaveNeed(Op op, int value)
+    {
+        bool runsAlways = Values[op.Output].OnPathUnderRules;
+        bool Receives(int v) => Live.Contains(v) && Values[v].OnPathUnderRules;
+        if (!runsAlways) return GradientOnly;
+        if (op.Kind is OpKind.Mul or OpKind.Matmul && op.Inputs[0] != op.Inputs[1])
+        {
+            // a is read for g_b, b for g_a.
+            int other = value == op.Inputs[0] ? op.Inputs[1] : op.Inputs[0];
+            return Receives(other) ? "" : GradientOnly;
+        }
+        if (op.Kind == OpKind.Div && value == op.Inputs[0] && !(value == op.Inputs[1]))
+            return Receives(op.Inputs[1]) ? "" : GradientOnly;
+        return "";
     }
 
     /// <summary>The name of the modified-gradient accumulator of a value.</summary>

@@ -73,7 +73,7 @@ namespace LrpGen.Tests.Scenarios
             var h1 = nn.functional.layer_norm(h, new long[] { dim }, t3, t4, 1e-5);
             tape.d4_weight = t3;
             tape.d4_dims = global::LrpGen.Rules.LayerNormRule.Dims(new long[] { dim });
-            tape.v5 = h1;
+            if (!ctx.RulesActive) tape.v5 = h1;
             // x.pow(2)
             var t6 = h1.pow(2);
             // x.pow(2).mean(new long[] { -1 }, keepdim: true)
@@ -93,6 +93,7 @@ namespace LrpGen.Tests.Scenarios
             var t10 = h1 * t9;
             tape.d9_aShape = h1.shape;
             tape.d9_bShape = t9.shape;
+            if (ctx.RulesActive) h1.Dispose();
             // rmsWeight
             var t11 = rmsWeight;
             tape.v11 = t11.alias();
