@@ -11,10 +11,10 @@ public static class SoftmaxRule
     public static Tensor Backward(Tensor g, Tensor s, long dim, ScalarType? inputType = null)
     {
         using var typed = g.dtype == s.dtype ? g.alias() : g.to(s.dtype);
-        using var sg = s.mul(typed);
-        using var total = sg.sum(dim, keepdim: true);
-        using var centered = typed.sub(total);
-        var result = s.mul(centered);
+        // s * (g - sum(s g)) = s g - s sum(s g): one [.., T, T] temporary fewer than centring g first.
+        var result = s.mul(typed);
+        using (var total = result.sum(dim, keepdim: true))
+            result.addcmul_(s, total, -1);
         if (inputType is not { } t || t == result.dtype) return result;
         var converted = result.to(t);
         result.Dispose();
