@@ -20,7 +20,9 @@ public static class LrpGenCli
         {
             var commandLine = new LrpGenCommandLine(
                 options => new ExplainCommand(stdout, stderr).Run(options),
-                options => new SimilarityCommand(stdout, stderr).Run(options));
+                options => new SimilarityCommand(stdout, stderr).Run(options),
+                options => new ExplainImageCommand(stdout, stderr).Run(options),
+                evaluate: options => new EvaluateCommand(stdout, stderr).Run(options));
             // No command at all: the help is the answer.
             var parse = commandLine.Parse(args.Length == 0 ? new[] { "--help" } : args);
             var invocation = new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false };
@@ -32,6 +34,8 @@ public static class LrpGenCli
             stderr.WriteLine();
             stderr.WriteLine(LrpGenCommandLine.Usage);
             stderr.WriteLine(LrpGenCommandLine.SimilarityUsage);
+            stderr.WriteLine(LrpGenCommandLine.ExplainImageUsage);
+            stderr.WriteLine(LrpGenCommandLine.EvaluateUsage);
             stderr.WriteLine("Run 'lrpgen explain --help' or 'lrpgen similarity --help' for the options.");
             return ExitCodes.UsageError;
         }

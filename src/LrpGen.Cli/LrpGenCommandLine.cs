@@ -19,6 +19,17 @@ public sealed class LrpGenCommandLine
     public const string SimilarityUsage =
         "Usage: lrpgen similarity [\"<sentence A>\" \"<sentence B>\"] [--method attnlrp|cplrp|gradx] [--json FILE] [--html FILE]";
 
+    public const string ExplainImageUsage =
+        "Usage: lrpgen explain-image <model-dir> (<image.png|jpg> | --pixels input.safetensors) [--target ID] [--method attnlrp|cplrp|gradx]\n" +
+        "                            [--gamma-conv 0.25] [--gamma-linear 0.05] [--out heatmap.png] [--json FILE]";
+
+    public const string EvaluateUsage =
+        "Usage: lrpgen evaluate faithfulness [--task similarity|recall] [--examples N] [--methods attnlrp,cplrp,gradx,ig,smoothgrad,rollout,random]\n" +
+        "                       [--ig-steps 32] [--smoothgrad-samples 32] [--smoothgrad-noise 0.1] [--seed 1] [--threads N] [--model DIR] [--wordnet DIR]\n" +
+        "                       [--output DIR] [--doc FILE]\n" +
+        "       lrpgen evaluate recall [--examples N] [--methods ...] [--ig-steps 32] [--smoothgrad-samples 32] [--smoothgrad-noise 0.1]\n" +
+        "                       [--seed 1] [--threads N] [--model DIR] [--output DIR] [--doc FILE]";
+
     private readonly Command _root;
     private readonly VersionOption _version = new();
     private readonly Argument<string> _modelDir;
@@ -31,7 +42,8 @@ public sealed class LrpGenCommandLine
     private readonly Option<string> _device;
     private readonly Option<string> _dtype;
 
-    public LrpGenCommandLine(Func<ExplainOptions, int> explain, Func<SimilarityOptions, int> similarity)
+    public LrpGenCommandLine(Func<ExplainOptions, int> explain, Func<SimilarityOptions, int> similarity, Func<ExplainImageOptions, int> explainImage,
+        Func<EvaluateOptions, int>? evaluate = null)
     {
         _modelDir = new Argument<string>("model-dir")
         {
@@ -99,13 +111,42 @@ public sealed class LrpGenCommandLine
             HtmlPath = parse.GetValue(simHtml),
         }));
 
+        var imageDir = new Argument<string>("model-dir") { Description = "A ViT folder: config.json (image_size, patch_size, ...) and model.safetensors with torchvision's names." };
+        var image = new Argument<string?>("image") { Description = "A PNG or JPEG image.", Arity = ArgumentArity.ZeroOrOne };
+        var pixels = new Option<string?>("--pixels") { Description = "A safetensors file with a float tensor 'pixels' [1, 3, H, W], used as is.", HelpName = "FILE" };
+        var imageTarget = new Option<long?>("--target") { Description = "The class whose logit is explained (default: the top class).", HelpName = "ID", CustomParser = ParseTarget };
+        var imageMethod = Choice("--method", "The explanation: attnlrp (LXT's ViT recipe), cplrp or gradx.", ChoiceNames.Methods, "attnlrp");
+        var gammaConv = new Option<double?>("--gamma-conv") { Description = "Gamma of the patch embedding (default: config.json's gamma_conv, else 0.25).", HelpName = "G" };
+        var gammaLinear = new Option<double?>("--gamma-linear") { Description = "Gamma of the MLP and head linears (default: config.json's gamma_linear, else 0.05).", HelpName = "G" };
+        var imageOut = new Option<string?>("--out") { Description = "Write the heatmap (and the image beside it) as PNG.", HelpName = "FILE" };
+        var imageJson = new Option<string?>("--json") { Description = "Write {target, logit, relevance_map} as JSON.", HelpName = "FILE" };
+        var explainImageCommand = new Command("explain-image", "Explain a Vision Transformer's class logit at the pixels.")
+        {
+            imageDir, image, pixels, imageTarget, imageMethod, gammaConv, gammaLinear, imageOut, imageJson,
+        };
+        explainImageCommand.SetAction(parse => explainImage(new ExplainImageOptions
+        {
+            ModelDir = parse.GetRequiredValue(imageDir),
+            ImagePath = parse.GetValue(image),
+            PixelsPath = parse.GetValue(pixels),
+            Target = parse.GetValue(imageTarget),
+            Method = Lookup(ChoiceNames.Methods, parse.GetValue(imageMethod)),
+            GammaConv = parse.GetValue(gammaConv),
+            GammaLinear = parse.GetValue(gammaLinear),
+            OutPath = parse.GetValue(imageOut),
+            JsonPath = parse.GetValue(imageJson),
+        }));
+
         _root = new Command("lrpgen", "Explain transformer predictions with AttnLRP (LrpGen).")
         {
             new HelpOption(),
             _version,
             explainCommand,
             similarityCommand,
+            explainImageCommand,
         };
+        // lrpgen evaluate faithfulness|recall (EvaluateCommandLine.cs)
+        if (evaluate is not null) _root.Subcommands.Add(EvaluateCommandLine.Build(evaluate));
     }
 
     public ParseResult Parse(IReadOnlyList<string> args) =>

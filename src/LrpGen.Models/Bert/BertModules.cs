@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using LrpGen;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -31,14 +32,31 @@ public partial class BertLayer : nn.Module<Tensor, Tensor, Tensor>
         RegisterComponents();
     }
 
-    public override Tensor forward(Tensor x, [NoRelevance] Tensor mask)
+    /// <summary>The first half of forward: queries, keys, scores plus the mask, softmax. Returns the attention
+    /// probabilities [B, heads, T, T]; forward inlines it, <see cref="AttentionProbabilities"/> runs it plainly.</summary>
+    private Tensor Probabilities(Tensor x, Tensor mask)
     {
         long B = x.shape[0], T = x.shape[1];
         var q = query.call(x).view(B, T, heads, headDim).transpose(1, 2);
         var k = key.call(x).view(B, T, heads, headDim).transpose(1, 2);
-        var v = value.call(x).view(B, T, heads, headDim).transpose(1, 2);
         var scores = q.matmul(k.transpose(-1, -2)) / Math.Sqrt(headDim) + mask;
-        var context = scores.softmax(-1).matmul(v).transpose(1, 2).reshape(B, T, hidden);
+        return scores.softmax(-1);
+    }
+
+    /// <summary>This layer's attention probabilities [B, heads, T, T] for its input x, as forward computes them (for
+    /// attention rollout and inspection). Plain TorchSharp: autograd records it unless run under no_grad.</summary>
+    public Tensor AttentionProbabilities(Tensor x, Tensor mask)
+    {
+        using var scope = torch.NewDisposeScope();
+        return Probabilities(x, mask).MoveToOuterDisposeScope();
+    }
+
+    public override Tensor forward(Tensor x, [NoRelevance] Tensor mask)
+    {
+        long B = x.shape[0], T = x.shape[1];
+        var probs = Probabilities(x, mask);
+        var v = value.call(x).view(B, T, heads, headDim).transpose(1, 2);
+        var context = probs.matmul(v).transpose(1, 2).reshape(B, T, hidden);
         var attended = attention_norm.call(attention_dense.call(context) + x);
         var inner = nn.functional.gelu(intermediate.call(attended));
         return output_norm.call(output_dense.call(inner) + attended);
@@ -65,9 +83,30 @@ public partial class BertEncoder : nn.Module<Tensor, Tensor, Tensor, Tensor, Ten
         RegisterComponents();
     }
 
+    /// <summary>The embedding layer: word embeddings plus position and token-type embeddings, LayerNorm. Forward
+    /// inlines it; <see cref="AttentionProbabilities"/> reuses it.</summary>
+    private Tensor EmbeddingOutput(Tensor wordEmbeds, Tensor positionIds, Tensor tokenTypeIds) =>
+        embeddings_norm.call(wordEmbeds + position_embeddings.call(positionIds) + token_type_embeddings.call(tokenTypeIds));
+
+    /// <summary>Each layer's attention probabilities [B, heads, T, T], in layer order, for the inputs of forward (for
+    /// attention rollout). Plain TorchSharp: autograd records it unless run under no_grad.</summary>
+    public IReadOnlyList<Tensor> AttentionProbabilities(Tensor wordEmbeds, Tensor positionIds, Tensor tokenTypeIds, Tensor mask)
+    {
+        using var scope = torch.NewDisposeScope();
+        var result = new List<Tensor>();
+        var h = EmbeddingOutput(wordEmbeds, positionIds, tokenTypeIds);
+        foreach (var layer in layers)
+        {
+            result.Add(layer.AttentionProbabilities(h, mask));
+            h = layer.call(h, mask);
+        }
+        foreach (var probs in result) probs.MoveToOuterDisposeScope();
+        return result;
+    }
+
     public override Tensor forward(Tensor wordEmbeds, [NoRelevance] Tensor positionIds, [NoRelevance] Tensor tokenTypeIds, [NoRelevance] Tensor mask)
     {
-        var h = embeddings_norm.call(wordEmbeds + position_embeddings.call(positionIds) + token_type_embeddings.call(tokenTypeIds));
+        var h = EmbeddingOutput(wordEmbeds, positionIds, tokenTypeIds);
         foreach (var layer in layers)
             h = layer.call(h, mask);
         return h;

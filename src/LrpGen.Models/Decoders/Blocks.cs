@@ -80,28 +80,41 @@ public partial class DecoderAttention : nn.Module<Tensor, Tensor, Tensor, Tensor
         return torch.cat(new[] { -x.narrow(-1, half, half), x.narrow(-1, 0, half) }, -1);
     }
 
-    public override Tensor forward(Tensor x, [NoRelevance] Tensor cos, [NoRelevance] Tensor sin, [NoRelevance] Tensor mask)
+    /// <summary>The first half of forward: queries and keys (q/k norm, RoPE, grouped heads repeated), scores plus the
+    /// mask, softmax. Returns the attention probabilities [B, heads, T, T]; forward inlines it (the generator inlines
+    /// helper methods), <see cref="AttentionProbabilities"/> runs it plainly.</summary>
+    private Tensor Probabilities(Tensor x, Tensor cos, Tensor sin, Tensor mask)
     {
         long B = x.shape[0], T = x.shape[1];
         var q = q_proj.call(x).view(B, T, heads, headDim);
         var k = k_proj.call(x).view(B, T, kvHeads, headDim);
-        if (qkNorm)
-        {
-            q = q_norm!.call(q);
-            k = k_norm!.call(k);
-        }
+        q = qkNorm ? q_norm!.call(q) : q;
+        k = qkNorm ? k_norm!.call(k) : k;
         q = q.transpose(1, 2);
         k = k.transpose(1, 2);
-        var v = v_proj.call(x).view(B, T, kvHeads, headDim).transpose(1, 2);
         q = q * cos + RotateHalf(q) * sin;
         k = k * cos + RotateHalf(k) * sin;
-        if (heads != kvHeads)
-        {
-            k = k.repeat_interleave(heads / kvHeads, dim: 1);
-            v = v.repeat_interleave(heads / kvHeads, dim: 1);
-        }
+        k = heads != kvHeads ? k.repeat_interleave(heads / kvHeads, dim: 1) : k;
         var scores = q.matmul(k.transpose(2, 3)) * scaling + mask;
-        var probs = scores.softmax(-1, ScalarType.Float32).to(q.dtype);
+        return scores.softmax(-1, ScalarType.Float32).to(q.dtype);
+    }
+
+    /// <summary>The attention probabilities [B, heads, T, T] of this layer for its (normalised) input x, as forward
+    /// computes them (for attention rollout and inspection). Plain TorchSharp: autograd records it unless the caller
+    /// runs it under no_grad.</summary>
+    public Tensor AttentionProbabilities(Tensor x, Tensor cos, Tensor sin, Tensor mask)
+    {
+        using var scope = torch.NewDisposeScope();
+        return Probabilities(x, cos, sin, mask).MoveToOuterDisposeScope();
+    }
+
+    public override Tensor forward(Tensor x, [NoRelevance] Tensor cos, [NoRelevance] Tensor sin, [NoRelevance] Tensor mask)
+    {
+        long B = x.shape[0], T = x.shape[1];
+        var probs = Probabilities(x, cos, sin, mask);
+        var v = v_proj.call(x).view(B, T, kvHeads, headDim).transpose(1, 2);
+        if (heads != kvHeads)
+            v = v.repeat_interleave(heads / kvHeads, dim: 1);
         var context = probs.matmul(v).transpose(1, 2).reshape(B, T, heads * headDim);
         return o_proj.call(context);
     }

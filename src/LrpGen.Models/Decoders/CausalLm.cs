@@ -17,9 +17,19 @@ public sealed class CausalLm : IDisposable
     /// <summary>The model's generated pass, from the embeddings and the prepared constant inputs.</summary>
     private readonly Func<Tensor, DecoderInputs, LrpOptions, LrpPass> _forward;
 
+    /// <summary>The model's plain forward (TorchSharp autograd records it), from the embeddings and the constant inputs.</summary>
+    private readonly Func<Tensor, DecoderInputs, Tensor> _plain;
+
+    /// <summary>Each decoder layer's attention probabilities for the embeddings and constant inputs; null where the
+    /// family does not expose them.</summary>
+    private readonly Func<Tensor, DecoderInputs, IReadOnlyList<Tensor>>? _attention;
+
     private CausalLm(DecoderConfig config, nn.Module module, Embedding embeddings, ScalarType dtype, Device device,
-        Func<Tensor, DecoderInputs, LrpOptions, LrpPass> forward)
+        Func<Tensor, DecoderInputs, LrpOptions, LrpPass> forward, Func<Tensor, DecoderInputs, Tensor> plain,
+        Func<Tensor, DecoderInputs, IReadOnlyList<Tensor>>? attention)
     {
+        _plain = plain;
+        _attention = attention;
         Config = config;
         Module = module;
         Embeddings = embeddings;
@@ -46,6 +56,8 @@ public sealed class CausalLm : IDisposable
         nn.Module module;
         Embedding embeddings;
         Func<Tensor, DecoderInputs, LrpOptions, LrpPass> forward;
+        Func<Tensor, DecoderInputs, Tensor> plain;
+        Func<Tensor, DecoderInputs, IReadOnlyList<Tensor>>? attention;
         switch (config.ModelType)
         {
             case "llama":
@@ -53,6 +65,8 @@ public sealed class CausalLm : IDisposable
                 var m = new LlamaForCausalLM(config);
                 (module, embeddings) = (m, m.embed_tokens);
                 forward = (e, i, o) => m.LrpForward(e, i.Cos!, i.Sin!, i.Mask, i.Rows, o);
+                plain = (e, i) => m.forward(e, i.Cos!, i.Sin!, i.Mask, i.Rows);
+                attention = (e, i) => LayerAttention(e, i, m.layers.Select(l => ((Func<Tensor, Tensor>)(h => l.forward(h, i.Cos!, i.Sin!, i.Mask)), l.input_layernorm, l.self_attn)));
                 break;
             }
             case "qwen3_moe":
@@ -60,6 +74,8 @@ public sealed class CausalLm : IDisposable
                 var m = new Qwen3MoeForCausalLM(config);
                 (module, embeddings) = (m, m.embed_tokens);
                 forward = (e, i, o) => m.LrpForward(e, i.Cos!, i.Sin!, i.Mask, i.Rows, o);
+                plain = (e, i) => m.forward(e, i.Cos!, i.Sin!, i.Mask, i.Rows);
+                attention = (e, i) => LayerAttention(e, i, m.layers.Select(l => ((Func<Tensor, Tensor>)(h => l.forward(h, i.Cos!, i.Sin!, i.Mask)), l.input_layernorm, l.self_attn)));
                 break;
             }
             default:
@@ -67,6 +83,8 @@ public sealed class CausalLm : IDisposable
                 var m = new LrpGen.Models.Gpt2.Gpt2LMHeadModel(config);
                 (module, embeddings) = (m, m.wte);
                 forward = (e, i, o) => m.LrpForward(e, i.Positions, i.Mask, i.Rows, o);
+                plain = (e, i) => m.forward(e, i.Positions, i.Mask, i.Rows);
+                attention = null;
                 break;
             }
         }
@@ -75,7 +93,86 @@ public sealed class CausalLm : IDisposable
         else CheckpointLoading.LoadWeights(module, checkpoint, config, dtype, progress);
         module.to(device);
         module.eval();
-        return new CausalLm(config, module, embeddings, dtype, device, forward);
+        return new CausalLm(config, module, embeddings, dtype, device, forward, plain, attention);
+    }
+
+    /// <summary>Runs the layers plainly and collects each layer's attention probabilities (of its normalised input).</summary>
+    private static IReadOnlyList<Tensor> LayerAttention(Tensor embeds, DecoderInputs inputs,
+        IEnumerable<(Func<Tensor, Tensor> Layer, RmsNorm Norm, DecoderAttention Attention)> layers)
+    {
+        using var scope = torch.NewDisposeScope();
+        var result = new List<Tensor>();
+        var h = embeds;
+        foreach (var (layer, norm, attention) in layers)
+        {
+            result.Add(attention.AttentionProbabilities(norm.forward(h), inputs.Cos!, inputs.Sin!, inputs.Mask));
+            h = layer(h);
+        }
+        foreach (var probs in result) probs.MoveToOuterDisposeScope();
+        return result;
+    }
+
+    /// <summary>The input embeddings of token ids [B, T]: [B, T, hidden] in the model's dtype, on its device, computed
+    /// without autograd (a leaf the caller owns).</summary>
+    public Tensor Embed(Tensor ids)
+    {
+        CheckIds(ids);
+        using var noGrad = torch.no_grad();
+        using var onDevice = ids.to(Device);
+        return Embeddings.forward(onDevice);
+    }
+
+    /// <summary>The plain forward from input embeddings [B, T, hidden] (any values: perturbed, interpolated, noisy)
+    /// with an optional attention mask [B, T]: the logits at each row's last real token, [B, vocab]. TorchSharp
+    /// autograd records it (unless the caller runs it under no_grad), so gradients with respect to the embeddings
+    /// come from <c>backward</c>.</summary>
+    public Tensor Logits(Tensor inputEmbeds, Tensor? attentionMask = null)
+    {
+        using var inputs = PrepareFor(inputEmbeds, attentionMask);
+        using var onDevice = inputEmbeds.to(DType, Device);
+        return _plain(onDevice, inputs);
+    }
+
+    /// <summary>Each decoder layer's attention probabilities [B, heads, T, T] (head-major, rows are queries), in layer
+    /// order, for input embeddings [B, T, hidden] and an optional attention mask [B, T]; computed without autograd.
+    /// Available for llama and qwen3_moe.</summary>
+    public IReadOnlyList<Tensor> AttentionProbabilities(Tensor inputEmbeds, Tensor? attentionMask = null)
+    {
+        if (_attention is null) throw new NotSupportedException($"attention probabilities are available for llama and qwen3_moe models, not {Config.ModelType}.");
+        using var inputs = PrepareFor(inputEmbeds, attentionMask);
+        using var noGrad = torch.no_grad();
+        using var onDevice = inputEmbeds.to(DType, Device);
+        return _attention(onDevice, inputs);
+    }
+
+    /// <summary>The relevance forward from input embeddings [B, T, hidden] (e.g. perturbed ones) with an optional
+    /// attention mask [B, T]; the output and relevance are those of <see cref="Forward"/>.</summary>
+    public LrpPass ForwardEmbeddings(Tensor inputEmbeds, Tensor? attentionMask, LrpOptions options)
+    {
+        using var inputs = PrepareFor(inputEmbeds, attentionMask);
+        using var noGrad = torch.no_grad();
+        using var onDevice = inputEmbeds.to(DType, Device);
+        return _forward(onDevice, inputs, options);
+    }
+
+    private DecoderInputs PrepareFor(Tensor inputEmbeds, Tensor? attentionMask)
+    {
+        if (inputEmbeds.dim() != 3 || inputEmbeds.shape[2] != Config.HiddenSize)
+            throw new ArgumentException($"input embeddings must be [batch, tokens, {Config.HiddenSize}], got [{string.Join(", ", inputEmbeds.shape)}].", nameof(inputEmbeds));
+        long B = inputEmbeds.shape[0], T = inputEmbeds.shape[1];
+        using var mask = attentionMask?.to(ScalarType.Int64, Device) ?? torch.ones(B, T, ScalarType.Int64, Device);
+        if (mask.dim() != 2 || mask.shape[0] != B || mask.shape[1] != T)
+            throw new ArgumentException($"attention mask [{string.Join(", ", mask.shape)}] does not match the embeddings' [batch, tokens] [{B}, {T}].", nameof(attentionMask));
+        return DecoderInputs.Prepare(Config, mask, mask, DType, Device, rotary: Config.ModelType != "gpt2");
+    }
+
+    private void CheckIds(Tensor ids)
+    {
+        if (ids.dim() != 2) throw new ArgumentException($"ids must be [batch, tokens], got [{string.Join(", ", ids.shape)}].", nameof(ids));
+        if (ids.dtype is not (ScalarType.Int64 or ScalarType.Int32)) throw new ArgumentException($"ids must be integers, got {ids.dtype}.", nameof(ids));
+        long vocab = Config.VocabSize;
+        long min = ids.min().item<long>(), max = ids.max().item<long>();
+        if (min < 0 || max >= vocab) throw new ArgumentException($"token ids must be in [0, {vocab}); got {min}..{max}.", nameof(ids));
     }
 
     /// <summary>Runs the relevance forward on token ids [B, T] with an optional attention mask [B, T] (1 = token,

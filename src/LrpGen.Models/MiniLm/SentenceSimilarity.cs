@@ -106,5 +106,62 @@ public sealed class SentenceSimilarity : IDisposable
         return Encoder.LrpForward(words, positions, types, mask, tokenWeights, options);
     }
 
+    /// <summary>The word embeddings of one tokenized sentence, [1, T, hidden], computed without autograd (a leaf the
+    /// caller owns): the input that <see cref="Forward"/> explains and <see cref="EmbedWords"/> takes.</summary>
+    public Tensor WordEmbeddings(long[] ids)
+    {
+        if (ids is null) throw new ArgumentNullException(nameof(ids));
+        if (ids.Length == 0) throw new ArgumentException("no token ids.", nameof(ids));
+        using var idTensor = torch.tensor(ids).unsqueeze(0);
+        using var noGrad = torch.no_grad();
+        return Encoder.bert.word_embeddings.forward(idTensor);
+    }
+
+    /// <summary>The plain forward from word embeddings [N, T, hidden] (N variants of one sentence's input, e.g.
+    /// perturbed, interpolated or noisy; no padding): the normalised sentence embeddings [N, hidden]. TorchSharp
+    /// autograd records it (unless the caller runs it under no_grad).</summary>
+    public Tensor EmbedWords(Tensor wordEmbeds)
+    {
+        using var scope = torch.NewDisposeScope();
+        var (positions, types, mask, tokenWeights) = ConstantInputs(wordEmbeds);
+        return Encoder.forward(wordEmbeds, positions, types, mask, tokenWeights).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Each layer's attention probabilities [N, heads, T, T] for word embeddings [N, T, hidden], in layer
+    /// order; computed without autograd.</summary>
+    public IReadOnlyList<Tensor> AttentionProbabilities(Tensor wordEmbeds)
+    {
+        using var scope = torch.NewDisposeScope();
+        using var noGrad = torch.no_grad();
+        var (positions, types, mask, _) = ConstantInputs(wordEmbeds);
+        var result = Encoder.bert.AttentionProbabilities(wordEmbeds, positions, types, mask);
+        foreach (var probs in result) probs.MoveToOuterDisposeScope();
+        return result;
+    }
+
+    /// <summary>The relevance forward from word embeddings [1, T, hidden]; the same pass as <see cref="Forward"/>.</summary>
+    public LrpPass ForwardWords(Tensor wordEmbeds, LrpOptions options)
+    {
+        if (wordEmbeds.dim() != 3 || wordEmbeds.shape[0] != 1)
+            throw new ArgumentException($"word embeddings must be [1, tokens, hidden], got [{string.Join(", ", wordEmbeds.shape)}].", nameof(wordEmbeds));
+        var (positions, types, mask, tokenWeights) = ConstantInputs(wordEmbeds);
+        using (positions) using (types) using (mask) using (tokenWeights)
+        using (torch.no_grad())
+            return Encoder.LrpForward(wordEmbeds, positions, types, mask, tokenWeights, options);
+    }
+
+    /// <summary>Positions 0..T-1, token type 0, no padding (additive mask 0), every token weighted 1 in the mean.</summary>
+    private static (Tensor Positions, Tensor Types, Tensor Mask, Tensor TokenWeights) ConstantInputs(Tensor wordEmbeds)
+    {
+        if (wordEmbeds.dim() != 3)
+            throw new ArgumentException($"word embeddings must be [batch, tokens, hidden], got [{string.Join(", ", wordEmbeds.shape)}].", nameof(wordEmbeds));
+        long n = wordEmbeds.shape[0], length = wordEmbeds.shape[1];
+        var device = wordEmbeds.device;
+        return (torch.arange(length, device: device).unsqueeze(0).expand(n, length).contiguous(),
+            torch.zeros(n, length, ScalarType.Int64, device),
+            torch.zeros(n, 1, 1, length, wordEmbeds.dtype, device),
+            torch.ones(n, length, wordEmbeds.dtype, device));
+    }
+
     public void Dispose() => Encoder.Dispose();
 }

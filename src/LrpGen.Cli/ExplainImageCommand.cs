@@ -1,0 +1,168 @@
+using System;
+using System.Globalization;
+using System.IO;
+using System.Linq;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using LrpGen.Models.HuggingFace;
+using LrpGen.Models.Vit;
+using LrpGen.Visualization;
+using SkiaSharp;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace LrpGen.Cli;
+
+/// <summary>The options of <c>lrpgen explain-image</c>.</summary>
+public sealed record ExplainImageOptions
+{
+    public required string ModelDir { get; init; }
+    public string? ImagePath { get; init; }
+    public string? PixelsPath { get; init; }
+    public long? Target { get; init; }
+    public LrpMethod Method { get; init; } = LrpMethod.AttnLrp;
+    public double? GammaConv { get; init; }
+    public double? GammaLinear { get; init; }
+    public string? OutPath { get; init; }
+    public string? JsonPath { get; init; }
+}
+
+/// <summary><c>lrpgen explain-image</c>: a ViT's class logit explained at the pixels, with LXT's ViT recipe (Gamma on the
+/// patch embedding and linears, CP-LRP in attention). Images are resized to the model's size and normalised as its
+/// config.json says (optional image_mean / image_std); --pixels takes a safetensors file with a float tensor
+/// "pixels" [1, 3, H, W] as is.</summary>
+public sealed class ExplainImageCommand
+{
+    private readonly TextWriter _stdout;
+    private readonly TextWriter _stderr;
+
+    public ExplainImageCommand(TextWriter stdout, TextWriter stderr)
+    {
+        _stdout = stdout;
+        _stderr = stderr;
+    }
+
+    public int Run(ExplainImageOptions options)
+    {
+        try
+        {
+            if ((options.ImagePath is null) == (options.PixelsPath is null))
+                throw new UsageException("give an image file or --pixels input.safetensors (one of them).");
+            if (!Directory.Exists(options.ModelDir)) throw new UsageException($"model folder '{options.ModelDir}' does not exist.");
+            ExplainCommand.CheckOutputFolder("--out", options.OutPath);
+            ExplainCommand.CheckOutputFolder("--json", options.JsonPath);
+            foreach (var (name, value) in new[] { ("--gamma-conv", options.GammaConv), ("--gamma-linear", options.GammaLinear) })
+                if (value is < 0 or double.NaN) throw new UsageException($"{name} must be >= 0, got {value}.");
+
+            using var vit = VitClassifier.Load(options.ModelDir);
+            var (pixels, display) = options.PixelsPath is { } p ? LoadPixels(p, vit.Config) : LoadImage(options.ImagePath!, options.ModelDir, vit.Config);
+            using (pixels)
+            using (display)
+            {
+                if (options.Target is long t && (t < 0 || t >= vit.Config.Classes))
+                    throw new UsageException($"--target {t} is not one of the model's classes [0, {vit.Config.Classes}).");
+                var (targets, logits, relevance) = vit.Explain(pixels, options.Method, options.Target is long target ? new[] { target } : null,
+                    options.GammaConv, options.GammaLinear);
+                using (relevance)
+                using (var map = relevance[0].sum(new long[] { 0 }))
+                {
+                    _stdout.WriteLine($"vit · {ChoiceNames.Name(options.Method)} · target class {targets[0]} · logit {logits[0].ToString("R", CultureInfo.InvariantCulture)}");
+                    var values = map.data<float>().ToArray();
+                    float max = values.Select(Math.Abs).Max();
+                    _stdout.WriteLine($"relevance: sum {values.Sum().ToString("G6", CultureInfo.InvariantCulture)}, max |R| {max.ToString("G6", CultureInfo.InvariantCulture)} over {map.shape[0]}x{map.shape[1]} pixels");
+                    if (options.OutPath is { } png)
+                    {
+                        ExplainCommand.WriteFile(png, path => HeatmapImage.WritePng(path, map, display));
+                        _stderr.WriteLine($"wrote {png}");
+                    }
+                    if (options.JsonPath is { } json)
+                    {
+                        ExplainCommand.WriteFile(json, path => WriteJson(path, targets[0], logits[0], map));
+                        _stderr.WriteLine($"wrote {json}");
+                    }
+                }
+            }
+            return ExitCodes.Success;
+        }
+        catch (Exception e) when (e is UsageException or ArgumentException)
+        {
+            _stderr.WriteLine($"lrpgen explain-image: error: {ErrorMessages.Describe(e)}");
+            _stderr.WriteLine(LrpGenCommandLine.ExplainImageUsage);
+            return ExitCodes.UsageError;
+        }
+        catch (Exception e)
+        {
+            _stderr.WriteLine($"lrpgen explain-image: error: {ErrorMessages.Describe(e)}");
+            return ExitCodes.RuntimeError;
+        }
+    }
+
+    private static (Tensor Pixels, Tensor? Display) LoadPixels(string path, VitConfig config)
+    {
+        if (!File.Exists(path)) throw new UsageException($"--pixels '{path}' does not exist.");
+        var file = SafetensorsFile.Open(path);
+        if (!file.Contains("pixels")) throw new UsageException($"--pixels '{path}' has no tensor named 'pixels'.");
+        var pixels = file.Load("pixels").to(ScalarType.Float32);
+        var shape = pixels.shape;
+        if (shape.Length != 4 || shape[0] != 1 || shape[1] != 3 || shape[2] != config.ImageSize || shape[3] != config.ImageSize)
+            throw new UsageException($"--pixels: 'pixels' is [{string.Join(", ", shape)}]; the model takes [1, 3, {config.ImageSize}, {config.ImageSize}].");
+        return (pixels, null);
+    }
+
+    /// <summary>Decodes, resizes (bilinear) and normalises an image; also returns the resized image in [0, 1] for display.</summary>
+    private static (Tensor Pixels, Tensor? Display) LoadImage(string path, string modelDir, VitConfig config)
+    {
+        if (!File.Exists(path)) throw new UsageException($"image '{path}' does not exist.");
+        using var decoded = SKBitmap.Decode(path) ?? throw new UsageException($"'{path}' is not an image SkiaSharp can read (PNG, JPEG, ...).");
+        int size = config.ImageSize;
+        using var resized = decoded.Resize(new SKImageInfo(size, size, SKColorType.Rgba8888, SKAlphaType.Unpremul), new SKSamplingOptions(SKFilterMode.Linear));
+        var chw = new float[3 * size * size];
+        for (int y = 0; y < size; y++)
+            for (int x = 0; x < size; x++)
+            {
+                var c = resized.GetPixel(x, y);
+                chw[0 * size * size + y * size + x] = c.Red / 255f;
+                chw[1 * size * size + y * size + x] = c.Green / 255f;
+                chw[2 * size * size + y * size + x] = c.Blue / 255f;
+            }
+        var display = torch.tensor(chw).view(3, size, size);
+        var (mean, std) = Normalisation(modelDir);
+        using var meanT = torch.tensor(mean).view(3, 1, 1);
+        using var stdT = torch.tensor(std).view(3, 1, 1);
+        var pixels = display.sub(meanT).div(stdT).unsqueeze(0);
+        return (pixels, display);
+    }
+
+    private static (float[] Mean, float[] Std) Normalisation(string modelDir)
+    {
+        using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(modelDir, "config.json")));
+        float[] Read(string key, float fallback) => doc.RootElement.TryGetProperty(key, out var v) && v.ValueKind == JsonValueKind.Array
+            ? v.EnumerateArray().Select(e => (float)e.GetDouble()).ToArray()
+            : new[] { fallback, fallback, fallback };
+        var mean = Read("image_mean", 0f);
+        var std = Read("image_std", 1f);
+        if (mean.Length != 3 || std.Length != 3 || std.Any(s => s <= 0))
+            throw new CliRuntimeException($"{modelDir}/config.json: image_mean and image_std must have 3 entries (std > 0).");
+        return (mean, std);
+    }
+
+    private static void WriteJson(string path, long target, float logit, Tensor map)
+    {
+        using var stream = File.Create(path);
+        using var json = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = false, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
+        json.WriteStartObject();
+        json.WriteNumber("target", target);
+        json.WriteNumber("logit", logit);
+        json.WriteStartArray("relevance_map");
+        long h = map.shape[0], w = map.shape[1];
+        var values = map.data<float>().ToArray();
+        for (long y = 0; y < h; y++)
+        {
+            json.WriteStartArray();
+            for (long x = 0; x < w; x++) json.WriteNumberValue(values[y * w + x]);
+            json.WriteEndArray();
+        }
+        json.WriteEndArray();
+        json.WriteEndObject();
+    }
+}
