@@ -11,22 +11,9 @@ public static class GammaRule
     public static Tensor LinearBackward(LrpContext ctx, Tensor g, Tensor x, Tensor weight, Tensor? bias, Tensor y, double gamma)
     {
         if (!ctx.RulesActive) return LinearRule.MatmulWeight(g, weight);
-        using var scope = torch.NewDisposeScope();
-        var w = weight.to(g.dtype);
-        var wp = w.add(w.clamp_min(0).mul(gamma));
-        var wn = w.add(w.clamp_max(0).mul(gamma));
-        var xp = x.clamp_min(0);
-        var xn = x.clamp_max(0);
-        var r = g.mul(y);
-        var positive = torch.nn.functional.linear(xp, wp, bias is null ? null : bias.add(bias.clamp_min(0).mul(gamma)))
-            .add(torch.nn.functional.linear(xn, wn));
-        var negative = torch.nn.functional.linear(xp, wn, bias is null ? null : bias.add(bias.clamp_max(0).mul(gamma)))
-            .add(torch.nn.functional.linear(xn, wp));
-        var m1 = r.mul(y.gt(0)).div(Stabilize(positive));
-        var m2 = r.mul(y.lt(0)).div(Stabilize(negative));
-        var rx = xp.mul(m1.matmul(wp)).add(xn.mul(m1.matmul(wn))).add(xp.mul(m2.matmul(wn))).add(xn.mul(m2.matmul(wp)));
-        var gx = rx.div(Stabilize(x, 1e-10));
-        return gx.MoveToOuterDisposeScope();
+        return Backward(g, x, y, weight, bias, gamma,
+            (input, w, b) => torch.nn.functional.linear(input, w, b),
+            (m, w) => m.matmul(w));
     }
 
     /// <summary>The Gamma rule for Conv2d: the same formula with W x read as the convolution and W^T m as the
@@ -34,22 +21,28 @@ public static class GammaRule
     public static Tensor Conv2dBackward(LrpContext ctx, Tensor g, Tensor x, TorchSharp.Modules.Conv2d conv, Tensor y, double gamma)
     {
         if (!ctx.RulesActive) return ConvRule.TransposedConv(g, conv, x.shape);
+        return Backward(g, x, y, conv.weight!, conv.bias, gamma,
+            (input, w, b) => torch.nn.functional.conv2d(input, w, b, conv.stride, conv.padding, conv.dilation, conv.groups),
+            (m, w) => ConvRule.TransposedConv(m, conv, x.shape, w));
+    }
+
+    /// <summary>The rule for any layer given its forward (W x + b) and its transpose (W^T m).</summary>
+    private static Tensor Backward(Tensor g, Tensor x, Tensor y, Tensor weight, Tensor? bias, double gamma,
+        System.Func<Tensor, Tensor, Tensor?, Tensor> forward, System.Func<Tensor, Tensor, Tensor> transpose)
+    {
         using var scope = torch.NewDisposeScope();
-        var w = conv.weight!.to(g.dtype);
+        var w = weight.to(g.dtype);
+        var b = bias?.to(g.dtype);
         var wp = w.add(w.clamp_min(0).mul(gamma));
         var wn = w.add(w.clamp_max(0).mul(gamma));
-        var b = conv.bias?.to(g.dtype);
         var xp = x.clamp_min(0);
         var xn = x.clamp_max(0);
-        Tensor Conv(Tensor input, Tensor weight, Tensor? bias) => torch.nn.functional.conv2d(input, weight, bias,
-            conv.stride, conv.padding, conv.dilation, conv.groups);
         var r = g.mul(y);
-        var positive = Conv(xp, wp, b is null ? null : b.add(b.clamp_min(0).mul(gamma))).add(Conv(xn, wn, null));
-        var negative = Conv(xp, wn, b is null ? null : b.add(b.clamp_max(0).mul(gamma))).add(Conv(xn, wp, null));
+        var positive = forward(xp, wp, b is null ? null : b.add(b.clamp_min(0).mul(gamma))).add(forward(xn, wn, null));
+        var negative = forward(xp, wn, b is null ? null : b.add(b.clamp_max(0).mul(gamma))).add(forward(xn, wp, null));
         var m1 = r.mul(y.gt(0)).div(Stabilize(positive));
         var m2 = r.mul(y.lt(0)).div(Stabilize(negative));
-        Tensor T(Tensor m, Tensor weight) => ConvRule.TransposedConv(m, conv, x.shape, weight);
-        var rx = xp.mul(T(m1, wp)).add(xn.mul(T(m1, wn))).add(xp.mul(T(m2, wn))).add(xn.mul(T(m2, wp)));
+        var rx = xp.mul(transpose(m1, wp)).add(xn.mul(transpose(m1, wn))).add(xp.mul(transpose(m2, wn))).add(xn.mul(transpose(m2, wp)));
         var gx = rx.div(Stabilize(x, 1e-10));
         return gx.MoveToOuterDisposeScope();
     }
