@@ -94,7 +94,7 @@ internal sealed record BertInputs(Tensor PositionIds, Tensor TokenTypeIds, Tenso
         using var scope = torch.NewDisposeScope();
         var positions = torch.arange(length, device: device).unsqueeze(0).expand(batch, length).contiguous();
         var types = torch.zeros(batch, length, ScalarType.Int64, device);
-        double min = dtype == ScalarType.Float64 ? double.MinValue : dtype == ScalarType.Float16 ? -65504.0 : dtype == ScalarType.BFloat16 ? -3.3895313892515355e38 : float.MinValue;
+        double min = MaskValues.Min(dtype);
         var additive = torch.zeros(batch, 1, 1, length, dtype, device).masked_fill(mask.eq(0).view(batch, 1, 1, length), min);
         return new BertInputs(positions.MoveToOuterDisposeScope(), types.MoveToOuterDisposeScope(), additive.MoveToOuterDisposeScope());
     }

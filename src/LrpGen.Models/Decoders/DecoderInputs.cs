@@ -29,13 +29,7 @@ public sealed record DecoderInputs(Tensor Positions, Tensor? Cos, Tensor? Sin, T
         var (cos, sin) = rotary ? Rotary.Tables(config, positions, dtype, device) : (null, null);
         var causal = torch.ones(T, T, ScalarType.Bool, device).tril();                       // [T, T]
         var allowed = causal.unsqueeze(0).logical_and(real.unsqueeze(1));                      // [B, T, T]
-        double min = dtype switch
-        {
-            ScalarType.Float16 => -65504.0,
-            ScalarType.BFloat16 => -3.3895313892515355e38,
-            ScalarType.Float64 => double.MinValue,
-            _ => float.MinValue,
-        };
+        double min = MaskValues.Min(dtype);
         var additive = torch.zeros(B, 1, T, T, dtype, device).masked_fill(allowed.logical_not().unsqueeze(1), min);
         var index = torch.arange(T, device: device).unsqueeze(0).expand(B, T);
         var last = index.masked_fill(real.logical_not(), -1).max(1).values;                   // last real position per row
