@@ -8,13 +8,14 @@ internal static partial class ModuleEmitter
 {
     private static void EmitBackwardCore(IndentedWriter w, ModuleModel model, Plan plan)
     {
+        string P = plan.P;
         w.Line("/// <summary>The relevance backward: explains sum(gOutput * output). Returns the modified gradient of each");
         w.Line("/// forward parameter by position (token-id parameters: their relevance), null where none flows.</summary>");
         w.Line("[global::System.ComponentModel.EditorBrowsable(global::System.ComponentModel.EditorBrowsableState.Never)]");
-        w.Open($"public {TensorType}?[] LrpBackwardCore(global::LrpGen.LrpContext ctx, LrpTape tape, {TensorType} gOutput)");
+        w.Open($"public {TensorType}?[] LrpBackwardCore(global::LrpGen.LrpContext {P}ctx, LrpTape {P}tape, {TensorType} {P}gOutput)");
         foreach (var p in model.Parameters.Where(p => p.ValueId >= 0 && plan.Live.Contains(p.ValueId)))
             w.Line($"{TensorType}? {plan.G(p.ValueId)} = null;");
-        new BackwardWriter(w, plan).Region(model.Body, "tape");
+        new BackwardWriter(w, plan).Region(model.Body, $"{P}tape");
         var results = model.Parameters.Select(p => p.ValueId >= 0 && plan.Live.Contains(p.ValueId) ? plan.G(p.ValueId) : "null");
         w.Line($"return new {TensorType}?[] {{ {string.Join(", ", results)} }};");
         w.Close();
@@ -25,6 +26,8 @@ internal static partial class ModuleEmitter
     {
         private readonly IndentedWriter _w;
         private readonly Plan _plan;
+
+        private string P => _plan.P;
 
         public BackwardWriter(IndentedWriter w, Plan plan)
         {
@@ -54,7 +57,7 @@ internal static partial class ModuleEmitter
                 {
                     case ReturnStmt r when _plan.Live.Contains(r.Value):
                         _w.Line($"// seed: {r.Source}");
-                        _w.Line($"{Rules}.Grad.Add(ref {_plan.G(r.Value)}, gOutput.alias());");
+                        _w.Line($"{Rules}.Grad.Add(ref {_plan.G(r.Value)}, {P}gOutput.alias());");
                         break;
                     case OpStmt { Op: var op } when _plan.IsLive(op):
                         Step(op);
@@ -76,14 +79,14 @@ internal static partial class ModuleEmitter
             _w.Open("");
             foreach (var cv in carried)
             {
-                _w.Line($"var gc_{cv.CName} = {_plan.G(cv.OuterOut)};");
+                _w.Line($"var {P}gc_{cv.CName} = {_plan.G(cv.OuterOut)};");
                 _w.Line($"{_plan.G(cv.OuterOut)} = null;");
             }
             if (c.Kind == ControlKind.Loop)
             {
-                _w.Open($"for (int i{c.Id} = {frame}.loop{c.Id}.Count - 1; i{c.Id} >= 0; i{c.Id}--)");
-                _w.Line($"var f{c.Id} = {frame}.loop{c.Id}[i{c.Id}];");
-                Body(c.Body, "f" + c.Id, carried.Select(cv => (cv.BodyEntry, cv.BodyExit, cv.CName)).ToList());
+                _w.Open($"for (int {P}i{c.Id} = {frame}.loop{c.Id}.Count - 1; {P}i{c.Id} >= 0; {P}i{c.Id}--)");
+                _w.Line($"var {P}f{c.Id} = {frame}.loop{c.Id}[{P}i{c.Id}];");
+                Body(c.Body, P + "f" + c.Id, carried.Select(cv => (cv.BodyEntry, cv.BodyExit, cv.CName)).ToList());
                 _w.Close();
             }
             else
@@ -99,8 +102,8 @@ internal static partial class ModuleEmitter
                 }
             }
             foreach (var cv in carried)
-                if (cv.OuterIn >= 0 && _plan.Live.Contains(cv.OuterIn)) _w.Line($"{Rules}.Grad.Add(ref {_plan.G(cv.OuterIn)}, gc_{cv.CName});");
-                else _w.Line($"gc_{cv.CName}?.Dispose();");
+                if (cv.OuterIn >= 0 && _plan.Live.Contains(cv.OuterIn)) _w.Line($"{Rules}.Grad.Add(ref {_plan.G(cv.OuterIn)}, {P}gc_{cv.CName});");
+                else _w.Line($"{P}gc_{cv.CName}?.Dispose();");
             _w.Close();
         }
 
@@ -112,10 +115,10 @@ internal static partial class ModuleEmitter
             Region(new Region(EquatableArray<Stmt>.Empty), frame, entries);
             var seeded = new List<Stmt>();
             foreach (var (entry, exit, carry) in carried)
-                seeded.Add(new CodeStmt($"{Rules}.Grad.Add(ref {_plan.G(exit)}, gc_{carry});\ngc_{carry} = null;", EquatableArray<int>.Empty));
+                seeded.Add(new CodeStmt($"{Rules}.Grad.Add(ref {_plan.G(exit)}, {P}gc_{carry});\n{P}gc_{carry} = null;", EquatableArray<int>.Empty));
             RegionWithSeed(body, frame, seeded);
             foreach (var (entry, _, carry) in carried)
-                _w.Line(entry >= 0 && _plan.Live.Contains(entry) ? $"gc_{carry} = {_plan.G(entry)};" : $"gc_{carry} = null;");
+                _w.Line(entry >= 0 && _plan.Live.Contains(entry) ? $"{P}gc_{carry} = {_plan.G(entry)};" : $"{P}gc_{carry} = null;");
             _w.Close();
         }
 
@@ -154,7 +157,7 @@ internal static partial class ModuleEmitter
             string g = _plan.G(op.Output);
             _w.Line($"// [{RuleName(op)}] {op.Source}  (line {op.Line})");
             if (op.Kind == OpKind.Child)
-                _w.Line($"ctx.AtGradient({_plan.FrameOfOp[op.Id]}.p{op.Id}, ref {g}); // latent relevance and seeds at \"{op.PointName}\"");
+                _w.Line($"{P}ctx.AtGradient({_plan.FrameOfOp[op.Id]}.p{op.Id}, ref {g}); // latent relevance and seeds at \"{op.PointName}\"");
             _w.Open($"if ({g} is not null)");
             foreach (var line in StepBody(op, g))
                 if (line.Length > 0) _w.Line(line);
@@ -234,10 +237,10 @@ internal static partial class ModuleEmitter
                     string fn = op.Kind == OpKind.Mul ? "ElementwiseBackward" : "MatmulBackward";
                     string aRef = _plan.Saved.Contains(a) && _plan.Live.Contains(b) ? Saved(a) : "null";
                     string bRef = _plan.Saved.Contains(b) && _plan.Live.Contains(a) ? Saved(b) : "null";
-                    yield return $"var (ga, gb) = {Rules}.ProductRule.{fn}(ctx, {g}, {aRef}, {bRef}, {A("aShape")}, {A("bShape")},";
+                    yield return $"var ({P}ga, {P}gb) = {Rules}.ProductRule.{fn}({P}ctx, {g}, {aRef}, {bRef}, {A("aShape")}, {A("bShape")},";
                     yield return $"    aOnPath: {_plan.ReceivesExpr(a)}, bOnPath: {_plan.ReceivesExpr(b)}, aIsGate: {B(V(a).IsGate)}, bIsGate: {B(V(b).IsGate)}, cpForced: {B(op.CpForced)});";
-                    yield return _plan.Live.Contains(a) ? Add(a, "ga") : "ga?.Dispose();";
-                    yield return _plan.Live.Contains(b) ? Add(b, "gb") : "gb?.Dispose();";
+                    yield return _plan.Live.Contains(a) ? Add(a, $"{P}ga") : $"{P}ga?.Dispose();";
+                    yield return _plan.Live.Contains(b) ? Add(b, $"{P}gb") : $"{P}gb?.Dispose();";
                     break;
                 }
                 case OpKind.Div:
@@ -259,39 +262,39 @@ internal static partial class ModuleEmitter
                 case OpKind.Linear:
                 {
                     string module = A("module");
-                    string gx = "gx" + op.Id;
+                    string gx = P + "gx" + op.Id;
                     yield return op.Gamma >= 0
-                        ? $"{TensorType}? {gx} = {Rules}.GammaRule.LinearBackward(ctx, {g}, {Saved(x)}, {module}.weight, {module}.bias, {Saved(op.Output)}, ctx.Gamma({module}, {F(op.Gamma)}));"
-                        : $"{TensorType}? {gx} = {Rules}.LinearRule.Backward(ctx, {g}, {module}.weight, {(op.Epsilon > 0 ? Saved(op.Output) : "null")}, {F(op.Epsilon)});";
-                    yield return $"ctx.AtGradient({_plan.FrameOfOp[op.Id]}.p{op.Id}, ref {gx}); // latent relevance and seeds at \"{op.PointName}\" (input)";
+                        ? $"{TensorType}? {gx} = {Rules}.GammaRule.LinearBackward({P}ctx, {g}, {Saved(x)}, {module}.weight, {module}.bias, {Saved(op.Output)}, {P}ctx.Gamma({module}, {F(op.Gamma)}));"
+                        : $"{TensorType}? {gx} = {Rules}.LinearRule.Backward({P}ctx, {g}, {module}.weight, {(op.Epsilon > 0 ? Saved(op.Output) : "null")}, {F(op.Epsilon)});";
+                    yield return $"{P}ctx.AtGradient({_plan.FrameOfOp[op.Id]}.p{op.Id}, ref {gx}); // latent relevance and seeds at \"{op.PointName}\" (input)";
                     yield return _plan.Live.Contains(x) ? Add(x, gx) : $"{gx}?.Dispose();";
                     break;
                 }
                 case OpKind.Conv2d:
                 {
                     string module = A("module");
-                    string gx = "gx" + op.Id;
+                    string gx = P + "gx" + op.Id;
                     yield return op.Gamma >= 0
-                        ? $"{TensorType}? {gx} = {Rules}.GammaRule.Conv2dBackward(ctx, {g}, {Saved(x)}, {module}, {Saved(op.Output)}, ctx.Gamma({module}, {F(op.Gamma)}));"
-                        : $"{TensorType}? {gx} = {Rules}.ConvRule.Conv2dBackward(ctx, {g}, {module}, {A("inputShape")}, {(op.Epsilon > 0 ? Saved(op.Output) : "null")}, {F(op.Epsilon)});";
-                    yield return $"ctx.AtGradient({_plan.FrameOfOp[op.Id]}.p{op.Id}, ref {gx}); // latent relevance and seeds at \"{op.PointName}\" (input)";
+                        ? $"{TensorType}? {gx} = {Rules}.GammaRule.Conv2dBackward({P}ctx, {g}, {Saved(x)}, {module}, {Saved(op.Output)}, {P}ctx.Gamma({module}, {F(op.Gamma)}));"
+                        : $"{TensorType}? {gx} = {Rules}.ConvRule.Conv2dBackward({P}ctx, {g}, {module}, {A("inputShape")}, {(op.Epsilon > 0 ? Saved(op.Output) : "null")}, {F(op.Epsilon)});";
+                    yield return $"{P}ctx.AtGradient({_plan.FrameOfOp[op.Id]}.p{op.Id}, ref {gx}); // latent relevance and seeds at \"{op.PointName}\" (input)";
                     yield return _plan.Live.Contains(x) ? Add(x, gx) : $"{gx}?.Dispose();";
                     break;
                 }
                 case OpKind.Sequential:
-                    yield return Add(x, $"{Rules}.SequentialRule.Backward(ctx, {_plan.FrameOfOp[op.Id]}.q{op.Id}, {g})");
+                    yield return Add(x, $"{Rules}.SequentialRule.Backward({P}ctx, {_plan.FrameOfOp[op.Id]}.q{op.Id}, {g})");
                     break;
                 case OpKind.LinearFunctional:
                     yield return op.Gamma >= 0
-                        ? Add(x, $"{Rules}.GammaRule.LinearBackward(ctx, {g}, {Saved(x)}, {Saved(op.Inputs[1])}, null, {Saved(op.Output)}, {F(op.Gamma)})")
-                        : Add(x, $"{Rules}.LinearRule.Backward(ctx, {g}, {Saved(op.Inputs[1])}, {(op.Epsilon > 0 ? Saved(op.Output) : "null")}, {F(op.Epsilon)})");
+                        ? Add(x, $"{Rules}.GammaRule.LinearBackward({P}ctx, {g}, {Saved(x)}, {Saved(op.Inputs[1])}, null, {Saved(op.Output)}, {F(op.Gamma)})")
+                        : Add(x, $"{Rules}.LinearRule.Backward({P}ctx, {g}, {Saved(op.Inputs[1])}, {(op.Epsilon > 0 ? Saved(op.Output) : "null")}, {F(op.Epsilon)})");
                     break;
                 case OpKind.LayerNorm:
                 {
                     string weight = op.Detail == "functional"
                         ? (op.Args.First(a => a.Name == "weight").Expr == "null" ? "null" : Saved(op.Inputs[1]))
                         : A("weight");
-                    yield return Add(x, $"{Rules}.LayerNormRule.Backward(ctx, {g}, {Saved(x)}, {weight}, {A("eps")}, {A("dims")})");
+                    yield return Add(x, $"{Rules}.LayerNormRule.Backward({P}ctx, {g}, {Saved(x)}, {weight}, {A("eps")}, {A("dims")})");
                     break;
                 }
                 case OpKind.Embedding:
@@ -315,20 +318,20 @@ internal static partial class ModuleEmitter
                 case OpKind.Child:
                 {
                     string f = _plan.FrameOfOp[op.Id];
-                    yield return $"ctx.Enter({f}.p{op.Id});";
+                    yield return $"{P}ctx.Enter({f}.p{op.Id});";
                     if (op.Args.Any(a => a.Name == "recomputable"))
                     {
                         string inputs = string.Join(", ", op.Inputs.Select((_, i) => $"{f}.k{op.Id}[{i}]"));
-                        yield return $"if ({f}.k{op.Id} is not null) {A("module")}.LrpForwardCore(ctx, {f}.c{op.Id} = new {op.Detail}.LrpTape(), {inputs}).Dispose(); // recompute the block";
+                        yield return $"if ({f}.k{op.Id} is not null) {A("module")}.LrpForwardCore({P}ctx, {f}.c{op.Id} = new {op.Detail}.LrpTape(), {inputs}).Dispose(); // recompute the block";
                     }
-                    yield return $"var gs = {A("module")}.LrpBackwardCore(ctx, {f}.c{op.Id}, {g});";
+                    yield return $"var {P}gs = {A("module")}.LrpBackwardCore({P}ctx, {f}.c{op.Id}, {g});";
                     if (op.Args.Any(a => a.Name == "recomputable"))
                         yield return $"if ({f}.k{op.Id} is not null) {{ {f}.c{op.Id}!.Dispose(); {f}.c{op.Id} = null; }}";
-                    yield return "ctx.Exit();";
+                    yield return $"{P}ctx.Exit();";
                     for (int i = 0; i < op.Inputs.Count; i++)
                     {
                         int p = op.InputParamIndices[i];
-                        yield return _plan.Live.Contains(op.Inputs[i]) ? Add(op.Inputs[i], $"gs[{p}]") : $"gs[{p}]?.Dispose();";
+                        yield return _plan.Live.Contains(op.Inputs[i]) ? Add(op.Inputs[i], $"{P}gs[{p}]") : $"{P}gs[{p}]?.Dispose();";
                     }
                     break;
                 }
@@ -360,13 +363,14 @@ internal static partial class ModuleEmitter
 
     private static void EmitFrames(IndentedWriter w, ModuleModel model, Plan plan)
     {
+        string P = plan.P;
         var fields = new Dictionary<string, List<(string Name, string Type, bool Dispose)>>();
         void Field(string frame, string name, string type, bool dispose)
         {
             if (!fields.TryGetValue(frame, out var list)) fields[frame] = list = new();
             if (!list.Any(f => f.Name == name)) list.Add((name, type, dispose));
         }
-        fields["tape"] = new();
+        fields[$"{P}tape"] = new();
 
         foreach (var v in plan.Saved)
         {
@@ -392,11 +396,11 @@ internal static partial class ModuleEmitter
                 }
                 case ControlStmt c:
                 {
-                    string frame = FrameOfControl(plan, model.Body, c.Id) ?? "tape";
+                    string frame = FrameOfControl(plan, model.Body, c.Id, $"{P}tape") ?? $"{P}tape";
                     if (c.Kind == ControlKind.Loop)
                     {
                         Field(frame, $"loop{c.Id}", $"global::System.Collections.Generic.List<LrpFrame{c.Id}>?", true);
-                        if (!fields.ContainsKey("f" + c.Id)) fields["f" + c.Id] = new();
+                        if (!fields.ContainsKey(P + "f" + c.Id)) fields[P + "f" + c.Id] = new();
                     }
                     else Field(frame, $"b{c.Id}", "bool", false);
                     break;
@@ -405,12 +409,12 @@ internal static partial class ModuleEmitter
         }
 
         bool first = true;
-        foreach (var kv in fields.OrderBy(k => k.Key == "tape" ? -1 : int.Parse(k.Key.Substring(1), System.Globalization.CultureInfo.InvariantCulture)))
+        foreach (var kv in fields.OrderBy(k => k.Key == $"{P}tape" ? -1 : int.Parse(k.Key.Substring(P.Length + 1), System.Globalization.CultureInfo.InvariantCulture)))
         {
-            string cls = Plan.FrameClass(kv.Key);
+            string cls = plan.FrameClass(kv.Key);
             if (!first) w.Line();
             first = false;
-            w.Line(kv.Key == "tape"
+            w.Line(kv.Key == $"{P}tape"
                 ? "/// <summary>What one forward keeps for its backward. Disposing it releases those tensors.</summary>"
                 : "/// <summary>What one iteration of a loop keeps for the backward.</summary>");
             w.Line("[global::System.ComponentModel.EditorBrowsable(global::System.ComponentModel.EditorBrowsableState.Never)]");
@@ -421,9 +425,9 @@ internal static partial class ModuleEmitter
             foreach (var (name, type, dispose) in kv.Value.Where(f => f.Dispose))
             {
                 if (type.StartsWith("global::System.Collections.Generic.List<", System.StringComparison.Ordinal))
-                    w.Line($"if ({name} is not null) {{ foreach (var frame in {name}) frame.Dispose(); {name} = null; }}");
+                    w.Line($"if ({name} is not null) {{ foreach (var {P}frame in {name}) {P}frame.Dispose(); {name} = null; }}");
                 else if (type.EndsWith("[]?", System.StringComparison.Ordinal))
-                    w.Line($"if ({name} is not null) {{ foreach (var t in {name}) t.Dispose(); {name} = null; }}");
+                    w.Line($"if ({name} is not null) {{ foreach (var {P}t in {name}) {P}t.Dispose(); {name} = null; }}");
                 else
                     w.Line($"{name}?.Dispose(); {name} = null;");
             }
@@ -432,13 +436,13 @@ internal static partial class ModuleEmitter
         }
     }
 
-    private static string? FrameOfControl(Plan plan, Region region, int id, string frame = "tape")
+    private static string? FrameOfControl(Plan plan, Region region, int id, string frame)
     {
         foreach (var s in region.Statements)
         {
             if (s is not ControlStmt c) continue;
             if (c.Id == id) return frame;
-            string inner = c.Kind == ControlKind.Loop ? "f" + c.Id : frame;
+            string inner = c.Kind == ControlKind.Loop ? plan.P + "f" + c.Id : frame;
             var found = FrameOfControl(plan, c.Body, id, inner) ?? (c.Else is null ? null : FrameOfControl(plan, c.Else, id, inner));
             if (found is not null) return found;
         }

@@ -19,7 +19,11 @@ internal sealed class Plan
     /// that only the gradient baseline reads, like the input of a normaliser's rsqrt, are not kept under the rules).</summary>
     public readonly Dictionary<int, string> SaveCondition = new();
 
-    public const string GradientOnly = "!ctx.RulesActive";
+    /// <summary>The prefix of every identifier the generated code introduces ("" when no user name clashes).</summary>
+    public readonly string P;
+
+    /// <summary>The save condition of values only the gradient baseline reads.</summary>
+    public string GradientOnly => $"!{P}ctx.RulesActive";
     /// <summary>The frame (tape or loop frame) variable holding fields for values defined in a region.</summary>
     public readonly Dictionary<int, string> FrameOfValue = new();
     public readonly Dictionary<int, string> FrameOfOp = new();
@@ -29,9 +33,10 @@ internal sealed class Plan
     public Plan(ModuleModel model)
     {
         Model = model;
+        P = model.Prefix;
         Values = model.Values.ToDictionary(v => v.Id);
-        foreach (var p in model.Parameters.Where(p => p.ValueId >= 0)) FrameOfValue[p.ValueId] = "tape";
-        IndexRegion(model.Body, "tape");
+        foreach (var p in model.Parameters.Where(p => p.ValueId >= 0)) FrameOfValue[p.ValueId] = $"{P}tape";
+        IndexRegion(model.Body, $"{P}tape");
         ReturnValue = model.Body.Statements.OfType<ReturnStmt>().Select(r => r.Value).DefaultIfEmpty(-1).First();
         MarkLive();
         CollectSaves(model.Body);
@@ -62,7 +67,7 @@ internal sealed class Plan
                     Producer[op.Output] = op;
                     break;
                 case ControlStmt c:
-                    string inner = c.Kind == ControlKind.Loop ? "f" + c.Id : frame;
+                    string inner = c.Kind == ControlKind.Loop ? P + "f" + c.Id : frame;
                     foreach (var cv in c.Carried)
                     {
                         if (cv.BodyEntry >= 0) FrameOfValue[cv.BodyEntry] = inner;
@@ -201,7 +206,7 @@ internal sealed class Plan
     public string G(int value)
     {
         var name = Values[value].CName.TrimStart('@');
-        return _sharedNames.Contains(name) ? $"g_{name}_{value}" : $"g_{name}";
+        return _sharedNames.Contains(name) ? $"{P}g_{name}_{value}" : $"{P}g_{name}";
     }
 
     private HashSet<string>? _sharedNamesCache;
@@ -209,7 +214,7 @@ internal sealed class Plan
         Values.Values.GroupBy(v => v.CName.TrimStart('@')).Where(g => g.Count() > 1).Select(g => g.Key));
 
     /// <summary>The class of the frame a frame variable refers to.</summary>
-    public static string FrameClass(string frame) => frame == "tape" ? "LrpTape" : "LrpFrame" + frame.Substring(1);
+    public string FrameClass(string frame) => frame == $"{P}tape" ? "LrpTape" : "LrpFrame" + frame.Substring(P.Length + 1);
 
     /// <summary>The C# expression reading a saved value from the backward.</summary>
     public string SavedRef(int value) => $"{FrameOfValue[value]}.v{value}";
@@ -222,6 +227,6 @@ internal sealed class Plan
     public string ReceivesExpr(int value)
     {
         if (!Live.Contains(value)) return "false";
-        return Values[value].OnPathUnderRules ? "true" : "!ctx.RulesActive";
+        return Values[value].OnPathUnderRules ? "true" : $"!{P}ctx.RulesActive";
     }
 }

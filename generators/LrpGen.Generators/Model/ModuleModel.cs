@@ -13,7 +13,8 @@ internal sealed record ModuleModel(
     EquatableArray<ForwardParameter> Parameters,
     EquatableArray<ValueInfo> Values,
     Region Body,
-    bool Valid);
+    bool Valid,
+    string Prefix);
 
 /// <summary>The result of parsing one class: the model to emit (if any) and the diagnostics to report.</summary>
 internal sealed record ModuleResult(ModuleModel? Model, EquatableArray<DiagnosticInfo> Diagnostics);

@@ -602,11 +602,11 @@ internal sealed partial class ForwardLowerer
             bool isTensor = TorchSymbols.IsTensor(a.Value.Type);
             string text = isTensor ? _values[x].CName : Render(a.Value);
             callArgs.Add(text);
-            lambdaArgs.Add(isTensor ? "v__" : text);
+            lambdaArgs.Add(isTensor ? _prefix + "v__" : text);
         }
         string target = method.IsStatic ? method.Name : "this." + method.Name;
         string forward = $"{target}({string.Join(", ", callArgs)})";
-        string lambda = $"v__ => {target}({string.Join(", ", lambdaArgs)})";
+        string lambda = $"{_prefix}v__ => {target}({string.Join(", ", lambdaArgs)})";
         return EmitWithForward(OpKind.CustomElementwise, inv, new[] { x }, forward, method.Name,
             new[] { new OpArg("function", lambda, "global::System.Func<global::TorchSharp.torch.Tensor, global::TorchSharp.torch.Tensor>", false) });
     }

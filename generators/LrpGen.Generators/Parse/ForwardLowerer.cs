@@ -45,8 +45,11 @@ internal sealed partial class ForwardLowerer
     private readonly HashSet<string> _inlineStack = new();
     private string _nameSuffix = "";
 
-    public ForwardLowerer(SemanticModel semantic, INamedTypeSymbol moduleClass, RuleScope scope, IEnumerable<string> reservedNames)
+    private readonly string _prefix;
+
+    public ForwardLowerer(SemanticModel semantic, INamedTypeSymbol moduleClass, RuleScope scope, IEnumerable<string> reservedNames, string prefix)
     {
+        _prefix = prefix;
         _semantic = semantic;
         _class = moduleClass;
         _scope = scope;
@@ -448,7 +451,7 @@ internal sealed partial class ForwardLowerer
     private string UniqueName(string stem)
     {
         stem = stem.TrimStart('@');
-        if (!_usedNames.Contains(stem) && SyntaxFacts.GetKeywordKind(stem) == SyntaxKind.None && stem.Length > 0)
+        if (!_usedNames.Contains(stem) && SyntaxFacts.GetKeywordKind(stem) == SyntaxKind.None && stem.Length > 0 && !Hygiene.IsGeneratorName(stem, _prefix))
         {
             _usedNames.Add(stem);
             return stem;
@@ -456,7 +459,7 @@ internal sealed partial class ForwardLowerer
         for (int i = 1; ; i++)
         {
             var candidate = stem + i.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            if (_usedNames.Add(candidate)) return candidate;
+            if (!Hygiene.IsGeneratorName(candidate, _prefix) && _usedNames.Add(candidate)) return candidate;
         }
     }
 

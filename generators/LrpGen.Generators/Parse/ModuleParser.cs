@@ -105,10 +105,18 @@ internal static class ModuleParser
             : semantic.GetOperation(forwardSyntax.ExpressionBody!.Expression, ct);
         if (body is null) return null;
 
-        var reserved = ReservedNames(type, semantic);
-        bool cpForced = TorchSymbols.FindAttribute(type, "CpLrpAttribute") is not null
-                        || TorchSymbols.FindAttribute(forward, "CpLrpAttribute") is not null;
-        var lowerer = new ForwardLowerer(semantic, type, RuleScope.Root(cpForced), reserved);
+        foreach (var member in type.GetMembers().Where(m => !m.IsImplicitlyDeclared && m.DeclaringSyntaxReferences.Length > 0))
+            if (Hygiene.IsGeneratedMember(member.Name))
+            {
+                Report(LrpDiagnostics.UnsupportedShape, member.Locations.FirstOrDefault(), type.Name,
+                    $"the class declares '{member.Name}', a name the generated relevance pass defines; rename it");
+                return null;
+            }
+
+        var reserved = ReservedNames(type, semantic).ToList();
+        string prefix = Hygiene.ChoosePrefix(UserIdentifiers(type, semantic.Compilation, ct));
+        bool cpForced = TorchSymbols.FindAttribute(type, "CpLrpAttribute") is not null;
+        var lowerer = new ForwardLowerer(semantic, type, RuleScope.Root(cpForced), reserved, prefix);
         var (region, parameters) = lowerer.LowerForward(forward, body);
         diagnostics.AddRange(lowerer.Diagnostics);
         bool valid = !lowerer.Failed && !diagnostics.Any(d => LrpDiagnostics.ById(d.Id).DefaultSeverity == DiagnosticSeverity.Error);
@@ -129,7 +137,8 @@ internal static class ModuleParser
             parameters.ToEquatable(),
             lowerer.Values,
             region,
-            valid);
+            valid,
+            prefix);
     }
 
     /// <summary>Rule attributes on members must fit the member's type.</summary>
@@ -190,6 +199,34 @@ internal static class ModuleParser
             }
         }
         names.ExceptWith(tensorLocals.Where(n => !type.GetMembers(n).Any()));
+        return names;
+    }
+
+    /// <summary>Every identifier written in the class and in the source of the methods its code calls (helpers
+    /// that may be inlined): the names the generated code must keep apart from its own.</summary>
+    private static IEnumerable<string> UserIdentifiers(INamedTypeSymbol type, Compilation compilation, System.Threading.CancellationToken ct)
+    {
+        var seen = new HashSet<SyntaxNode>();
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var reference in type.DeclaringSyntaxReferences)
+        {
+            var declaration = reference.GetSyntax(ct);
+            if (!seen.Add(declaration)) continue;
+            foreach (var token in declaration.DescendantTokens())
+                if (token.IsKind(SyntaxKind.IdentifierToken)) names.Add(token.ValueText);
+            var model = compilation.GetSemanticModel(declaration.SyntaxTree);
+            foreach (var invocation in declaration.DescendantNodes().OfType<InvocationExpressionSyntax>())
+            {
+                if (model.GetSymbolInfo(invocation, ct).Symbol is not IMethodSymbol method) continue;
+                foreach (var methodReference in method.DeclaringSyntaxReferences)
+                {
+                    var body = methodReference.GetSyntax(ct);
+                    if (!seen.Add(body)) continue;
+                    foreach (var token in body.DescendantTokens())
+                        if (token.IsKind(SyntaxKind.IdentifierToken)) names.Add(token.ValueText);
+                }
+            }
+        }
         return names;
     }
 
