@@ -55,6 +55,24 @@ internal static class LrpDiagnostics
         "LrpGen could not process '{0}': {1}",
         "This is a bug in LrpGen; please report it with the source that triggers it.");
 
+    public static readonly DiagnosticDescriptor RelevanceStops = Create("LRP010",
+        "Relevance stops at an operation with zero gradient",
+        "Relevance stops at {0}: its gradient is zero, so no relevance flows back through it",
+        "Comparisons, argmax/argmin, sign, rounding and casts to integer or bool are piecewise constant: relevance reaching them is lost. If that is meant (a mask computed from activations), detach() the input to say so.",
+        DiagnosticSeverity.Warning);
+
+    public static readonly DiagnosticDescriptor RelevanceIntoNoRelevance = Create("LRP011",
+        "Relevance-carrying tensor passed as a [NoRelevance] parameter",
+        "'{0}' carries relevance but is passed as the [NoRelevance] parameter '{1}' of '{2}': the relevance reaching it is dropped",
+        "A [NoRelevance] parameter is a constant of the child module (a mask, a rotary table). Pass a value computed off the relevance path, detach() the argument to say the drop is meant, or remove [NoRelevance] from the parameter.",
+        DiagnosticSeverity.Warning);
+
+    public static readonly DiagnosticDescriptor OutputWithoutRelevance = Create("LRP012",
+        "Forward's result is not reached from any relevance input",
+        "The result of '{0}.forward' does not depend on any relevance-carrying input: every relevance will be zero",
+        "Relevance flows from the output back to the Tensor parameters not marked [NoRelevance]. Check that the returned value is computed from them (not only from weights, buffers or detached values).",
+        DiagnosticSeverity.Warning);
+
     private static readonly Dictionary<string, DiagnosticDescriptor> All = new()
     {
         [ClassNotPartial.Id] = ClassNotPartial,
@@ -66,12 +84,19 @@ internal static class LrpDiagnostics
         [NotAModule.Id] = NotAModule,
         [UnsupportedShape.Id] = UnsupportedShape,
         [GeneratorFault.Id] = GeneratorFault,
+        [RelevanceStops.Id] = RelevanceStops,
+        [RelevanceIntoNoRelevance.Id] = RelevanceIntoNoRelevance,
+        [OutputWithoutRelevance.Id] = OutputWithoutRelevance,
     };
+
+    /// <summary>Every descriptor, for the documentation check.</summary>
+    public static IEnumerable<DiagnosticDescriptor> Descriptors => All.Values;
 
     public static DiagnosticDescriptor ById(string id) =>
         All.TryGetValue(id, out var d) ? d : throw new ArgumentException($"Unknown diagnostic {id}");
 
-    private static DiagnosticDescriptor Create(string id, string title, string message, string description) =>
-        new(id, title, message, Category, DiagnosticSeverity.Error, isEnabledByDefault: true,
+    private static DiagnosticDescriptor Create(string id, string title, string message, string description,
+        DiagnosticSeverity severity = DiagnosticSeverity.Error) =>
+        new(id, title, message, Category, severity, isEnabledByDefault: true,
             description: description, helpLinkUri: HelpBase + id + ".md");
 }

@@ -210,7 +210,7 @@ internal static partial class ModuleEmitter
         {
             switch (s)
             {
-                case OpStmt { Op: var op }: return op.Inputs;
+                case OpStmt { Op: var op }: return op.Inputs.Concat(op.Reads);
                 case CodeStmt c: return c.Uses;
                 case ReturnStmt r: return new[] { r.Value };
                 case ControlStmt c:

@@ -45,7 +45,8 @@ internal sealed record Op(
     bool CpForced,
     EquatableArray<int> InputParamIndices,
     string PointName = "",
-    string PointIndex = "");
+    string PointIndex = "",
+    EquatableArray<int> Reads = default);
 
 internal abstract record Stmt;
 

@@ -12,15 +12,6 @@ namespace LrpGen.Generators.Parse;
 
 internal sealed partial class ForwardLowerer
 {
-    /// <summary>Tensor functions whose result does not depend differentiably on their tensor inputs.</summary>
-    private static readonly HashSet<string> NonDifferentiable = new(StringComparer.Ordinal)
-    {
-        "ones_like", "zeros_like", "full_like", "empty_like", "rand_like", "randn_like", "arange", "ones", "zeros", "full", "empty",
-        "eq", "ne", "lt", "le", "gt", "ge", "argmax", "argmin", "argsort", "isnan", "isinf", "isfinite", "sign", "logical_not",
-        "logical_and", "logical_or", "bitwise_not", "triu", "tril", "new_ones", "new_zeros", "new_full", "tensor", "from_array",
-        "randn", "rand", "randint", "eye", "linspace", "outer", "polar", "cos", "sin", "bool", "@long", "@int", "to_type_bool",
-    };
-
     private int LowerInvocation(IInvocationOperation inv)
     {
         var method = inv.TargetMethod;
@@ -47,7 +38,8 @@ internal sealed partial class ForwardLowerer
         string XName() => _values[X()].CName;
         OpArg InShape() => new("inputShape", $"{XName()}.shape", "long[]", false);
 
-        if (NonDifferentiable.Contains(name)) return EmitConstant(inv, owned: true);
+        if (TorchFunctions.Factories.Contains(name)) return EmitConstant(inv, owned: true);
+        if (TorchFunctions.ZeroGradient.Contains(name)) return LowerZeroGradient(inv, $"'{name}'");
         if (name.EndsWith("_", StringComparison.Ordinal) && name != "requires_grad_")
             return Fail(inv, $"the in-place operation '{name}' (use its out-of-place form)");
 
@@ -499,10 +491,10 @@ internal sealed partial class ForwardLowerer
         {
             Report(LrpDiagnostics.UnsupportedSubmodule, op.Syntax.GetLocation(), member,
                 "MultiheadAttention (write the attention with Linear layers, matmul and softmax in an [LrpModule], so each product gets its rule)");
-            return EmitPoison(op);
+            return EmitPoison(op, ReadsPath(op));
         }
         Report(LrpDiagnostics.UnsupportedSubmodule, op.Syntax.GetLocation(), member, type.ToDisplayString(SymbolDisplayFormat.CSharpShortErrorMessageFormat));
-        return EmitPoison(op);
+        return EmitPoison(op, ReadsPath(op));
     }
 
     // ---------------------------------------------------------------- helper methods

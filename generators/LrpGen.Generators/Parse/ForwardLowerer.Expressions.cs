@@ -14,6 +14,9 @@ internal sealed partial class ForwardLowerer
 {
     private List<int>? _uses;
 
+    /// <summary>The tensor values rendered while lowering the current source statement.</summary>
+    private List<int>? _statementReads;
+
     // ---------------------------------------------------------------- rendering
 
     /// <summary>The C# text of an expression with tensor sub-expressions replaced by the variables holding
@@ -52,6 +55,7 @@ internal sealed partial class ForwardLowerer
             {
                 int v = LowerTensor(op);
                 _uses?.Add(v);
+                _statementReads?.Add(v);
                 replacements.Add((op.Syntax.Span, _values[v].CName));
                 return;
             }
@@ -172,11 +176,24 @@ internal sealed partial class ForwardLowerer
         {
             Report(LrpDiagnostics.NoRule, op.Syntax.GetLocation(), what,
                 hint ?? "use an operation with a rule, put it in a helper method marked [IdentityNonlinearity] (element-wise) or [NormIdentity] (normalisation), or detach() its input");
-            return EmitPoison(op);
+            return EmitPoison(op, onPath: true);
         }
         _uses = before;
         return EmitConstant(op, owned: true);
     }
+
+    /// <summary>A piecewise-constant function (comparison, argmax, sign): a constant; relevance reaching it stops
+    /// there, which is reported as a warning (detach() the input to say it is meant).</summary>
+    private int LowerZeroGradient(IOperation op, string what)
+    {
+        var (_, uses) = PeekTensorInputs(op);
+        if (uses.Any(v => _values[v].OnPath))
+            Report(LrpDiagnostics.RelevanceStops, op.Syntax.GetLocation(), what);
+        return EmitConstant(op, owned: true);
+    }
+
+    private static string OperatorText(SyntaxNode syntax) =>
+        syntax is Microsoft.CodeAnalysis.CSharp.Syntax.BinaryExpressionSyntax b ? b.OperatorToken.Text : syntax.Kind().ToString();
 
     /// <summary>The tensor values an expression reads, lowering them (they are computed in the forward anyway).</summary>
     private (string Text, List<int> Uses) PeekTensorInputs(IOperation op)
@@ -198,16 +215,35 @@ internal sealed partial class ForwardLowerer
         return AppendOp(OpKind.Constant, op, uses.Distinct().ToArray(), text, output, Array.Empty<OpArg>());
     }
 
-    private int EmitPoison(IOperation op)
+    /// <summary>The value of a rejected expression (the class gets no pass). It stays on the relevance path when its
+    /// inputs were, so that later operations without a rule are reported in the same build.</summary>
+    private int EmitPoison(IOperation op, bool onPath)
     {
         var output = NewValue("t" + _values.Count, owned: true);
+        output.OnPath = output.OnPathUnderRules = onPath;
         return output.Id;
     }
 
     private int Fail(IOperation op, string what)
     {
         Report(LrpDiagnostics.UnsupportedConstruct, op.Syntax.GetLocation(), what);
-        return EmitPoison(op);
+        return EmitPoison(op, ReadsPath(op));
+    }
+
+    /// <summary>Whether an expression reads a tensor that carries relevance (without lowering it).</summary>
+    private bool ReadsPath(IOperation op)
+    {
+        foreach (var d in op.DescendantsAndSelf())
+        {
+            int v = d switch
+            {
+                ILocalReferenceOperation lr when _env.TryGetValue(lr.Local, out var b) => b.Value,
+                IParameterReferenceOperation pr when _env.TryGetValue(pr.Parameter, out var b) => b.Value,
+                _ => _memo.TryGetValue(d, out var known) ? known : -1,
+            };
+            if (v >= 0 && _values[v].OnPath) return true;
+        }
+        return false;
     }
 
     private int LowerBinary(IBinaryOperation binary)
@@ -257,9 +293,13 @@ internal sealed partial class ForwardLowerer
                 }
                 return LowerUnknown(binary, "a scalar divided by a tensor", "write it as a helper marked [IdentityNonlinearity] or inside a [NormIdentity] helper");
             }
+            case BinaryOperatorKind.Equals or BinaryOperatorKind.NotEquals or BinaryOperatorKind.LessThan or BinaryOperatorKind.LessThanOrEqual
+                or BinaryOperatorKind.GreaterThan or BinaryOperatorKind.GreaterThanOrEqual or BinaryOperatorKind.And or BinaryOperatorKind.Or
+                or BinaryOperatorKind.ExclusiveOr:
+                // Comparisons and logical operators give masks: zero gradient, as their function forms (gt, logical_and).
+                return LowerZeroGradient(binary, $"the operator '{OperatorText(binary.Syntax)}'");
             default:
-                // Comparisons and logical operators give masks: constants.
-                return LowerUnknown(binary, $"the operator '{binary.OperatorKind}'");
+                return LowerUnknown(binary, $"the operator '{OperatorText(binary.Syntax)}'");
         }
     }
 
@@ -459,10 +499,13 @@ internal sealed partial class ForwardLowerer
     private int AppendOp(OpKind kind, IOperation op, int[] inputs, string forward, ValueBuilder output, OpArg[] args,
         string detail = "", double epsilon = 0, double gamma = -1, int[]? paramIndices = null)
     {
+        // Every tensor the statement has rendered so far may be read by this operation's code (h in keep.to(h.dtype)):
+        // forward liveness keeps them alive at least until here.
+        var reads = (_statementReads ?? new List<int>()).Where(v => v != output.Id && !inputs.Contains(v)).Distinct().OrderBy(v => v).ToEquatable();
         var (pointName, pointIndex) = kind is OpKind.Child or OpKind.Linear or OpKind.Conv2d or OpKind.Sequential ? _pendingPoint : ("", "");
         var stmt = new Op(_nextOp++, kind, output.Id, inputs.ToEquatable(), forward, args.ToEquatable(),
             FirstLine(op.Syntax), Line(op.Syntax), detail, epsilon, gamma, _scope.CpForced,
-            (paramIndices ?? Array.Empty<int>()).ToEquatable(), pointName, pointIndex);
+            (paramIndices ?? Array.Empty<int>()).ToEquatable(), pointName, pointIndex, reads);
         Append(new OpStmt(stmt));
         return output.Id;
     }

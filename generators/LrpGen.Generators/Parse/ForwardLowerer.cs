@@ -91,7 +91,7 @@ internal sealed partial class ForwardLowerer
         _regions.Push(new List<Stmt>());
         if (body is IBlockOperation block) LowerStatements(block.Operations, isForwardBody: true);
         else if (!TorchSymbols.IsTensor(body.Type)) Report(LrpDiagnostics.UnsupportedConstruct, body.Syntax.GetLocation(), "forward must return a Tensor");
-        else Append(new ReturnStmt(LowerTensor(body), "=> " + SourceText(body.Syntax), Line(body.Syntax)));
+        else Append(new ReturnStmt(InStatement(() => LowerTensor(body)), "=> " + SourceText(body.Syntax), Line(body.Syntax)));
         var statements = _regions.Pop();
         if (!statements.OfType<ReturnStmt>().Any() && !Failed)
             Report(LrpDiagnostics.UnsupportedConstruct, forward.Locations.FirstOrDefault(), "forward must end with 'return <tensor>;'");
@@ -119,7 +119,7 @@ internal sealed partial class ForwardLowerer
                     Report(LrpDiagnostics.UnsupportedConstruct, op.Syntax.GetLocation(), "forward must return a Tensor");
                     continue;
                 }
-                int v = LowerTensor(ret.ReturnedValue);
+                int v = InStatement(() => LowerTensor(ret.ReturnedValue));
                 Append(new ReturnStmt(v, SourceText(op.Syntax), Line(op.Syntax)));
                 continue;
             }
@@ -127,7 +127,25 @@ internal sealed partial class ForwardLowerer
         }
     }
 
-    private void LowerStatement(IOperation op)
+    private void LowerStatement(IOperation op) => InStatement(() => { LowerStatementCore(op); return 0; });
+
+    /// <summary>Lowers one source statement, collecting the tensors its code reads (see AppendOp).</summary>
+    private int InStatement(Func<int> lower)
+    {
+        var outerReads = _statementReads;
+        _statementReads = new List<int>();
+        try
+        {
+            return lower();
+        }
+        finally
+        {
+            outerReads?.AddRange(_statementReads);
+            _statementReads = outerReads;
+        }
+    }
+
+    private void LowerStatementCore(IOperation op)
     {
         switch (op)
         {

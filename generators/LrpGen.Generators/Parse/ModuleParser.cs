@@ -23,7 +23,8 @@ internal static class ModuleParser
         try
         {
             var model = ParseCore(context, diagnostics, cancellationToken);
-            return new ModuleResult(model, diagnostics.ToEquatable());
+            // The same construct may be lowered more than once (a loop body whose carried values change): report it once.
+            return new ModuleResult(model, diagnostics.Distinct().ToEquatable());
         }
         catch (OperationCanceledException)
         {
