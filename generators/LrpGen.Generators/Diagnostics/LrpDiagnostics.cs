@@ -27,8 +27,8 @@ internal static class LrpDiagnostics
 
     public static readonly DiagnosticDescriptor UnsupportedSubmodule = Create("LRP004",
         "Submodule without relevance support",
-        "Submodule '{0}' of type '{1}' is neither an [LrpModule] nor a supported TorchSharp module",
-        "Supported built-ins: Linear, Embedding, LayerNorm, Dropout, Identity, GELU, SiLU, ReLU, Tanh, Sigmoid, Softmax. Wrap anything else in an [LrpModule] class.");
+        "Submodule '{0}' of type '{1}' is neither an [LrpModule] nor a supported TorchSharp module{2}",
+        "Supported built-ins: " + Model.BuiltinModules.Names + ". Wrap anything else in an [LrpModule] class.");
 
     public static readonly DiagnosticDescriptor MisplacedRule = Create("LRP005",
         "Rule attribute cannot apply here",

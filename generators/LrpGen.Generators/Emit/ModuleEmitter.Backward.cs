@@ -251,6 +251,32 @@ internal static partial class ModuleEmitter
                         yield return $"if ({_plan.ReceivesExpr(b)}) {Add(b, $"{Rules}.PointwiseAdjoint.DivDenominator({g}, {Saved(a)}, {Saved(b)})")}";
                     break;
                 }
+                case OpKind.Einsum:
+                {
+                    int a = op.Inputs[0], b = op.Inputs.Count > 1 ? op.Inputs[1] : -1;
+                    yield return $"var ({P}ga, {P}gb) = {Rules}.EinsumRule.Backward({P}ctx, {g}, {A("equation")}, {Saved(a)}, {(b >= 0 ? Saved(b) : "null")},";
+                    yield return $"    aOnPath: {_plan.ReceivesExpr(a)}, bOnPath: {(b >= 0 ? _plan.ReceivesExpr(b) : "false")}, aIsGate: {B(V(a).IsGate)}, bIsGate: {B(b >= 0 && V(b).IsGate)}, cpForced: {B(op.CpForced)});";
+                    yield return _plan.Live.Contains(a) ? Add(a, $"{P}ga") : $"{P}ga?.Dispose();";
+                    yield return b >= 0 && _plan.Live.Contains(b) ? Add(b, $"{P}gb") : $"{P}gb?.Dispose();";
+                    break;
+                }
+                case OpKind.Selection:
+                    yield return Add(x, $"{Rules}.SelectionAdjoint.Gathered({g}, {_plan.FrameOfOp[op.Id]}.s{op.Id}, {A("dim")}, {A("inputShape")})");
+                    break;
+                case OpKind.Where:
+                    yield return Add(op.Inputs[1], $"{Rules}.SelectionAdjoint.WhereBranch({g}, {Saved(op.Inputs[0])}, {A("aShape")}, whereTrue: true)");
+                    yield return Add(op.Inputs[2], $"{Rules}.SelectionAdjoint.WhereBranch({g}, {Saved(op.Inputs[0])}, {A("bShape")}, whereTrue: false)");
+                    break;
+                case OpKind.Select:
+                    yield return Add(x, $"{Rules}.SelectionAdjoint.Select({g}, {A("dim")}, {A("index")}, {A("inputShape")})");
+                    break;
+                case OpKind.Triangle:
+                    yield return Add(x, $"{Rules}.SelectionAdjoint.Triangle({g}, upper: {B(op.Detail == "triu")}, {A("diagonal")})");
+                    break;
+                case OpKind.Stack:
+                    for (int i = 0; i < op.Inputs.Count; i++)
+                        yield return Add(op.Inputs[i], $"{Rules}.SelectionAdjoint.StackPart({g}, {A("dim")}, {i})");
+                    break;
                 case OpKind.Softmax:
                     yield return Add(x, op.Args.Any(a => a.Name == "inputType")
                         ? $"{Rules}.SoftmaxRule.Backward({g}, {Saved(op.Output)}, {A("dim")}, {A("inputType")})"
@@ -346,6 +372,7 @@ internal static partial class ModuleEmitter
             OpKind.Linear or OpKind.LinearFunctional or OpKind.Conv2d => op.Gamma >= 0 ? $"gamma {F(op.Gamma)}" : $"epsilon {F(op.Epsilon)}",
             OpKind.Mul => "uniform (product)",
             OpKind.Matmul => "uniform (matmul)",
+            OpKind.Einsum => op.Inputs.Count == 2 ? "uniform (einsum)" : "exact adjoint: einsum",
             OpKind.Softmax => "softmax: Taylor at x (plain gradient)",
             OpKind.Activation => $"identity ({op.Detail})",
             OpKind.CustomElementwise => $"identity ({op.Detail})",
@@ -387,7 +414,7 @@ internal static partial class ModuleEmitter
                     foreach (var arg in op.Args.Where(a => !a.Stable && !IsForwardOnly(op, a)))
                         Field(frame, $"d{op.Id}_{arg.Name}", arg.Type, false);
                     if (op.Kind == OpKind.Chunk) Field(frame, $"d{op.Id}_sizes", "long[]", false);
-                    if (op.Kind is OpKind.Activation or OpKind.CustomElementwise) Field(frame, $"s{op.Id}", $"{TensorType}?", true);
+                    if (op.Kind is OpKind.Activation or OpKind.CustomElementwise or OpKind.Selection) Field(frame, $"s{op.Id}", $"{TensorType}?", true);
                     if (op.Kind == OpKind.Child) Field(frame, $"c{op.Id}", $"{op.Detail}.LrpTape?", true);
                     if (op.Kind == OpKind.Child && op.Args.Any(a => a.Name == "recomputable")) Field(frame, $"k{op.Id}", $"{TensorType}[]?", true);
                     if (op.Kind == OpKind.Sequential) Field(frame, $"q{op.Id}", $"{Rules}.SequentialRule.Tape?", true);

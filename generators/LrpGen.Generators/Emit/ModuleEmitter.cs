@@ -319,6 +319,11 @@ internal static partial class ModuleEmitter
                     _w.Line($"{TensorType} {y.CName};");
                     _w.Line($"using (global::TorchSharp.torch.NewDisposeScope()) {y.CName} = {op.Forward}.MoveToOuterDisposeScope();");
                     break;
+                case OpKind.Selection:
+                    // The indices come with the values; the backward scatters to them.
+                    _w.Line($"var {y.CName} = {Rules}.SelectionAdjoint.Values({op.Forward}, out var {P}sel{op.Id});");
+                    _w.Line(live ? $"{frame}.s{op.Id} = {P}sel{op.Id};" : $"{P}sel{op.Id}.Dispose();");
+                    break;
                 case OpKind.Identity or OpKind.ToDtype:
                     _w.Line($"var {y.CName} = {Rules}.Shapes.Own({V(op.Inputs[0]).CName}, {op.Forward});");
                     break;

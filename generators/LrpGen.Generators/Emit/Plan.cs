@@ -82,12 +82,7 @@ internal sealed class Plan
     }
 
     /// <summary>The inputs of an operation that receive relevance from it.</summary>
-    public IEnumerable<int> RelevanceInputs(Op op) => op.Kind switch
-    {
-        OpKind.Constant or OpKind.Detach => Enumerable.Empty<int>(),
-        OpKind.MaskedFill or OpKind.LinearFunctional or OpKind.LayerNorm or OpKind.Reshape or OpKind.Expand or OpKind.IndexSelect => op.Inputs.Take(1),
-        _ => op.Inputs,
-    };
+    public IEnumerable<int> RelevanceInputs(Op op) => OpTable.RelevanceInputs(op.Kind, op.Inputs);
 
     private void MarkLive()
     {
@@ -167,6 +162,12 @@ internal sealed class Plan
                 break;
             case OpKind.MaskedFill or OpKind.IndexSelect:
                 yield return op.Inputs[1];
+                break;
+            case OpKind.Where:
+                yield return op.Inputs[0];
+                break;
+            case OpKind.Einsum:
+                foreach (var input in op.Inputs) yield return input;
                 break;
         }
     }

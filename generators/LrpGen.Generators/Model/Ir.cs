@@ -10,6 +10,7 @@ internal enum OpKind
     Identity, Reshape, Transpose, Permute, Expand, RepeatInterleave, Narrow, Index, IndexSelect, Cat, Chunk, Element,
     Sum, Mean, Scale, Negate, AddSub, Mul, Div, Matmul, Softmax, Activation, CustomElementwise,
     Linear, LinearFunctional, Conv2d, Sequential, LayerNorm, Embedding, MaskedFill, ToDtype, Rsqrt, Sqrt, Pow, Detach, Child,
+    Einsum, Selection, Where, Select, Triangle, Stack,
 }
 
 /// <summary>One SSA value. <see cref="CName"/> is the C# variable holding it in the generated forward.</summary>

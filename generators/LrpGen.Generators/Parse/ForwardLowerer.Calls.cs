@@ -32,8 +32,17 @@ internal sealed partial class ForwardLowerer
         var m = inv.TargetMethod;
         string name = m.Name;
         var tensorArgs = TensorArguments(inv);
-        if (tensorArgs.Count == 0 && name != "cat" && name != "concat" && name != "concatenate")
+        // Tensors may also arrive in a list (einsum's params array, stack's list): such a call is no constant.
+        if (tensorArgs.Count == 0 && !HasTensorList(inv))
             return EmitConstant(inv, owned: true);
+        if (tensorArgs.Count == 0)
+            return name switch
+            {
+                "cat" or "concat" or "concatenate" => LowerCat(inv),
+                "stack" => LowerStack(inv),
+                "einsum" => LowerEinsum(inv),
+                _ => LowerUnknown(inv, $"'{name}'"),
+            };
         int X() => tensorArgs[0].Value;
         string XName() => _values[X()].CName;
         OpArg InShape() => new("inputShape", $"{XName()}.shape", "long[]", false);
@@ -71,6 +80,18 @@ internal sealed partial class ForwardLowerer
                 if (tensorArgs.Count != 2 || _values[tensorArgs[1].Value].OnPath)
                     return LowerUnknown(inv, "index_select with an index that carries relevance");
                 return Emit(OpKind.IndexSelect, inv, new[] { X(), tensorArgs[1].Value }, name, new[] { Arg(inv, 0, "dim"), InShape() });
+            case "select":
+                return Emit(OpKind.Select, inv, new[] { X() }, name, new[] { Arg(inv, 0, "dim"), Arg(inv, 1, "index"), InShape() });
+            case "tril" or "triu":
+                return Emit(OpKind.Triangle, inv, new[] { X() }, name, new[] { Arg(inv, 0, "diagonal") });
+            case "where":
+                return LowerWhere(inv, tensorArgs);
+            case "type_as":
+                return Emit(OpKind.ToDtype, inv, new[] { X() }, name, new[]
+                {
+                    new OpArg("dtype", $"{XName()}.dtype", "global::TorchSharp.torch.ScalarType", false),
+                    new OpArg("device", $"{XName()}.device", "global::TorchSharp.torch.Device", false),
+                });
             case "narrow":
                 return Emit(OpKind.Narrow, inv, new[] { X() }, name, new[] { Arg(inv, 0, "dim"), Arg(inv, 1, "start"), Arg(inv, 2, "length"), InShape() });
             case "cat" or "concat" or "concatenate":
@@ -155,7 +176,7 @@ internal sealed partial class ForwardLowerer
         var result = new List<(int, IArgumentOperation?)>();
         if (inv.Instance is not null && TorchSymbols.IsTensor(inv.Instance.Type)) result.Add((LowerTensor(inv.Instance), null));
         foreach (var arg in inv.Arguments.OrderBy(a => a.Parameter?.Ordinal ?? 0))
-            if (arg.ArgumentKind != ArgumentKind.DefaultValue && TorchSymbols.IsTensor(arg.Value.Type))
+            if (arg.ArgumentKind != ArgumentKind.DefaultValue && TorchSymbols.IsTensor(arg.Value.Type) && !IsNullLiteral(arg.Value))
                 result.Add((LowerTensor(arg.Value), arg));
         return result;
     }
@@ -242,6 +263,68 @@ internal sealed partial class ForwardLowerer
         return forward is null
             ? Emit(OpKind.Activation, op, new[] { x }, kind, args)
             : EmitWithForward(OpKind.Activation, op, new[] { x }, forward, kind, args);
+    }
+
+    private bool HasTensorList(IInvocationOperation inv) =>
+        inv.Arguments.Any(a => a.ArgumentKind != ArgumentKind.DefaultValue && CollectionElements(a.Value) is { } elements
+                               && elements.Any(e => TorchSymbols.IsTensor(e.Type)));
+
+    private int LowerStack(IInvocationOperation inv)
+    {
+        var listArg = inv.Arguments.FirstOrDefault(a => a.Parameter?.Ordinal == 0);
+        var elements = listArg is null ? null : CollectionElements(listArg.Value);
+        if (elements is null) return LowerUnknown(inv, "stack of a tensor list that is not written out ({ a, b, ... })");
+        var inputs = elements.Select(LowerTensor).ToArray();
+        return Emit(OpKind.Stack, inv, inputs, "stack", new[] { Arg(inv, 0, "dim") });
+    }
+
+    /// <summary>einsum of one operand (a linear map) or two (a product under the uniform rule); more operands have
+    /// no rule (write them as a chain of two-operand einsums).</summary>
+    private int LowerEinsum(IInvocationOperation inv)
+    {
+        var listArg = inv.Arguments.FirstOrDefault(a => CollectionElements(a.Value) is not null);
+        var equationArg = inv.Arguments.FirstOrDefault(a => a.Value.Type?.SpecialType == SpecialType.System_String);
+        var elements = listArg is null ? null : CollectionElements(listArg.Value);
+        if (elements is null || equationArg is null)
+            return LowerUnknown(inv, "einsum with operands that are not written out");
+        if (elements.Count > 2)
+            return LowerUnknown(inv, $"einsum of {elements.Count} operands", "write it as a chain of einsums of two operands, each a product with the uniform rule");
+        var inputs = elements.Select(LowerTensor).ToArray();
+        var equation = ValueArg("equation", equationArg, "string");
+        var args = inputs.Length == 2 ? ShapeArgs(inputs[0], inputs[1]).Prepend(equation).ToArray() : new[] { equation };
+        return Emit(OpKind.Einsum, inv, inputs, "einsum", args);
+    }
+
+    /// <summary>where(condition, a, b) (or a.where(condition, b)): a gets the gradient where the condition holds,
+    /// b elsewhere; the condition is a constant (a mask).</summary>
+    private int LowerWhere(IInvocationOperation inv, List<(int Value, IArgumentOperation? Argument)> tensorArgs)
+    {
+        if (tensorArgs.Count != 3) return LowerUnknown(inv, "where with a scalar branch", "make the scalar a tensor (torch.full_like) or use masked_fill");
+        // Static form: (condition, a, b). Method form: this = a, then (condition, b).
+        var (condition, a, b) = inv.Instance is null
+            ? (tensorArgs[0].Value, tensorArgs[1].Value, tensorArgs[2].Value)
+            : (tensorArgs[1].Value, tensorArgs[0].Value, tensorArgs[2].Value);
+        if (_values[condition].OnPath) Report(LrpDiagnostics.RelevanceStops, inv.Syntax.GetLocation(), "the condition of 'where'");
+        return Emit(OpKind.Where, inv, new[] { condition, a, b }, "where", new[]
+        {
+            new OpArg("aShape", $"{_values[a].CName}.shape", "long[]", false),
+            new OpArg("bShape", $"{_values[b].CName}.shape", "long[]", false),
+        });
+    }
+
+    /// <summary>The values of a (values, indices) pair that a torch selection returns (max/min/sort/topk along a
+    /// dim): an exact selection adjoint. Other tuple-returning functions have no rule.</summary>
+    private int LowerSelection(IInvocationOperation inv)
+    {
+        string name = inv.TargetMethod.Name;
+        if (!TorchSymbols.IsTorchApi(inv.TargetMethod.ContainingType) || !TorchFunctions.Selections.Contains(name))
+            return LowerUnknown(inv, $"the values of '{name}'");
+        var tensorArgs = TensorArguments(inv);
+        if (tensorArgs.Count != 1) return LowerUnknown(inv, $"the values of '{name}' with tensor arguments");
+        int x = tensorArgs[0].Value;
+        var dimArg = inv.Arguments.FirstOrDefault(a => a.Parameter?.Name == "dim");
+        var dim = dimArg is null ? new OpArg("dim", "-1L", "long", true) : ValueArg("dim", dimArg, "long");
+        return Emit(OpKind.Selection, inv, new[] { x }, name, new[] { dim, new OpArg("inputShape", $"{_values[x].CName}.shape", "long[]", false) });
     }
 
     private int LowerCat(IInvocationOperation inv)
@@ -428,6 +511,13 @@ internal sealed partial class ForwardLowerer
                 return Fail(inv, $"calling the generic [LrpModule] '{type.Name}'");
             var inputs = tensorArgs.Select(a => LowerTensor(a.Value)).ToArray();
             var paramIndices = tensorArgs.Select(a => a.Parameter?.Ordinal ?? 0).ToArray();
+            var childForward = type.GetMembers("forward").OfType<IMethodSymbol>().FirstOrDefault(m => !m.IsStatic && m.DeclaringSyntaxReferences.Length > 0);
+            for (int i = 0; i < inputs.Length; i++)
+            {
+                var childParameter = childForward is not null && paramIndices[i] < childForward.Parameters.Length ? childForward.Parameters[paramIndices[i]] : null;
+                if (childParameter is not null && _values[inputs[i]].OnPath && TorchSymbols.FindAttribute(childParameter, "NoRelevanceAttribute") is not null)
+                    Report(LrpDiagnostics.RelevanceIntoNoRelevance, tensorArgs[i].Syntax.GetLocation(), FirstLine(tensorArgs[i].Value.Syntax), childParameter.Name, type.Name);
+            }
             var rendered = args.Where(a => a.ArgumentKind != ArgumentKind.DefaultValue).Select(a => TorchSymbols.IsTensor(a.Value.Type) ? _values[LowerTensor(a.Value)].CName : Render(a.Value));
             // A call whose arguments are all tensors can be recomputed in the backward (memory-saving mode).
             bool recomputable = args.All(a => a.ArgumentKind != ArgumentKind.DefaultValue && TorchSymbols.IsTensor(a.Value.Type));
@@ -436,50 +526,50 @@ internal sealed partial class ForwardLowerer
         }
 
         string? builtin = TorchSymbols.BuiltinModuleName(type);
+        var rule = BuiltinModules.RuleOf(builtin);
+        if (rule is null) return ReportSubmodule(inv, memberName, type);
         if (tensorArgs.Count != 1 || args.Count != 1)
-            return builtin is null
-                ? ReportSubmodule(inv, memberName, type)
-                : Fail(inv, $"calling the {builtin} '{memberName}' with {args.Count} arguments");
+            return Fail(inv, $"calling the {builtin} '{memberName}' with {args.Count} arguments");
         int x = LowerTensor(tensorArgs[0].Value);
         string xName = _values[x].CName;
         var epsilonAttr = member is null ? null : TorchSymbols.FindAttribute(member, "EpsilonRuleAttribute");
         var gammaAttr = member is null ? null : TorchSymbols.FindAttribute(member, "GammaRuleAttribute");
 
-        switch (builtin)
+        switch (rule)
         {
-            case "Linear":
+            case BuiltinRule.Linear:
             {
                 double eps = TorchSymbols.DoubleArgument(epsilonAttr) ?? _scope.Epsilon ?? 0;
                 double gamma = TorchSymbols.DoubleArgument(gammaAttr) ?? (epsilonAttr is null ? _scope.Gamma : null) ?? -1;
                 return EmitWithForward(OpKind.Linear, inv, new[] { x }, $"{receiverText}.forward({xName})", memberName, new[] { moduleArg }, eps, gamma);
             }
-            case "Conv2d":
+            case BuiltinRule.Conv2d:
             {
                 double eps = TorchSymbols.DoubleArgument(epsilonAttr) ?? _scope.Epsilon ?? 0;
                 double gamma = TorchSymbols.DoubleArgument(gammaAttr) ?? (epsilonAttr is null ? _scope.Gamma : null) ?? -1;
                 return EmitWithForward(OpKind.Conv2d, inv, new[] { x }, $"{receiverText}.forward({xName})", memberName,
                     new[] { moduleArg, new OpArg("inputShape", $"{xName}.shape", "long[]", false) }, eps, gamma);
             }
-            case "Sequential":
+            case BuiltinRule.Sequential:
                 // The children are known at run time only: SequentialRule dispatches each to its rule.
                 return EmitWithForward(OpKind.Sequential, inv, new[] { x }, xName, memberName, new[] { moduleArg });
-            case "Embedding":
+            case BuiltinRule.Embedding:
             {
                 MarkTokenIds(x);
                 var id = EmitWithForward(OpKind.Embedding, inv, new[] { x }, $"{receiverText}.forward({xName})", memberName, new[] { moduleArg });
                 return id;
             }
-            case "LayerNorm":
+            case BuiltinRule.LayerNorm:
                 return EmitWithForward(OpKind.LayerNorm, inv, new[] { x }, $"{receiverText}.forward({xName})", memberName, new[]
                 {
                     new OpArg("weight", $"{receiverText}.weight", "global::TorchSharp.torch.Tensor?", moduleArg.Stable),
                     new OpArg("eps", $"{receiverText}.eps", "double", moduleArg.Stable),
                     new OpArg("dims", $"{receiverText}.normalized_shape.Length", "int", moduleArg.Stable),
                 });
-            case "Dropout" or "Identity" or "Dropout1d" or "Dropout2d" or "AlphaDropout":
+            case BuiltinRule.Identity:
                 return EmitWithForward(OpKind.Identity, inv, new[] { x }, $"{xName}.alias()", $"{builtin} (evaluation: identity)");
-            case "GELU" or "SiLU" or "ReLU" or "Tanh" or "Sigmoid":
-                return EmitActivation(inv, x, builtin, receiverText, $"{receiverText}.forward({xName})");
+            case BuiltinRule.Activation:
+                return EmitActivation(inv, x, builtin!, receiverText, $"{receiverText}.forward({xName})");
             default:
                 return ReportSubmodule(inv, memberName, type);
         }
@@ -489,11 +579,11 @@ internal sealed partial class ForwardLowerer
     {
         if (TorchSymbols.BuiltinModuleName(type) == "MultiheadAttention")
         {
-            Report(LrpDiagnostics.UnsupportedSubmodule, op.Syntax.GetLocation(), member,
-                "MultiheadAttention (write the attention with Linear layers, matmul and softmax in an [LrpModule], so each product gets its rule)");
+            Report(LrpDiagnostics.UnsupportedSubmodule, op.Syntax.GetLocation(), member, "MultiheadAttention",
+                ": write the attention with Linear layers, matmul and softmax in an [LrpModule], so each product gets its rule");
             return EmitPoison(op, ReadsPath(op));
         }
-        Report(LrpDiagnostics.UnsupportedSubmodule, op.Syntax.GetLocation(), member, type.ToDisplayString(SymbolDisplayFormat.CSharpShortErrorMessageFormat));
+        Report(LrpDiagnostics.UnsupportedSubmodule, op.Syntax.GetLocation(), member, type.ToDisplayString(SymbolDisplayFormat.CSharpShortErrorMessageFormat), "");
         return EmitPoison(op, ReadsPath(op));
     }
 
@@ -567,7 +657,7 @@ internal sealed partial class ForwardLowerer
 
     private int EmitNullTensor(IOperation op) => Fail(op, "a tensor parameter of a helper left to its default value");
 
-    private static RuleScope ScopeFor(IMethodSymbol method, RuleScope outer)
+    internal static RuleScope ScopeFor(IMethodSymbol method, RuleScope outer)
     {
         bool cp = outer.CpForced || TorchSymbols.FindAttribute(method, "CpLrpAttribute") is not null;
         bool norm = outer.NormIdentity || TorchSymbols.FindAttribute(method, "NormIdentityAttribute") is not null;

@@ -14,9 +14,6 @@ internal sealed partial class ForwardLowerer
 {
     private List<int>? _uses;
 
-    /// <summary>The tensor values rendered while lowering the current source statement.</summary>
-    private List<int>? _statementReads;
-
     // ---------------------------------------------------------------- rendering
 
     /// <summary>The C# text of an expression with tensor sub-expressions replaced by the variables holding
@@ -50,12 +47,12 @@ internal sealed partial class ForwardLowerer
                 return;
             }
             bool isRoot = ReferenceEquals(op, root);
+            if (IsNullLiteral(op)) return; // a null tensor argument (no mask) stays as written
             bool isTensorList = op is IArrayCreationOperation or ICollectionExpressionOperation or IArrayInitializerOperation;
             if (!(isRoot && rootIsTensorOp) && !isTensorList && (TorchSymbols.IsTensor(op.Type) || TorchSymbols.IsTensorArray(op.Type)) && op.Syntax.Span != default)
             {
                 int v = LowerTensor(op);
                 _uses?.Add(v);
-                _statementReads?.Add(v);
                 replacements.Add((op.Syntax.Span, _values[v].CName));
                 return;
             }
@@ -121,8 +118,12 @@ internal sealed partial class ForwardLowerer
     /// <summary>Each expression node is lowered once per lowering of its statement; renders reuse the value.</summary>
     private Dictionary<IOperation, int> _memo = new();
 
+    /// <summary>null (or default) where a tensor is expected: an absent optional argument.</summary>
+    private static bool IsNullLiteral(IOperation op) => op.ConstantValue is { HasValue: true, Value: null };
+
     private int LowerTensorCore(IOperation op)
     {
+        if (IsNullLiteral(op)) return NullValue();
         switch (op)
         {
             case IConversionOperation conversion when TorchSymbols.IsTensor(conversion.Operand.Type) || TorchSymbols.IsTensorArray(conversion.Operand.Type):
@@ -158,7 +159,16 @@ internal sealed partial class ForwardLowerer
             {
                 var member = (IMemberReferenceOperation)op;
                 if (member.Instance is not null && TorchSymbols.IsTensor(member.Instance.Type))
+                {
+                    if (member.Member.Name == "mT")
+                        return Emit(OpKind.Transpose, op, new[] { LowerTensor(member.Instance) }, "mT",
+                            new[] { new OpArg("dim0", "-2L", "long", true), new OpArg("dim1", "-1L", "long", true) });
                     return LowerUnknown(op, $"the tensor property '{member.Member.Name}'");
+                }
+                if (member.Instance is IInvocationOperation { Type.IsTupleType: true } call)
+                    return TupleElementIndex(member) == 0 ? LowerSelection(call) : EmitSelectionIndices(op, call);
+                if (!IsModuleState(member))
+                    return LowerUnknown(op, $"'{FirstLine(op.Syntax)}'");
                 // A tensor held by the module (a buffer, a weight): borrowed, off the relevance path.
                 return EmitConstant(op, owned: false);
             }
@@ -180,6 +190,35 @@ internal sealed partial class ForwardLowerer
         }
         _uses = before;
         return EmitConstant(op, owned: true);
+    }
+
+    /// <summary>Members reached from the module itself (fields, buffers, weights of submodules, configuration
+    /// objects): state, not values computed by forward.</summary>
+    private static bool IsModuleState(IMemberReferenceOperation member) => member.Instance switch
+    {
+        null or IInstanceReferenceOperation => true,
+        var instance when TorchSymbols.IsModule(instance.Type) => true,
+        IMemberReferenceOperation outer when !TorchSymbols.IsTensor(outer.Type) => IsModuleState(outer),
+        IConversionOperation { Operand: IMemberReferenceOperation outer } => IsModuleState(outer),
+        _ => false,
+    };
+
+    /// <summary>0 for the first element of a tuple (Item1 or its name), 1 for the second, ...</summary>
+    private static int TupleElementIndex(IMemberReferenceOperation member)
+    {
+        var field = member.Member as IFieldSymbol;
+        string name = field?.CorrespondingTupleField?.Name ?? member.Member.Name;
+        return name.StartsWith("Item", StringComparison.Ordinal) && int.TryParse(name.Substring(4), out int i) ? i - 1 : -1;
+    }
+
+    /// <summary>The indices of a (values, indices) pair: integers, a constant (no relevance flows into indices).</summary>
+    private int EmitSelectionIndices(IOperation op, IInvocationOperation call)
+    {
+        if (!TorchSymbols.IsTorchApi(call.TargetMethod.ContainingType) || !TorchFunctions.Selections.Contains(call.TargetMethod.Name))
+            return LowerUnknown(op, $"'{FirstLine(op.Syntax)}'");
+        var (text, uses) = PeekTensorInputs(call);
+        var output = NewValue("t" + _values.Count, owned: true);
+        return AppendOp(OpKind.Constant, op, uses.Distinct().ToArray(), $"global::LrpGen.Rules.SelectionAdjoint.Indices({text})", output, Array.Empty<OpArg>());
     }
 
     /// <summary>A piecewise-constant function (comparison, argmax, sign): a constant; relevance reaching it stops
@@ -213,6 +252,17 @@ internal sealed partial class ForwardLowerer
         output.OnPath = output.OnPathUnderRules = false;
         output.IsArray = TorchSymbols.IsTensorArray(op.Type);
         return AppendOp(OpKind.Constant, op, uses.Distinct().ToArray(), text, output, Array.Empty<OpArg>());
+    }
+
+    private int _nullValue = -1;
+
+    /// <summary>The value "null": borrowed, never disposed, off the relevance path.</summary>
+    private int NullValue()
+    {
+        if (_nullValue >= 0) return _nullValue;
+        var v = NewValue("t" + _values.Count, owned: false);
+        v.CName = "null";
+        return _nullValue = v.Id;
     }
 
     /// <summary>The value of a rejected expression (the class gets no pass). It stays on the relevance path when its
@@ -427,6 +477,8 @@ internal sealed partial class ForwardLowerer
             return (new Region(stmts.ToEquatable()), exit);
         }
 
+        if (TorchSymbols.IsTensorArray(conditional.Type))
+            return Fail(conditional, "choosing between tensor arrays with ?: (choose the tensors after splitting, e.g. cond ? f.split(8, -1)[0] : f.chunk(2, -1)[0])");
         var then = Branch(conditional.WhenTrue!);
         var @else = Branch(conditional.WhenFalse!);
         var output = NewValue(carry, owned: true);
@@ -474,23 +526,12 @@ internal sealed partial class ForwardLowerer
         var ins = inputs.Select(i => _values[i]).ToList();
         bool passes = kind is not (OpKind.Constant or OpKind.Detach);
         // Which inputs relevance flows through (masks, weights and indices never carry it).
-        IEnumerable<ValueBuilder> relevanceInputs = kind switch
-        {
-            OpKind.MaskedFill or OpKind.LinearFunctional or OpKind.LayerNorm or OpKind.Reshape or OpKind.Expand or OpKind.IndexSelect => ins.Take(1),
-            _ => ins,
-        };
+        var relevanceInputs = OpTable.RelevanceInputs(kind, ins);
         output.OnPath = passes && relevanceInputs.Any(v => v.OnPath);
         output.OnPathUnderRules = passes && relevanceInputs.Any(v => v.OnPathUnderRules);
         if (_scope.NormIdentity && kind is OpKind.Rsqrt or OpKind.Sqrt or OpKind.Pow)
             output.OnPathUnderRules = false; // the identity rule makes the normaliser's scale a constant
-        output.IsGate = kind switch
-        {
-            OpKind.Softmax or OpKind.Activation or OpKind.CustomElementwise => true,
-            OpKind.Identity or OpKind.Reshape or OpKind.Transpose or OpKind.Permute or OpKind.Expand or OpKind.RepeatInterleave
-                or OpKind.Narrow or OpKind.Index or OpKind.Element or OpKind.Chunk or OpKind.ToDtype or OpKind.Scale or OpKind.MaskedFill
-                => ins.Count > 0 && ins[0].IsGate,
-            _ => false,
-        };
+        output.IsGate = OpTable.MakesGate(kind) || (OpTable.KeepsGate(kind) && ins.Count > 0 && ins[0].IsGate);
         output.ProducerKind = kind;
         output.ProducerInputs = inputs;
         return AppendOp(kind, op, inputs, forward, output, args ?? Array.Empty<OpArg>(), detail, epsilon, gamma, paramIndices);
@@ -499,15 +540,39 @@ internal sealed partial class ForwardLowerer
     private int AppendOp(OpKind kind, IOperation op, int[] inputs, string forward, ValueBuilder output, OpArg[] args,
         string detail = "", double epsilon = 0, double gamma = -1, int[]? paramIndices = null)
     {
-        // Every tensor the statement has rendered so far may be read by this operation's code (h in keep.to(h.dtype)):
-        // forward liveness keeps them alive at least until here.
-        var reads = (_statementReads ?? new List<int>()).Where(v => v != output.Id && !inputs.Contains(v)).Distinct().OrderBy(v => v).ToEquatable();
+        var reads = ReadsOf(output.Id, inputs, forward, args);
         var (pointName, pointIndex) = kind is OpKind.Child or OpKind.Linear or OpKind.Conv2d or OpKind.Sequential ? _pendingPoint : ("", "");
         var stmt = new Op(_nextOp++, kind, output.Id, inputs.ToEquatable(), forward, args.ToEquatable(),
             FirstLine(op.Syntax), Line(op.Syntax), detail, epsilon, gamma, _scope.CpForced,
             (paramIndices ?? Array.Empty<int>()).ToEquatable(), pointName, pointIndex, reads);
         Append(new OpStmt(stmt));
         return output.Id;
+    }
+
+    /// <summary>Tensors other than the inputs that an operation's forward code reads (h in keep.to(h.dtype)): forward
+    /// liveness must keep them alive until the operation. Found as identifiers in its code (member names after a dot
+    /// and string contents are not identifiers there); a name held by several values (a carried variable) means the
+    /// latest one defined before the operation.</summary>
+    private EquatableArray<int> ReadsOf(int output, int[] inputs, string forward, OpArg[] args)
+    {
+        var text = forward + " " + string.Join(" ", args.Where(a => !a.Stable).Select(a => a.Expr));
+        var reads = new List<int>();
+        SyntaxToken previous = default;
+        foreach (var token in SyntaxFactory.ParseTokens(text))
+        {
+            if (token.IsKind(SyntaxKind.IdentifierToken) && !previous.IsKind(SyntaxKind.DotToken))
+            {
+                for (int id = output - 1; id >= 0; id--)
+                    if (_values[id].CName == token.Text)
+                    {
+                        if (!inputs.Contains(id) && !reads.Contains(id)) reads.Add(id);
+                        break;
+                    }
+            }
+            previous = token;
+        }
+        reads.Sort();
+        return reads.ToEquatable();
     }
 
     /// <summary>Marks a value that feeds an Embedding lookup, and the structural chain above it, as token ids.</summary>

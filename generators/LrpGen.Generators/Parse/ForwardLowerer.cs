@@ -89,13 +89,34 @@ internal sealed partial class ForwardLowerer
         }
 
         _regions.Push(new List<Stmt>());
-        if (body is IBlockOperation block) LowerStatements(block.Operations, isForwardBody: true);
+        if (TorchSymbols.FindAttribute(forward, "IdentityNonlinearityAttribute") is not null)
+            LowerForwardAsElementwise(forward, body, parameters);
+        else if (body is IBlockOperation block) LowerStatements(block.Operations, isForwardBody: true);
         else if (!TorchSymbols.IsTensor(body.Type)) Report(LrpDiagnostics.UnsupportedConstruct, body.Syntax.GetLocation(), "forward must return a Tensor");
-        else Append(new ReturnStmt(InStatement(() => LowerTensor(body)), "=> " + SourceText(body.Syntax), Line(body.Syntax)));
+        else Append(new ReturnStmt(LowerTensor(body), "=> " + SourceText(body.Syntax), Line(body.Syntax)));
         var statements = _regions.Pop();
         if (!statements.OfType<ReturnStmt>().Any() && !Failed)
             Report(LrpDiagnostics.UnsupportedConstruct, forward.Locations.FirstOrDefault(), "forward must end with 'return <tensor>;'");
+        var returned = statements.OfType<ReturnStmt>().FirstOrDefault();
+        if (returned is not null && !Failed && !_values[returned.Value].OnPath)
+            Report(LrpDiagnostics.OutputWithoutRelevance, forward.Locations.FirstOrDefault(), _class.Name);
         return (new Region(statements.ToEquatable()), parameters);
+    }
+
+    /// <summary>forward marked [IdentityNonlinearity]: the whole module is one element-wise function of its input,
+    /// under the identity rule (like a helper with that attribute).</summary>
+    private void LowerForwardAsElementwise(IMethodSymbol forward, IOperation body, List<ForwardParameter> parameters)
+    {
+        var input = parameters.SingleOrDefault(p => p.IsTensor);
+        if (parameters.Count != 1 || input is null || input.NoRelevance)
+        {
+            Report(LrpDiagnostics.MisplacedRule, forward.Locations.FirstOrDefault(), "IdentityNonlinearity", "forward",
+                "an [IdentityNonlinearity] forward is one element-wise function of exactly one relevance-carrying tensor");
+            return;
+        }
+        int y = EmitWithForward(OpKind.CustomElementwise, body, new[] { input.ValueId }, $"this.forward({input.Name})", "forward",
+            new[] { new OpArg("function", $"{_prefix}v__ => this.forward({_prefix}v__)", "global::System.Func<global::TorchSharp.torch.Tensor, global::TorchSharp.torch.Tensor>", false) });
+        Append(new ReturnStmt(y, "[IdentityNonlinearity] forward", Line(body.Syntax)));
     }
 
     // ---------------------------------------------------------------- statements
@@ -119,7 +140,7 @@ internal sealed partial class ForwardLowerer
                     Report(LrpDiagnostics.UnsupportedConstruct, op.Syntax.GetLocation(), "forward must return a Tensor");
                     continue;
                 }
-                int v = InStatement(() => LowerTensor(ret.ReturnedValue));
+                int v = LowerTensor(ret.ReturnedValue);
                 Append(new ReturnStmt(v, SourceText(op.Syntax), Line(op.Syntax)));
                 continue;
             }
@@ -127,23 +148,7 @@ internal sealed partial class ForwardLowerer
         }
     }
 
-    private void LowerStatement(IOperation op) => InStatement(() => { LowerStatementCore(op); return 0; });
-
-    /// <summary>Lowers one source statement, collecting the tensors its code reads (see AppendOp).</summary>
-    private int InStatement(Func<int> lower)
-    {
-        var outerReads = _statementReads;
-        _statementReads = new List<int>();
-        try
-        {
-            return lower();
-        }
-        finally
-        {
-            outerReads?.AddRange(_statementReads);
-            _statementReads = outerReads;
-        }
-    }
+    private void LowerStatement(IOperation op) => LowerStatementCore(op);
 
     private void LowerStatementCore(IOperation op)
     {
@@ -159,6 +164,9 @@ internal sealed partial class ForwardLowerer
                 break;
             case IExpressionStatementOperation { Operation: ISimpleAssignmentOperation assign }:
                 LowerAssignment(assign.Target, assign.Value, assign.Syntax, compound: null);
+                break;
+            case IExpressionStatementOperation { Operation: IDeconstructionAssignmentOperation deconstruction }:
+                LowerDeconstruction(deconstruction);
                 break;
             case IExpressionStatementOperation { Operation: ICompoundAssignmentOperation compound }:
                 LowerAssignment(compound.Target, compound.Value, compound.Syntax, compound);
@@ -212,6 +220,42 @@ internal sealed partial class ForwardLowerer
         string type = local.Type.IsAnonymousType ? "var" : Display(local.Type);
         string text = init is null ? $"{type} {name};" : $"{type} {name} = {Render(init)};";
         Append(new CodeStmt(text, init is null ? EquatableArray<int>.Empty : UsesOf(init)));
+    }
+
+    /// <summary>var (a, b) = ...: values and indices of a torch selection; a submodule call returning a tuple is
+    /// reported (LRP004 for unsupported modules); anything else giving tensors is not supported.</summary>
+    private void LowerDeconstruction(IDeconstructionAssignmentOperation deconstruction)
+    {
+        var target = deconstruction.Target is IDeclarationExpressionOperation declaration ? declaration.Expression : deconstruction.Target;
+        var elements = target is ITupleOperation tuple ? tuple.Elements : System.Collections.Immutable.ImmutableArray<IOperation>.Empty;
+        if (!elements.Any(e => TorchSymbols.IsTensor(e.Type) || TorchSymbols.IsTensorArray(e.Type)))
+        {
+            Append(new CodeStmt(Render(deconstruction) + ";", UsesOf(deconstruction)));
+            return;
+        }
+        var value = deconstruction.Value;
+        while (value is IConversionOperation conversion) value = conversion.Operand;
+        var results = new int[elements.Length];
+        if (value is IInvocationOperation call && TorchSymbols.IsTorchApi(call.TargetMethod.ContainingType)
+            && TorchFunctions.Selections.Contains(call.TargetMethod.Name) && elements.Length == 2)
+        {
+            results[0] = LowerSelection(call);
+            results[1] = EmitSelectionIndices(call, call);
+        }
+        else
+        {
+            int poison = value is IInvocationOperation { Instance: { } receiver } moduleCall && (moduleCall.TargetMethod.Name is "call" or "forward")
+                         && TorchSymbols.IsModule(receiver.Type)
+                ? LowerModuleCall(moduleCall)
+                : Fail(deconstruction, $"deconstructing '{FirstLine(value.Syntax)}' into tensors");
+            for (int i = 0; i < results.Length; i++) results[i] = poison;
+        }
+        for (int i = 0; i < elements.Length; i++)
+            if (elements[i] is ILocalReferenceOperation { Local: var local } && (TorchSymbols.IsTensor(local.Type) || TorchSymbols.IsTensorArray(local.Type)))
+            {
+                NameFreshValue(results[i], local.Name);
+                _env[local] = new Binding { Value = results[i] };
+            }
     }
 
     private void LowerAssignment(IOperation target, IOperation value, SyntaxNode syntax, ICompoundAssignmentOperation? compound)
@@ -351,6 +395,12 @@ internal sealed partial class ForwardLowerer
     {
         var assigned = AssignedOuterTensorLocals(body).Concat(elseBody is null ? Enumerable.Empty<ILocalSymbol>() : AssignedOuterTensorLocals(elseBody))
             .Distinct<ILocalSymbol>(SymbolEqualityComparer.Default).ToList();
+        foreach (var array in assigned.Where(l => TorchSymbols.IsTensorArray(l.Type)))
+        {
+            Report(LrpDiagnostics.UnsupportedConstruct, location,
+                $"assigning the tensor array '{array.Name}' in a loop or branch (assign the tensors taken from it instead)");
+            return;
+        }
         var carriedNames = assigned.Select(l => FreshLocalName(l.Name + "_carry")).ToList();
         int id = _nextControl++;
 

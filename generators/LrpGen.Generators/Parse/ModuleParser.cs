@@ -14,8 +14,6 @@ namespace LrpGen.Generators.Parse;
 /// <summary>Turns one [LrpModule] class into a <see cref="ModuleModel"/> plus diagnostics. Never throws.</summary>
 internal static class ModuleParser
 {
-    private static readonly string[] ActivationModules = { "GELU", "SiLU", "ReLU", "Tanh", "Sigmoid" };
-
     public static ModuleResult Parse(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
     {
         var diagnostics = new List<DiagnosticInfo>();
@@ -117,7 +115,9 @@ internal static class ModuleParser
         var reserved = ReservedNames(type, semantic).ToList();
         string prefix = Hygiene.ChoosePrefix(UserIdentifiers(type, semantic.Compilation, ct));
         bool cpForced = TorchSymbols.FindAttribute(type, "CpLrpAttribute") is not null;
-        var lowerer = new ForwardLowerer(semantic, type, RuleScope.Root(cpForced), reserved, prefix);
+        // Rule attributes on forward apply to its whole body, as on a helper method.
+        var scope = ForwardLowerer.ScopeFor(forward, RuleScope.Root(cpForced)) with { Origin = "forward" };
+        var lowerer = new ForwardLowerer(semantic, type, scope, reserved, prefix);
         var (region, parameters) = lowerer.LowerForward(forward, body);
         diagnostics.AddRange(lowerer.Diagnostics);
         bool valid = !lowerer.Failed && !diagnostics.Any(d => LrpDiagnostics.ById(d.Id).DefaultSeverity == DiagnosticSeverity.Error);
@@ -164,7 +164,7 @@ internal static class ModuleParser
                 var builtin = TorchSymbols.BuiltinModuleName(memberType);
                 Check("EpsilonRule", () => builtin is "Linear" or "Conv2d", "the epsilon rule applies to Linear and Conv2d members");
                 Check("GammaRule", () => builtin is "Linear" or "Conv2d", "the gamma rule applies to Linear and Conv2d members");
-                Check("IdentityNonlinearity", () => builtin is not null && ActivationModules.Contains(builtin), "the identity rule applies to element-wise activation modules (GELU, SiLU, ReLU, Tanh, Sigmoid)");
+                Check("IdentityNonlinearity", () => BuiltinModules.IsActivation(builtin), "the identity rule applies to element-wise activation modules (GELU, SiLU, ReLU, Tanh, Sigmoid)");
                 Check("NormIdentity", () => builtin == "LayerNorm", "the norm-identity rule applies to LayerNorm members");
             }
             else if (member is IMethodSymbol method && method.MethodKind == MethodKind.Ordinary)

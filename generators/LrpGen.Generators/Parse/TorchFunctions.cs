@@ -17,6 +17,13 @@ internal static class TorchFunctions
         "linspace", "logspace",
     };
 
+    /// <summary>Functions returning (values, indices) where values = input.gather(dim, indices) (the dim removed by
+    /// the reductions unless kept): their values get the exact selection adjoint.</summary>
+    public static readonly HashSet<string> Selections = new(StringComparer.Ordinal)
+    {
+        "max", "min", "sort", "topk", "median", "nanmedian", "mode", "kthvalue", "cummax", "cummin",
+    };
+
     /// <summary>Piecewise-constant functions: their gradient is zero almost everywhere, so relevance stops there.
     /// On the relevance path that is a warning (LRP010), since it is rarely what a user means.</summary>
     public static readonly HashSet<string> ZeroGradient = new(StringComparer.Ordinal)

@@ -1,0 +1,121 @@
+using System;
+using LrpGen.Tests.Reference;
+using LrpGen.Tests.Scenarios;
+using TorchSharp;
+using Xunit;
+using static TorchSharp.torch;
+
+namespace LrpGen.Tests;
+
+/// <summary>The constructs Hugging Face ports use that once compiled and silently lost relevance (einsum, tuple
+/// values of selections, rule attributes on forward, null arguments, names the generator uses itself, dtype reads
+/// after a tensor's last use): each against the autograd reference with the rules injected (float64, 1e-6).</summary>
+public class HfPortsTests
+{
+    private const ScalarType F64 = ScalarType.Float64;
+
+    private static Tensor Randn(params long[] shape) => torch.randn(shape, F64);
+
+    private static Tensor Weights(params long[] shape)
+    {
+        torch.manual_seed(7);
+        return torch.randn(shape, F64);
+    }
+
+    [Theory, InlineData(LrpMethod.AttnLrp), InlineData(LrpMethod.CpLrp), InlineData(LrpMethod.Gradient)]
+    public void EinsumAttention(LrpMethod method)
+    {
+        torch.manual_seed(21);
+        var m = new EinsumAttention(6).to(F64);
+        var x = Randn(2, 4, 6);
+        var keep = torch.ones(2, 1, 4, ScalarType.Bool);
+        keep[1, 0, 3] = torch.tensor(false);
+        var w = Weights(2, 4, 6);
+        ScenarioHarness.Check(o => m.LrpForward(x, keep, o), () => m.call(x, keep),
+            r => ScenarioHarness.Ref(x, w, v =>
+            {
+                var bias = (keep.to(F64) - 1) * 1e9;
+                return r.Attention(m.q_proj.call(v), m.k_proj.call(v), m.v_proj.call(v), bias, m.scale);
+            }),
+            method, nameof(EinsumAttention));
+    }
+
+    /// <summary>Only exact adjoints and eps-0 linears: the reference is the module's own forward under autograd.</summary>
+    [Theory, InlineData(LrpMethod.AttnLrp), InlineData(LrpMethod.CpLrp), InlineData(LrpMethod.Gradient)]
+    public void Selections(LrpMethod method)
+    {
+        torch.manual_seed(22);
+        var m = new Selections(5).to(F64);
+        var x = Randn(2, 5, 5);
+        var condition = torch.rand(2, 5, 5, F64).gt(0.5);
+        var w = Weights(2, 5);
+        ScenarioHarness.Check(o => m.LrpForward(x, condition, o), () => m.call(x, condition),
+            r => ScenarioHarness.Ref(x, w, v => m.forward(v, condition)),
+            method, nameof(Selections));
+    }
+
+    /// <summary>[IdentityNonlinearity] and [NormIdentity] on forward act on the whole module, [EpsilonRule] on forward
+    /// on every Linear in it.</summary>
+    [Theory, InlineData(LrpMethod.AttnLrp), InlineData(LrpMethod.CpLrp), InlineData(LrpMethod.Gradient)]
+    public void RuleAttributesOnForward(LrpMethod method)
+    {
+        torch.manual_seed(23);
+        var m = new ForwardRules(4).to(F64);
+        using (torch.no_grad()) m.norm.weight.uniform_(0.5, 1.5);
+        var x = Randn(3, 4);
+        var w = Weights(3, 4);
+        ScenarioHarness.Check(o => m.LrpForward(x, o), () => m.call(x),
+            r => ScenarioHarness.Ref(x, w, v =>
+            {
+                var n = r.RmsNorm(v, m.norm.weight, 1e-6);
+                var u = Epsilon(r, m.up.call(n), 0.25);
+                var a = r.Identity(t => t * torch.sigmoid(t * 1.702), u);
+                return Epsilon(r, m.down.call(a), 0.25);
+            }),
+            method, nameof(RuleAttributesOnForward));
+    }
+
+    /// <summary>The epsilon rule on a layer output z: gradient times z / (z + eps * sign(z)), sign(0) = +1.</summary>
+    private static Tensor Epsilon(RuleInjection r, Tensor z, double eps)
+    {
+        if (r.Method == LrpMethod.Gradient) return z;
+        var zd = z.detach();
+        var stab = zd + torch.where(zd.ge(0), torch.full_like(zd, eps), torch.full_like(zd, -eps));
+        var share = zd / stab;
+        return zd + (z - zd) * share;
+    }
+
+    [Theory, InlineData(LrpMethod.AttnLrp), InlineData(LrpMethod.CpLrp), InlineData(LrpMethod.Gradient)]
+    public void GeneratorNamesInUserCode(LrpMethod method)
+    {
+        torch.manual_seed(24);
+        var m = new Hygiene(4).to(F64);
+        var x = Randn(2, 4);
+        var ctx = Randn(2, 4);
+        var tape = Randn(2, 4);
+        var w = Weights(2, 4);
+        ScenarioHarness.Check(o => m.LrpForward(x, ctx, tape, o), () => m.call(x, ctx, tape),
+            r => RuleInjection.InputsTimesGradient(new[] { x, ctx }, v =>
+            {
+                var h = v[0];
+                foreach (var layer in m.all) h = layer.call(h) + v[1] * 0.5;
+                var product = h * v[1];
+                if (r.Method != LrpMethod.Gradient) product = r.DivideGradient(product, 2);
+                return product * 2 * tape;
+            }, w),
+            method, nameof(GeneratorNamesInUserCode));
+    }
+
+    [Theory, InlineData(LrpMethod.AttnLrp), InlineData(LrpMethod.CpLrp), InlineData(LrpMethod.Gradient)]
+    public void SdpaWithNullMask(LrpMethod method)
+    {
+        torch.manual_seed(25);
+        var m = new SdpaNullMask(4).to(F64);
+        var x = Randn(2, 3, 4);
+        var w = Weights(2, 3, 4);
+        var causal = torch.zeros(3, 3, F64).masked_fill(torch.ones(3, 3, ScalarType.Bool).triu(1), double.NegativeInfinity);
+        ScenarioHarness.Check(o => m.LrpForward(x, o), () => m.call(x),
+            r => ScenarioHarness.Ref(x, w, v => r.Attention(m.q.call(v), m.k.call(v), m.v.call(v), causal, 0.5)),
+            method, nameof(SdpaWithNullMask));
+    }
+}
