@@ -80,8 +80,8 @@ public partial class M : nn.Module<Tensor, Tensor>
 public partial class M : nn.Module<Tensor, Tensor>
 {
     public M() : base(""M"") { }
-    public override Tensor forward(Tensor x) => x * torch.rsqrt([|x.pow(2)|].mean(new long[] { -1 }, keepdim: true));
-}", "[NormIdentity]");
+    public override Tensor forward(Tensor x) => x * [|x.rsqrt()|];
+}", "[NormIdentity] Tensor RmsNorm(Tensor x)");
 
     [Fact]
     public void LRP003_DivisionByRelevanceCarryingTensor() => Expect("LRP003", @"

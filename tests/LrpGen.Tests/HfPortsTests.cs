@@ -118,4 +118,30 @@ public class HfPortsTests
             r => ScenarioHarness.Ref(x, w, v => r.Attention(m.q.call(v), m.k.call(v), m.v.call(v), causal, 0.5)),
             method, nameof(SdpaWithNullMask));
     }
+
+    [Theory, InlineData(LrpMethod.AttnLrp), InlineData(LrpMethod.CpLrp), InlineData(LrpMethod.Gradient)]
+    public void LoopCarriedParameterAndGate(LrpMethod method)
+    {
+        torch.manual_seed(26);
+        var m = new LoopCarried(4).to(F64);
+        var x = Randn(2, 4);
+        var w = Weights(2, 4);
+        ScenarioHarness.Check(o => m.LrpForward(x, o), () => m.call(x),
+            r => ScenarioHarness.Ref(x, w, v =>
+            {
+                foreach (var layer in m.layers) v = r.Identity(t => t.tanh(), layer.call(v));
+                var h = v.softmax(-1);
+                foreach (var layer in m.layers)
+                {
+                    var s = r.Identity(t => t.sigmoid(), layer.call(h));
+                    // Gate-ness is decided once per loop body: h leaves the body as a product, so it is no gate in
+                    // any iteration, and CP-LRP makes the sigmoid a constant in every one.
+                    h = method == LrpMethod.Gradient ? s * h
+                        : method == LrpMethod.CpLrp ? s.detach() * h
+                        : r.DivideGradient(s * h, 2);
+                }
+                return h;
+            }),
+            method, nameof(LoopCarriedParameterAndGate));
+    }
 }

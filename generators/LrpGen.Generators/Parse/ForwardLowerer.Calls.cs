@@ -167,7 +167,7 @@ internal sealed partial class ForwardLowerer
     {
         if (!_scope.NormIdentity && _values[x].OnPath)
             return LowerUnknown(inv, $"'{inv.TargetMethod.Name}'",
-                "use it inside a helper method marked [NormIdentity] (a normalisation) or [IdentityNonlinearity] (an element-wise activation)");
+                "use it inside a helper method marked [NormIdentity] (a normalisation; an RMSNorm is '[NormIdentity] Tensor RmsNorm(Tensor x) => x * x.pow(2).mean(new long[] { -1 }, keepdim: true).add(eps).rsqrt() * weight;', or mark forward itself) or [IdentityNonlinearity] (an element-wise activation)");
         return Emit(kind, inv, new[] { x }, inv.TargetMethod.Name, args);
     }
 

@@ -393,9 +393,9 @@ internal sealed partial class ForwardLowerer
     private void LowerControl(ControlKind kind, string header, IOperation statement, IOperation body, IOperation? elseBody,
         EquatableArray<int> conditionUses, Location location, string? prologue = null)
     {
-        var assigned = AssignedOuterTensorLocals(body).Concat(elseBody is null ? Enumerable.Empty<ILocalSymbol>() : AssignedOuterTensorLocals(elseBody))
-            .Distinct<ILocalSymbol>(SymbolEqualityComparer.Default).ToList();
-        foreach (var array in assigned.Where(l => TorchSymbols.IsTensorArray(l.Type)))
+        var assigned = AssignedOuterTensorLocals(body).Concat(elseBody is null ? Enumerable.Empty<ISymbol>() : AssignedOuterTensorLocals(elseBody))
+            .Distinct<ISymbol>(SymbolEqualityComparer.Default).ToList();
+        foreach (var array in assigned.Where(l => TorchSymbols.IsTensorArray(TypeOf(l))))
         {
             Report(LrpDiagnostics.UnsupportedConstruct, location,
                 $"assigning the tensor array '{array.Name}' in a loop or branch (assign the tensors taken from it instead)");
@@ -414,6 +414,8 @@ internal sealed partial class ForwardLowerer
 
         // A carried value may become relevance-carrying only inside the body (first pass tells), so lower twice if needed.
         var entryOnPath = outerIn.Select(v => _values[v].OnPath).ToList();
+        // Likewise a gate stays a gate around a loop only if every iteration leaves it one (a product never is).
+        var entryGate = outerIn.Select(v => _values[v].IsGate).ToList();
         (Region Region, List<int> Entries, List<int> Exits) LowerBody(IOperation b)
         {
             var env = new Dictionary<ISymbol, Binding>(outerEnv, SymbolEqualityComparer.Default);
@@ -425,7 +427,7 @@ internal sealed partial class ForwardLowerer
                 entry.CName = carriedNames[i];
                 entry.OnPath = entryOnPath[i];
                 entry.OnPathUnderRules = entryOnPath[i] && source.OnPathUnderRules;
-                entry.IsGate = source.IsGate;
+                entry.IsGate = entryGate[i];
                 entry.IsArray = source.IsArray;
                 env[assigned[i]] = new Binding { Value = entry.Id };
                 entries.Add(entry.Id);
@@ -452,12 +454,15 @@ internal sealed partial class ForwardLowerer
         bool failedBefore = Failed;
         var then = LowerBody(body);
         var @else = elseBody is null ? default : LowerBody(elseBody);
-        var recomputed = assigned.Select((_, i) => entryOnPath[i] || _values[then.Exits[i]].OnPath || (elseBody is not null && _values[@else.Exits[i]].OnPath)).ToList();
-        if (!recomputed.SequenceEqual(entryOnPath))
+        for (int pass = 0; pass < 3; pass++)
         {
+            var recomputed = assigned.Select((_, i) => entryOnPath[i] || _values[then.Exits[i]].OnPath || (elseBody is not null && _values[@else.Exits[i]].OnPath)).ToList();
+            var recomputedGate = assigned.Select((_, i) => entryGate[i] && (kind != ControlKind.Loop || _values[then.Exits[i]].IsGate)).ToList();
+            if (recomputed.SequenceEqual(entryOnPath) && recomputedGate.SequenceEqual(entryGate)) break;
             _diagnostics.RemoveRange(diagnosticsBefore, _diagnostics.Count - diagnosticsBefore);
             Failed = failedBefore;
             entryOnPath = recomputed;
+            entryGate = recomputedGate;
             then = LowerBody(body);
             @else = elseBody is null ? default : LowerBody(elseBody);
         }
@@ -470,7 +475,8 @@ internal sealed partial class ForwardLowerer
             var exitValues = new[] { then.Exits[i] }.Concat(elseBody is null ? new[] { outerIn[i] } : new[] { @else.Exits[i] }).Select(v => _values[v]).ToList();
             outVal.OnPath = entryOnPath[i];
             outVal.OnPathUnderRules = exitValues.Any(v => v.OnPathUnderRules) || _values[outerIn[i]].OnPathUnderRules;
-            outVal.IsGate = exitValues.All(v => v.IsGate);
+            // Static merge: a gate only if it is one on every path (and, around a loop, at entry too).
+            outVal.IsGate = exitValues.All(v => v.IsGate) && (kind != ControlKind.Loop || entryGate[i]);
             outVal.IsArray = _values[outerIn[i]].IsArray;
             carried.Add(new CarriedVar(carriedNames[i], outerIn[i], then.Entries[i], then.Exits[i],
                 elseBody is null ? -1 : @else.Entries[i], elseBody is null ? -1 : @else.Exits[i], outVal.Id));
@@ -481,7 +487,15 @@ internal sealed partial class ForwardLowerer
             elseBody is null ? null : @else.Region, carried.ToEquatable(), conditionUses));
     }
 
-    private IEnumerable<ILocalSymbol> AssignedOuterTensorLocals(IOperation body)
+    private static ITypeSymbol? TypeOf(ISymbol symbol) => symbol switch
+    {
+        ILocalSymbol l => l.Type,
+        IParameterSymbol p => p.Type,
+        _ => null,
+    };
+
+    /// <summary>Tensor locals declared outside a body, and forward's tensor parameters, that the body assigns.</summary>
+    private IEnumerable<ISymbol> AssignedOuterTensorLocals(IOperation body)
     {
         var declaredInside = new HashSet<ILocalSymbol>(SymbolEqualityComparer.Default);
         foreach (var d in body.DescendantsAndSelf().OfType<IVariableDeclaratorOperation>()) declaredInside.Add(d.Symbol);
@@ -496,6 +510,8 @@ internal sealed partial class ForwardLowerer
             if (target is ILocalReferenceOperation lr && !declaredInside.Contains(lr.Local)
                 && (TorchSymbols.IsTensor(lr.Local.Type) || TorchSymbols.IsTensorArray(lr.Local.Type)))
                 yield return lr.Local;
+            else if (target is IParameterReferenceOperation pr && (TorchSymbols.IsTensor(pr.Parameter.Type) || TorchSymbols.IsTensorArray(pr.Parameter.Type)))
+                yield return pr.Parameter;
         }
     }
 

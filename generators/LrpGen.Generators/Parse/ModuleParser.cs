@@ -104,11 +104,11 @@ internal static class ModuleParser
             : semantic.GetOperation(forwardSyntax.ExpressionBody!.Expression, ct);
         if (body is null) return null;
 
-        foreach (var member in type.GetMembers().Where(m => !m.IsImplicitlyDeclared && m.DeclaringSyntaxReferences.Length > 0))
-            if (Hygiene.IsGeneratedMember(member.Name))
+        foreach (var (declared, at) in DeclaredNames(type, ct))
+            if (Hygiene.IsGeneratedMember(declared))
             {
-                Report(LrpDiagnostics.UnsupportedShape, member.Locations.FirstOrDefault(), type.Name,
-                    $"the class declares '{member.Name}', a name the generated relevance pass defines; rename it");
+                Report(LrpDiagnostics.UnsupportedShape, at, type.Name,
+                    $"the class declares '{declared}', a name the generated relevance pass defines; rename it");
                 return null;
             }
 
@@ -201,6 +201,27 @@ internal static class ModuleParser
         }
         names.ExceptWith(tensorLocals.Where(n => !type.GetMembers(n).Any()));
         return names;
+    }
+
+    /// <summary>Names the class declares: members, parameters, locals, loop and pattern variables.</summary>
+    private static IEnumerable<(string Name, Location Location)> DeclaredNames(INamedTypeSymbol type, System.Threading.CancellationToken ct)
+    {
+        foreach (var reference in type.DeclaringSyntaxReferences)
+            foreach (var node in reference.GetSyntax(ct).DescendantNodesAndSelf())
+            {
+                SyntaxToken identifier = node switch
+                {
+                    BaseTypeDeclarationSyntax t when t != reference.GetSyntax(ct) => t.Identifier,
+                    MethodDeclarationSyntax m => m.Identifier,
+                    PropertyDeclarationSyntax p => p.Identifier,
+                    VariableDeclaratorSyntax v => v.Identifier,
+                    ParameterSyntax p => p.Identifier,
+                    SingleVariableDesignationSyntax d => d.Identifier,
+                    ForEachStatementSyntax f => f.Identifier,
+                    _ => default,
+                };
+                if (identifier.RawKind != 0) yield return (identifier.ValueText, identifier.GetLocation());
+            }
     }
 
     /// <summary>Every identifier written in the class and in the source of the methods its code calls (helpers

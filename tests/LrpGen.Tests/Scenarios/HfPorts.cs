@@ -157,3 +157,25 @@ public partial class SdpaNullMask : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor x) =>
         nn.functional.scaled_dot_product_attention(q.call(x), k.call(x), v.call(x), null, 0.0, true);
 }
+
+/// <summary>A forward parameter reassigned in a loop, and a gate carried around a loop: it leaves the body as a product,
+/// so it is no gate in any iteration (gate-ness is decided once per body) and CP-LRP detaches only the sigmoid.</summary>
+[LrpModule]
+public partial class LoopCarried : nn.Module<Tensor, Tensor>
+{
+    internal readonly ModuleList<Linear> layers = new();
+
+    public LoopCarried(long d) : base(nameof(LoopCarried))
+    {
+        for (int i = 0; i < 2; i++) layers.Add(nn.Linear(d, d));
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor x)
+    {
+        foreach (var layer in layers) x = nn.functional.tanh(layer.call(x));
+        var h = x.softmax(-1);
+        foreach (var layer in layers) h = layer.call(h).sigmoid() * h;
+        return h;
+    }
+}
