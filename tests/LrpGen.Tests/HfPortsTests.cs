@@ -144,4 +144,24 @@ public class HfPortsTests
             }),
             method, nameof(LoopCarriedParameterAndGate));
     }
+
+    [Theory, InlineData(LrpMethod.AttnLrp), InlineData(LrpMethod.CpLrp), InlineData(LrpMethod.Gradient)]
+    public void StaticHelpersOfAnotherClass(LrpMethod method)
+    {
+        torch.manual_seed(27);
+        var m = new SharedHelperAttention(8, 2).to(F64);
+        var x = Randn(2, 3, 8);
+        var keep = torch.ones(2, 1, 1, 3, ScalarType.Bool);
+        keep[1, 0, 0, 2] = torch.tensor(false);
+        var w = Weights(2, 3, 8);
+        ScenarioHarness.Check(o => m.LrpForward(x, keep, o), () => m.call(x, keep),
+            r => ScenarioHarness.Ref(x, w, v =>
+            {
+                Tensor Heads(Tensor t) => t.view(2, 3, 2, 4).transpose(1, 2);
+                var bias = torch.zeros(2, 1, 1, 3, F64).masked_fill(keep.logical_not(), -1e9);
+                var a = r.Attention(Heads(m.q_proj.call(v)), Heads(m.k_proj.call(v)), Heads(m.v_proj.call(v)), bias, 0.5);
+                return m.o_proj.call(r.Identity(t => t * torch.sigmoid(t * 1.702), a.transpose(1, 2).flatten(2)));
+            }),
+            method, nameof(StaticHelpersOfAnotherClass));
+    }
 }

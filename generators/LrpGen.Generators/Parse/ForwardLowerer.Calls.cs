@@ -20,10 +20,25 @@ internal sealed partial class ForwardLowerer
         if (SymbolEqualityComparer.Default.Equals(method.ContainingType?.OriginalDefinition, _class.OriginalDefinition)
             && method.DeclaringSyntaxReferences.Length > 0)
             return LowerHelper(inv);
+        if (IsSharedHelper(method))
+            return LowerHelper(inv);
         if (TorchSymbols.IsTorchApi(method.ContainingType))
             return LowerTorchCall(inv);
         return LowerUnknown(inv, $"the call '{method.ToDisplayString(SymbolDisplayFormat.CSharpShortErrorMessageFormat)}'");
     }
+
+    private static readonly string[] RuleAttributes =
+    {
+        "EpsilonRuleAttribute", "GammaRuleAttribute", "IdentityNonlinearityAttribute", "NormIdentityAttribute", "UniformMatmulAttribute",
+        "UniformRuleAttribute", "CpLrpAttribute", "PlainGradientAttribute",
+    };
+
+    /// <summary>A static method of another class, in source, marked [LrpHelper] (or in a class marked so) or with a rule attribute.</summary>
+    private static bool IsSharedHelper(IMethodSymbol method) =>
+        method.IsStatic && method.DeclaringSyntaxReferences.Length > 0 && !TorchSymbols.IsTorchApi(method.ContainingType)
+        && (TorchSymbols.FindAttribute(method, "LrpHelperAttribute") is not null
+            || (method.ContainingType is { } type && TorchSymbols.FindAttribute(type, "LrpHelperAttribute") is not null)
+            || RuleAttributes.Any(a => TorchSymbols.FindAttribute(method, a) is not null));
 
     // ---------------------------------------------------------------- torch functions and tensor methods
 
@@ -626,6 +641,8 @@ internal sealed partial class ForwardLowerer
         _env = newEnv;
         _memo = new Dictionary<IOperation, int>();
         _scope = ScopeFor(method, outerScope);
+        bool foreign = !SymbolEqualityComparer.Default.Equals(method.ContainingType?.OriginalDefinition, _class.OriginalDefinition);
+        if (foreign) _foreignHelperDepth++;
         _nameSuffix = "_" + method.Name + (++_inlineCount).ToString(System.Globalization.CultureInfo.InvariantCulture);
         _inlineStack.Add(key);
         try
@@ -648,6 +665,7 @@ internal sealed partial class ForwardLowerer
         finally
         {
             _inlineStack.Remove(key);
+            if (foreign) _foreignHelperDepth--;
             _env = outerEnv;
             _scope = outerScope;
             _memo = outerMemo;
@@ -686,7 +704,11 @@ internal sealed partial class ForwardLowerer
             callArgs.Add(text);
             lambdaArgs.Add(isTensor ? _prefix + "v__" : text);
         }
-        string target = method.IsStatic ? method.Name : "this." + method.Name;
+        string target = !method.IsStatic ? "this." + method.Name
+            : SymbolEqualityComparer.Default.Equals(method.ContainingType?.OriginalDefinition, _class.OriginalDefinition) ? method.Name
+            : Display(method.ContainingType!) + "." + method.Name;
+        if (!_semantic.Compilation.IsSymbolAccessibleWithin(method, _class))
+            return Fail(inv, $"the [IdentityNonlinearity] helper '{method.Name}' is not accessible from '{_class.Name}' (make it internal or public)");
         string forward = $"{target}({string.Join(", ", callArgs)})";
         string lambda = $"{_prefix}v__ => {target}({string.Join(", ", lambdaArgs)})";
         return EmitWithForward(OpKind.CustomElementwise, inv, new[] { x }, forward, method.Name,

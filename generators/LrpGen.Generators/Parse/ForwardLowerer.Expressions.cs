@@ -58,6 +58,16 @@ internal sealed partial class ForwardLowerer
             }
             switch (op)
             {
+                // A static member of another class named by its simple name (in a shared helper's body): qualified, so
+                // the generated code in the module class finds it.
+                case IMemberReferenceOperation { Instance: null, Member: { IsStatic: true } member }
+                    when _foreignHelperDepth > 0 && op.Syntax is Microsoft.CodeAnalysis.CSharp.Syntax.IdentifierNameSyntax && IsForeign(member):
+                    replacements.Add((op.Syntax.Span, Qualified(member, op.Syntax)));
+                    return;
+                case IInvocationOperation { Instance: null, TargetMethod: { IsStatic: true } method, Syntax: Microsoft.CodeAnalysis.CSharp.Syntax.InvocationExpressionSyntax
+                    { Expression: Microsoft.CodeAnalysis.CSharp.Syntax.IdentifierNameSyntax name } } when _foreignHelperDepth > 0 && IsForeign(method):
+                    replacements.Add((name.Span, Qualified(method, name)));
+                    break;
                 case ILocalReferenceOperation lr when _env.TryGetValue(lr.Local, out var b) && b.Text is not null:
                     if (b.Text != lr.Local.Name) replacements.Add((op.Syntax.Span, b.Text));
                     return;
@@ -81,6 +91,26 @@ internal sealed partial class ForwardLowerer
 
         Visit(root);
         return Apply(root.Syntax, replacements);
+    }
+
+    /// <summary>How many helpers of other classes are being inlined (their bodies name their own class's members simply).</summary>
+    private int _foreignHelperDepth;
+
+    /// <summary>A static member declared outside the module class (and its containing types).</summary>
+    private bool IsForeign(ISymbol member)
+    {
+        for (var t = _class; t is not null; t = t.ContainingType)
+            if (SymbolEqualityComparer.Default.Equals(member.ContainingType?.OriginalDefinition, t.OriginalDefinition)) return false;
+        return member.ContainingType is not null && !member.ContainingType.IsImplicitlyDeclared;
+    }
+
+    /// <summary>The member's qualified name; inlined into the module class, it must be accessible there.</summary>
+    private string Qualified(ISymbol member, SyntaxNode at)
+    {
+        if (!_semantic.Compilation.IsSymbolAccessibleWithin(member, _class))
+            Report(LrpDiagnostics.UnsupportedConstruct, at.GetLocation(),
+                $"'{member.ContainingType!.Name}.{member.Name}' in an inlined helper is not accessible from '{_class.Name}' (make it internal or public)");
+        return Display(member.ContainingType!) + "." + member.Name;
     }
 
     private static string Apply(SyntaxNode node, List<(TextSpan Span, string Text)> replacements)
@@ -226,7 +256,8 @@ internal sealed partial class ForwardLowerer
     private int LowerZeroGradient(IOperation op, string what)
     {
         var (_, uses) = PeekTensorInputs(op);
-        if (uses.Any(v => _values[v].OnPath))
+        // Under [PlainGradient] (a router's top-k) the zero gradient is what was asked for: no warning.
+        if (!_scope.PlainGradient && uses.Any(v => _values[v].OnPath))
             Report(LrpDiagnostics.RelevanceStops, op.Syntax.GetLocation(), what);
         return EmitConstant(op, owned: true);
     }

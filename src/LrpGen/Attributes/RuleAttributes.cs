@@ -53,3 +53,9 @@ public sealed class PlainGradientAttribute : Attribute { }
 /// <summary>A forward parameter that is a constant (mask, rotary table, positions): no relevance flows to it.</summary>
 [AttributeUsage(AttributeTargets.Parameter, Inherited = false)]
 public sealed class NoRelevanceAttribute : Attribute { }
+
+/// <summary>A static helper method outside the [LrpModule] class (or every static method of a class marked with it)
+/// that forward may call: inlined like a helper of the class itself, so attention, head split or RoPE can be written
+/// once and shared. A static method with a rule attribute is a helper too.</summary>
+[AttributeUsage(AttributeTargets.Method | AttributeTargets.Class, Inherited = false)]
+public sealed class LrpHelperAttribute : Attribute { }
