@@ -9,7 +9,7 @@ using static TorchSharp.torch;
 
 namespace LrpGen.Models.Tests.Decoders;
 
-/// <summary>LXT's numbers for the tiny LLaMA, Qwen3-MoE and GPT-2 (shared/golden): logits within 1e-5, relevance at the
+/// <summary>LXT's numbers for the tiny LLaMA, Qwen3-MoE and GPT-2 (tests/golden): logits within 1e-5, relevance at the
 /// embeddings, per token, at every block output and at block 0's MLP neurons within 2e-4 x max|expected|.</summary>
 public class GoldenCausalLmTests
 {
