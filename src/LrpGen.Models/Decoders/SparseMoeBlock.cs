@@ -17,11 +17,11 @@ public partial class SparseMoeBlock : nn.Module<Tensor, Tensor>
     private readonly long topK;
     private readonly bool normTopk;
 
-    public SparseMoeBlock(DecoderConfig c) : base(nameof(SparseMoeBlock))
+    public SparseMoeBlock(DecoderConfig c, Device? device = null) : base(nameof(SparseMoeBlock))
     {
-        gate = nn.Linear(c.HiddenSize, c.Experts, hasBias: false);
+        gate = nn.Linear(c.HiddenSize, c.Experts, hasBias: false, device: device);
         experts = new ModuleList<GatedMlp>();
-        for (int e = 0; e < c.Experts; e++) experts.Add(new GatedMlp(c.HiddenSize, c.MoeIntermediateSize, bias: false));
+        for (int e = 0; e < c.Experts; e++) experts.Add(new GatedMlp(c.HiddenSize, c.MoeIntermediateSize, bias: false, device: device));
         topK = c.ExpertsPerToken;
         normTopk = c.NormTopkProb;
         RegisterComponents();
