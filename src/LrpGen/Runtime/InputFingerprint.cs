@@ -36,7 +36,8 @@ internal readonly struct InputFingerprint
     private static long ChecksumBits(Tensor value)
     {
         using var noGrad = torch.no_grad();
-        using var flat = value.flatten().to(ScalarType.Float64);
+        using var flatView = value.flatten();
+        using var flat = flatView.to(ScalarType.Float64);
         using var positions = torch.arange(1, flat.shape[0] + 1, ScalarType.Float64, flat.device);
         using var weighted = flat.mul(positions);
         using var sum = weighted.sum();
