@@ -32,7 +32,8 @@ public partial class SparseMoeBlock : nn.Module<Tensor, Tensor>
     private Tensor Route(Tensor tokens)
     {
         var probs = gate.call(tokens).softmax(-1, ScalarType.Float32);
-        var picked = probs.argsort(-1, descending: true).narrow(-1, 0, topK);
+        // The choice of experts is piecewise constant: no relevance flows through the indices (detach says so).
+        var picked = probs.detach().argsort(-1, descending: true).narrow(-1, 0, topK);
         var selected = torch.zeros_like(probs).scatter(-1, picked, torch.ones_like(picked, dtype: probs.dtype));
         var weights = probs * selected;
         weights = normTopk ? weights / weights.sum(-1, keepdim: true) : weights;
