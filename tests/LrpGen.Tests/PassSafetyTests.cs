@@ -84,7 +84,7 @@ public class PassSafetyTests
     [Fact]
     public void AnInputChangedThroughItsDataAccessorIsAnError()
     {
-        // Writes through data<T>() bypass LibTorch (no version bump): the checksum sees them, reorderings included.
+        // Writes through data<T>() bypass LibTorch (no version bump): the snapshot sees them, a mere swap included.
         var (m, x) = Setup();
         using var pass = m.LrpForward(x);
         using var weights = torch.ones_like(pass.Output);

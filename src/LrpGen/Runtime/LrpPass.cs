@@ -17,12 +17,12 @@ public sealed class LrpPass : IDisposable
     private readonly IDisposable _tape;
     private readonly Func<Tensor, Tensor?[]> _backward;
     private readonly RelevanceInput[] _inputs;
-    private readonly InputFingerprint[] _fingerprints;
+    private readonly InputSnapshot[] _snapshots;
     private readonly object _lock = new();
     private Tensor? _output;
 
     /// <summary>Used by generated code; the pass owns <paramref name="output"/>, <paramref name="tape"/> and the
-    /// input handles. The inputs are fingerprinted here, right after the forward.</summary>
+    /// input handles. The inputs are snapshotted here, right after the forward.</summary>
     public LrpPass(Tensor output, LrpContext context, IDisposable tape, Func<Tensor, Tensor?[]> backward, RelevanceInput[] inputs)
     {
         _output = output ?? throw new ArgumentNullException(nameof(output));
@@ -30,7 +30,7 @@ public sealed class LrpPass : IDisposable
         _tape = tape;
         _backward = backward;
         _inputs = inputs;
-        _fingerprints = Array.ConvertAll(inputs, i => InputFingerprint.Of(i.Value));
+        _snapshots = Array.ConvertAll(inputs, i => new InputSnapshot(i.Value));
     }
 
     /// <summary>The forward output. Owned by this pass: clone it to keep it past <see cref="Dispose"/>.</summary>
@@ -118,7 +118,7 @@ public sealed class LrpPass : IDisposable
     private void CheckInputsUnchanged()
     {
         for (int i = 0; i < _inputs.Length; i++)
-            if (!_fingerprints[i].Matches(_inputs[i].Value))
+            if (!_snapshots[i].Matches(_inputs[i].Value))
                 throw new InvalidOperationException(
                     $"The input '{_inputs[i].Name}' was changed in place after LrpForward, so its relevance would mix the new values with the forward's activations of the old ones: clone an input before changing it, or run LrpForward again.");
     }
@@ -147,6 +147,7 @@ public sealed class LrpPass : IDisposable
             _tape.Dispose();
             _output.Dispose();
             foreach (var input in _inputs) input.Value.Dispose();
+            foreach (var snapshot in _snapshots) snapshot.Dispose();
             _output = null;
         }
     }
