@@ -6,14 +6,15 @@ namespace LrpGen;
 
 /// <summary>What a pass remembers of an input at forward time, to notice later that the caller changed it in place
 /// (the pass holds an alias of the caller's tensor, so such a change would silently mix new inputs with the old
-/// activations on the tape). Two checks, because neither sees everything:
+/// activations on the tape). Two checks:
 /// <list type="bullet">
-/// <item>LibTorch's version counter (<see cref="TensorVersion"/>) sees every in-place torch operation, at no cost,
-/// but not writes through TorchSharp's <c>data&lt;T&gt;()</c> accessors, which go straight to memory;</item>
-/// <item>a copy of the values, compared exactly (NaN equal to NaN), sees those writes too. A copy rather than a
-/// position-weighted checksum: one memcpy at forward and one comparison per check, where the checksum's float64
-/// temporaries made each check 5 to 15 times slower (measured on [1..8, 2048, 4096] float32), and no collisions.
-/// Its memory is one input, less than one layer's share of the tape.</item>
+/// <item>LibTorch's version counter (<see cref="TensorVersion"/>) answers at no cost for every in-place torch
+/// operation (as in PyTorch's autograd, one that happens to leave the values unchanged counts too), but misses
+/// writes through TorchSharp's <c>data&lt;T&gt;()</c> accessors, which go straight to memory;</item>
+/// <item>a copy of the values, compared exactly (NaN equal to NaN), sees every change of value, those writes too.
+/// A copy rather than a position-weighted checksum: one memcpy at forward and one comparison per check, where the
+/// checksum's float64 temporaries made each check 5 to 15 times slower (measured on [1..8, 2048, 4096] float32),
+/// and no collisions. Its memory is one input, less than one layer's share of the tape.</item>
 /// </list>
 /// The data pointer is not compared: the pass's alias keeps the storage alive and in place whatever the caller
 /// does to its own handle.</summary>
