@@ -31,9 +31,11 @@ public sealed class BertClassifier : IDisposable
         device ??= torch.CPU;
         var checkpoint = CheckpointFolder.Open(folder);
         var config = BertConfig.From(checkpoint);
+        ShapeCheck.BeforeAllocating(checkpoint, dtype, meta => new BertForSequenceClassification(config, meta),
+            (shapes, assigner) => BertLoading.Load(shapes, assigner, classifier: true));
         var model = new BertForSequenceClassification(config);
         model.to(dtype);
-        BertLoading.Load(model, checkpoint, dtype, classifier: true);
+        BertLoading.Load(model, new WeightAssigner(checkpoint, dtype), classifier: true);
         progress?.Report($"bert: {config.Layers} layers, hidden {config.HiddenSize}, {config.Labels} labels");
         model.to(device);
         model.eval();

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using LrpGen.Models.HuggingFace;
 
 namespace LrpGen.Models.Bert;
@@ -6,20 +7,32 @@ namespace LrpGen.Models.Bert;
 public sealed record BertConfig(int VocabSize, int HiddenSize, int Layers, int Heads, int IntermediateSize, int MaxPositions,
     int TypeVocabSize, double LayerNormEps, int Labels)
 {
+    /// <summary>Reads and checks config.json: every size within <see cref="ConfigLimits"/>, hidden_size a multiple
+    /// of the heads, at least one label.</summary>
     public static BertConfig From(CheckpointFolder folder)
     {
+        var c = folder.Values;
         if (folder.ModelType != "bert")
-            throw new CheckpointException($"{folder.ConfigPath}: model_type '{folder.ModelType}' is not bert.", folder.ConfigPath);
-        string act = folder.Get("hidden_act")?.GetString() ?? "gelu";
+            throw c.Unsupported($"model_type '{folder.ModelType}' is not bert.");
+        string act = c.GetString("hidden_act", "gelu");
         if (act != "gelu")
-            throw new CheckpointException($"{folder.ConfigPath}: hidden_act '{act}' is not supported (gelu).", folder.ConfigPath);
-        int labels = folder.Get("id2label") is { ValueKind: System.Text.Json.JsonValueKind.Object } map ? CountProperties(map) : 2;
-        return new BertConfig(folder.GetInt("vocab_size"), folder.GetInt("hidden_size"), folder.GetInt("num_hidden_layers"),
-            folder.GetInt("num_attention_heads"), folder.GetInt("intermediate_size"), folder.GetInt("max_position_embeddings"),
-            folder.GetOptionalInt("type_vocab_size") ?? 2, folder.GetOptionalDouble("layer_norm_eps") ?? 1e-12, labels);
+            throw c.Unsupported($"hidden_act '{act}' is not supported (gelu).");
+        int labels = 2;
+        if (c.Get("id2label") is { } map)
+        {
+            labels = map.ValueKind == JsonValueKind.Object ? CountProperties(map) : -1;
+            if (labels < 1)
+                throw c.Invalid("id2label", map.GetRawText(), "it must map at least one class index to a label");
+        }
+        int hidden = c.Size("hidden_size", ConfigLimits.HiddenSize);
+        int heads = c.Size("num_attention_heads", ConfigLimits.Heads);
+        c.RequireMultiple("hidden_size", hidden, "num_attention_heads", heads);
+        return new BertConfig(c.Size("vocab_size", ConfigLimits.VocabSize), hidden, c.Size("num_hidden_layers", ConfigLimits.Layers),
+            heads, c.Size("intermediate_size", ConfigLimits.IntermediateSize), c.Size("max_position_embeddings", ConfigLimits.Positions),
+            c.Size("type_vocab_size", ConfigLimits.VocabSize, fallback: 2), c.PositiveNumber("layer_norm_eps", 1e-12), labels);
     }
 
-    private static int CountProperties(System.Text.Json.JsonElement map)
+    private static int CountProperties(JsonElement map)
     {
         int n = 0;
         foreach (var _ in map.EnumerateObject()) n++;

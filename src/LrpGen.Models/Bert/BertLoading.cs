@@ -10,9 +10,9 @@ namespace LrpGen.Models.Bert;
 /// "bert.encoder.layer.0.attention.self.query.weight"); checkpoints of a bare BertModel have no "bert." prefix.</summary>
 internal static class BertLoading
 {
-    public static void Load(nn.Module model, CheckpointFolder checkpoint, ScalarType dtype, bool classifier)
+    public static void Load(nn.Module model, WeightAssigner assigner, bool classifier)
     {
-        var assigner = new WeightAssigner(checkpoint, dtype);
+        var checkpoint = assigner.Checkpoint;
         string prefix = checkpoint.Contains("bert.embeddings.word_embeddings.weight") ? "bert." : "";
         foreach (var (name, parameter) in model.named_parameters())
             assigner.Assign(HuggingFaceName(name, prefix), parameter);

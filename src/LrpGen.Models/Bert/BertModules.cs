@@ -16,19 +16,19 @@ public partial class BertLayer : nn.Module<Tensor, Tensor, Tensor>
     public readonly LayerNorm attention_norm, output_norm;
     private readonly long hidden, heads, headDim;
 
-    public BertLayer(BertConfig c) : base(nameof(BertLayer))
+    public BertLayer(BertConfig c, Device? device = null) : base(nameof(BertLayer))
     {
         hidden = c.HiddenSize;
         heads = c.Heads;
         headDim = c.HiddenSize / c.Heads;
-        query = nn.Linear(c.HiddenSize, c.HiddenSize);
-        key = nn.Linear(c.HiddenSize, c.HiddenSize);
-        value = nn.Linear(c.HiddenSize, c.HiddenSize);
-        attention_dense = nn.Linear(c.HiddenSize, c.HiddenSize);
-        attention_norm = nn.LayerNorm(c.HiddenSize, c.LayerNormEps);
-        intermediate = nn.Linear(c.HiddenSize, c.IntermediateSize);
-        output_dense = nn.Linear(c.IntermediateSize, c.HiddenSize);
-        output_norm = nn.LayerNorm(c.HiddenSize, c.LayerNormEps);
+        query = nn.Linear(c.HiddenSize, c.HiddenSize, device: device);
+        key = nn.Linear(c.HiddenSize, c.HiddenSize, device: device);
+        value = nn.Linear(c.HiddenSize, c.HiddenSize, device: device);
+        attention_dense = nn.Linear(c.HiddenSize, c.HiddenSize, device: device);
+        attention_norm = nn.LayerNorm(c.HiddenSize, c.LayerNormEps, device: device);
+        intermediate = nn.Linear(c.HiddenSize, c.IntermediateSize, device: device);
+        output_dense = nn.Linear(c.IntermediateSize, c.HiddenSize, device: device);
+        output_norm = nn.LayerNorm(c.HiddenSize, c.LayerNormEps, device: device);
         RegisterComponents();
     }
 
@@ -72,14 +72,14 @@ public partial class BertEncoder : nn.Module<Tensor, Tensor, Tensor, Tensor, Ten
     public readonly LayerNorm embeddings_norm;
     public readonly ModuleList<BertLayer> layers;
 
-    public BertEncoder(BertConfig c) : base(nameof(BertEncoder))
+    public BertEncoder(BertConfig c, Device? device = null) : base(nameof(BertEncoder))
     {
-        word_embeddings = nn.Embedding(c.VocabSize, c.HiddenSize);
-        position_embeddings = nn.Embedding(c.MaxPositions, c.HiddenSize);
-        token_type_embeddings = nn.Embedding(c.TypeVocabSize, c.HiddenSize);
-        embeddings_norm = nn.LayerNorm(c.HiddenSize, c.LayerNormEps);
+        word_embeddings = nn.Embedding(c.VocabSize, c.HiddenSize, device: device);
+        position_embeddings = nn.Embedding(c.MaxPositions, c.HiddenSize, device: device);
+        token_type_embeddings = nn.Embedding(c.TypeVocabSize, c.HiddenSize, device: device);
+        embeddings_norm = nn.LayerNorm(c.HiddenSize, c.LayerNormEps, device: device);
         layers = new ModuleList<BertLayer>();
-        for (int i = 0; i < c.Layers; i++) layers.Add(new BertLayer(c));
+        for (int i = 0; i < c.Layers; i++) layers.Add(new BertLayer(c, device));
         RegisterComponents();
     }
 
@@ -121,11 +121,11 @@ public partial class BertForSequenceClassification : nn.Module<Tensor, Tensor, T
     public readonly BertEncoder bert;
     public readonly Linear pooler, classifier;
 
-    public BertForSequenceClassification(BertConfig c) : base(nameof(BertForSequenceClassification))
+    public BertForSequenceClassification(BertConfig c, Device? device = null) : base(nameof(BertForSequenceClassification))
     {
-        bert = new BertEncoder(c);
-        pooler = nn.Linear(c.HiddenSize, c.HiddenSize);
-        classifier = nn.Linear(c.HiddenSize, c.Labels);
+        bert = new BertEncoder(c, device);
+        pooler = nn.Linear(c.HiddenSize, c.HiddenSize, device: device);
+        classifier = nn.Linear(c.HiddenSize, c.Labels, device: device);
         RegisterComponents();
     }
 
@@ -144,9 +144,9 @@ public partial class BertSentenceEncoder : nn.Module<Tensor, Tensor, Tensor, Ten
 {
     public readonly BertEncoder bert;
 
-    public BertSentenceEncoder(BertConfig c) : base(nameof(BertSentenceEncoder))
+    public BertSentenceEncoder(BertConfig c, Device? device = null) : base(nameof(BertSentenceEncoder))
     {
-        bert = new BertEncoder(c);
+        bert = new BertEncoder(c, device);
         RegisterComponents();
     }
 

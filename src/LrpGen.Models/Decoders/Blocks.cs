@@ -14,9 +14,9 @@ public partial class RmsNorm : nn.Module<Tensor, Tensor>
     public readonly Parameter weight;
     private readonly double eps;
 
-    public RmsNorm(long dim, double eps) : base(nameof(RmsNorm))
+    public RmsNorm(long dim, double eps, Device? device = null) : base(nameof(RmsNorm))
     {
-        weight = nn.Parameter(torch.ones(dim));
+        weight = nn.Parameter(torch.ones(dim, device: device));
         this.eps = eps;
         RegisterComponents();
     }
@@ -33,11 +33,11 @@ public partial class GatedMlp : nn.Module<Tensor, Tensor>
 {
     public readonly Linear gate_proj, up_proj, down_proj;
 
-    public GatedMlp(long hidden, long intermediate, bool bias) : base(nameof(GatedMlp))
+    public GatedMlp(long hidden, long intermediate, bool bias, Device? device = null) : base(nameof(GatedMlp))
     {
-        gate_proj = nn.Linear(hidden, intermediate, hasBias: bias);
-        up_proj = nn.Linear(hidden, intermediate, hasBias: bias);
-        down_proj = nn.Linear(intermediate, hidden, hasBias: bias);
+        gate_proj = nn.Linear(hidden, intermediate, hasBias: bias, device: device);
+        up_proj = nn.Linear(hidden, intermediate, hasBias: bias, device: device);
+        down_proj = nn.Linear(intermediate, hidden, hasBias: bias, device: device);
         RegisterComponents();
     }
 
@@ -55,21 +55,21 @@ public partial class DecoderAttention : nn.Module<Tensor, Tensor, Tensor, Tensor
     private readonly double scaling;
     private readonly bool qkNorm;
 
-    public DecoderAttention(DecoderConfig c) : base(nameof(DecoderAttention))
+    public DecoderAttention(DecoderConfig c, Device? device = null) : base(nameof(DecoderAttention))
     {
         heads = c.Heads;
         kvHeads = c.KvHeads;
         headDim = c.HeadDim;
         scaling = 1.0 / Math.Sqrt(c.HeadDim);
         qkNorm = c.QkNorm;
-        q_proj = nn.Linear(c.HiddenSize, c.Heads * c.HeadDim, hasBias: c.AttentionBias);
-        k_proj = nn.Linear(c.HiddenSize, c.KvHeads * c.HeadDim, hasBias: c.AttentionBias);
-        v_proj = nn.Linear(c.HiddenSize, c.KvHeads * c.HeadDim, hasBias: c.AttentionBias);
-        o_proj = nn.Linear(c.Heads * c.HeadDim, c.HiddenSize, hasBias: c.AttentionBias);
+        q_proj = nn.Linear(c.HiddenSize, c.Heads * c.HeadDim, hasBias: c.AttentionBias, device: device);
+        k_proj = nn.Linear(c.HiddenSize, c.KvHeads * c.HeadDim, hasBias: c.AttentionBias, device: device);
+        v_proj = nn.Linear(c.HiddenSize, c.KvHeads * c.HeadDim, hasBias: c.AttentionBias, device: device);
+        o_proj = nn.Linear(c.Heads * c.HeadDim, c.HiddenSize, hasBias: c.AttentionBias, device: device);
         if (qkNorm)
         {
-            q_norm = new RmsNorm(c.HeadDim, c.RmsNormEps);
-            k_norm = new RmsNorm(c.HeadDim, c.RmsNormEps);
+            q_norm = new RmsNorm(c.HeadDim, c.RmsNormEps, device);
+            k_norm = new RmsNorm(c.HeadDim, c.RmsNormEps, device);
         }
         RegisterComponents();
     }

@@ -53,47 +53,54 @@ public sealed class CausalLm : IDisposable
         var checkpoint = CheckpointFolder.Open(folder);
         var config = DecoderConfig.From(checkpoint);
         progress?.Report($"{config.ModelType}: {config.Layers} layers, hidden {config.HiddenSize}, {config.Heads} heads / {config.KvHeads} kv heads");
-        nn.Module module;
-        Embedding embeddings;
-        Func<Tensor, DecoderInputs, LrpOptions, LrpPass> forward;
-        Func<Tensor, DecoderInputs, Tensor> plain;
-        Func<Tensor, DecoderInputs, IReadOnlyList<Tensor>>? attention;
+        ShapeCheck.BeforeAllocating(checkpoint, dtype, meta => Build(config, meta).Module, (shapes, assigner) => LoadWeights(shapes, assigner, config, null));
+        var built = Build(config, null);
+        built.Module.to(dtype);
+        LoadWeights(built.Module, new WeightAssigner(checkpoint, dtype), config, progress);
+        built.Module.to(device);
+        built.Module.eval();
+        return new CausalLm(config, built.Module, built.Embeddings, dtype, device, built.Forward, built.Plain, built.Attention);
+    }
+
+    private static void LoadWeights(nn.Module module, WeightAssigner assigner, DecoderConfig config, IProgress<string>? progress)
+    {
+        if (config.ModelType == "gpt2") CheckpointLoading.LoadGpt2Weights(module, assigner, config, progress);
+        else CheckpointLoading.LoadWeights(module, assigner, config, progress);
+    }
+
+    private sealed record Built(nn.Module Module, Embedding Embeddings, Func<Tensor, DecoderInputs, LrpOptions, LrpPass> Forward,
+        Func<Tensor, DecoderInputs, Tensor> Plain, Func<Tensor, DecoderInputs, IReadOnlyList<Tensor>>? Attention);
+
+    /// <summary>The family's module on <paramref name="device"/> (null: the default), with its entry points.</summary>
+    private static Built Build(DecoderConfig config, Device? device)
+    {
         switch (config.ModelType)
         {
             case "llama":
             {
-                var m = new LlamaForCausalLM(config);
-                (module, embeddings) = (m, m.embed_tokens);
-                forward = (e, i, o) => m.LrpForward(e, i.Cos!, i.Sin!, i.Mask, i.Rows, o);
-                plain = (e, i) => m.forward(e, i.Cos!, i.Sin!, i.Mask, i.Rows);
-                attention = (e, i) => LayerAttention(e, i, m.layers.Select(l => ((Func<Tensor, Tensor>)(h => l.forward(h, i.Cos!, i.Sin!, i.Mask)), l.input_layernorm, l.self_attn)));
-                break;
+                var m = new LlamaForCausalLM(config, device);
+                return new Built(m, m.embed_tokens,
+                    (e, i, o) => m.LrpForward(e, i.Cos!, i.Sin!, i.Mask, i.Rows, o),
+                    (e, i) => m.forward(e, i.Cos!, i.Sin!, i.Mask, i.Rows),
+                    (e, i) => LayerAttention(e, i, m.layers.Select(l => ((Func<Tensor, Tensor>)(h => l.forward(h, i.Cos!, i.Sin!, i.Mask)), l.input_layernorm, l.self_attn))));
             }
             case "qwen3_moe":
             {
-                var m = new Qwen3MoeForCausalLM(config);
-                (module, embeddings) = (m, m.embed_tokens);
-                forward = (e, i, o) => m.LrpForward(e, i.Cos!, i.Sin!, i.Mask, i.Rows, o);
-                plain = (e, i) => m.forward(e, i.Cos!, i.Sin!, i.Mask, i.Rows);
-                attention = (e, i) => LayerAttention(e, i, m.layers.Select(l => ((Func<Tensor, Tensor>)(h => l.forward(h, i.Cos!, i.Sin!, i.Mask)), l.input_layernorm, l.self_attn)));
-                break;
+                var m = new Qwen3MoeForCausalLM(config, device);
+                return new Built(m, m.embed_tokens,
+                    (e, i, o) => m.LrpForward(e, i.Cos!, i.Sin!, i.Mask, i.Rows, o),
+                    (e, i) => m.forward(e, i.Cos!, i.Sin!, i.Mask, i.Rows),
+                    (e, i) => LayerAttention(e, i, m.layers.Select(l => ((Func<Tensor, Tensor>)(h => l.forward(h, i.Cos!, i.Sin!, i.Mask)), l.input_layernorm, l.self_attn))));
             }
             default:
             {
-                var m = new LrpGen.Models.Gpt2.Gpt2LMHeadModel(config);
-                (module, embeddings) = (m, m.wte);
-                forward = (e, i, o) => m.LrpForward(e, i.Positions, i.Mask, i.Rows, o);
-                plain = (e, i) => m.forward(e, i.Positions, i.Mask, i.Rows);
-                attention = null;
-                break;
+                var m = new LrpGen.Models.Gpt2.Gpt2LMHeadModel(config, device);
+                return new Built(m, m.wte,
+                    (e, i, o) => m.LrpForward(e, i.Positions, i.Mask, i.Rows, o),
+                    (e, i) => m.forward(e, i.Positions, i.Mask, i.Rows),
+                    null);
             }
         }
-        module.to(dtype);
-        if (config.ModelType == "gpt2") CheckpointLoading.LoadGpt2Weights(module, checkpoint, config, dtype, progress);
-        else CheckpointLoading.LoadWeights(module, checkpoint, config, dtype, progress);
-        module.to(device);
-        module.eval();
-        return new CausalLm(config, module, embeddings, dtype, device, forward, plain, attention);
     }
 
     /// <summary>Runs the layers plainly and collects each layer's attention probabilities (of its normalised input).</summary>

@@ -15,13 +15,13 @@ public partial class LlamaForCausalLM : nn.Module<Tensor, Tensor, Tensor, Tensor
     public readonly RmsNorm norm;
     public readonly Linear lm_head;
 
-    public LlamaForCausalLM(DecoderConfig c) : base(nameof(LlamaForCausalLM))
+    public LlamaForCausalLM(DecoderConfig c, Device? device = null) : base(nameof(LlamaForCausalLM))
     {
-        embed_tokens = nn.Embedding(c.VocabSize, c.HiddenSize);
+        embed_tokens = nn.Embedding(c.VocabSize, c.HiddenSize, device: device);
         layers = new ModuleList<LlamaDecoderLayer>();
-        for (int i = 0; i < c.Layers; i++) layers.Add(new LlamaDecoderLayer(c));
-        norm = new RmsNorm(c.HiddenSize, c.RmsNormEps);
-        lm_head = nn.Linear(c.HiddenSize, c.VocabSize, hasBias: false);
+        for (int i = 0; i < c.Layers; i++) layers.Add(new LlamaDecoderLayer(c, device));
+        norm = new RmsNorm(c.HiddenSize, c.RmsNormEps, device);
+        lm_head = nn.Linear(c.HiddenSize, c.VocabSize, hasBias: false, device: device);
         RegisterComponents();
     }
 
@@ -45,13 +45,13 @@ public partial class Qwen3MoeForCausalLM : nn.Module<Tensor, Tensor, Tensor, Ten
     public readonly RmsNorm norm;
     public readonly Linear lm_head;
 
-    public Qwen3MoeForCausalLM(DecoderConfig c) : base(nameof(Qwen3MoeForCausalLM))
+    public Qwen3MoeForCausalLM(DecoderConfig c, Device? device = null) : base(nameof(Qwen3MoeForCausalLM))
     {
-        embed_tokens = nn.Embedding(c.VocabSize, c.HiddenSize);
+        embed_tokens = nn.Embedding(c.VocabSize, c.HiddenSize, device: device);
         layers = new ModuleList<MoeDecoderLayer>();
-        for (int i = 0; i < c.Layers; i++) layers.Add(new MoeDecoderLayer(c));
-        norm = new RmsNorm(c.HiddenSize, c.RmsNormEps);
-        lm_head = nn.Linear(c.HiddenSize, c.VocabSize, hasBias: false);
+        for (int i = 0; i < c.Layers; i++) layers.Add(new MoeDecoderLayer(c, device));
+        norm = new RmsNorm(c.HiddenSize, c.RmsNormEps, device);
+        lm_head = nn.Linear(c.HiddenSize, c.VocabSize, hasBias: false, device: device);
         RegisterComponents();
     }
 

@@ -10,9 +10,10 @@ namespace LrpGen.Models.Decoders;
 /// "model.layers.0.mlp.up_proj.weight"), including experts stored fused (transformers 5) or per expert (Hub).</summary>
 internal static class CheckpointLoading
 {
-    public static void LoadWeights(nn.Module module, CheckpointFolder checkpoint, DecoderConfig config, ScalarType dtype, IProgress<string>? progress)
+    public static void LoadWeights(nn.Module module, WeightAssigner assigner, DecoderConfig config, IProgress<string>? progress)
     {
-        var assigner = new WeightAssigner(checkpoint, dtype);
+        var checkpoint = assigner.Checkpoint;
+        var dtype = assigner.DType;
         var parameters = module.named_parameters().ToList();
         int done = 0;
         foreach (var (name, parameter) in parameters)
@@ -30,9 +31,10 @@ internal static class CheckpointLoading
 
     /// <summary>GPT-2 names ("transformer.h.0.attn.c_attn.weight"); Conv1D weights are stored [in, out] and are
     /// copied transposed into our Linear layers.</summary>
-    public static void LoadGpt2Weights(nn.Module module, CheckpointFolder checkpoint, DecoderConfig config, ScalarType dtype, IProgress<string>? progress)
+    public static void LoadGpt2Weights(nn.Module module, WeightAssigner assigner, DecoderConfig config, IProgress<string>? progress)
     {
-        var assigner = new WeightAssigner(checkpoint, dtype);
+        var checkpoint = assigner.Checkpoint;
+        var dtype = assigner.DType;
         foreach (var (name, parameter) in module.named_parameters())
         {
             var parts = name.Split('.');
@@ -72,12 +74,13 @@ internal static class CheckpointLoading
         var expected = new[] { target.shape[1], target.shape[0] };
         if (!shape.SequenceEqual(expected))
             throw new CheckpointException(
-                $"tensor '{name}' in {checkpoint.FileOf(name)} has shape [{string.Join(", ", shape)}]; the model expects the Conv1D layout [{string.Join(", ", expected)}].",
+                $"Tensor '{name}' in {checkpoint.FileOf(name)} has shape [{string.Join(", ", shape)}]; the model expects the Conv1D layout [{string.Join(", ", expected)}].",
                 checkpoint.FileOf(name));
+        assigner.MarkUsed(name);
+        if (assigner.ShapesOnly) return;
         using var stored = checkpoint.Load(name, dtype);
         using var transposed = stored.t();
         using (torch.no_grad()) target.copy_(transposed);
-        assigner.MarkUsed(name);
     }
 
     /// <summary>layers.{i}.mlp.experts.{e}.{gate,up,down}_proj.weight from mlp.experts.gate_up_proj [E, 2I, H]
@@ -96,8 +99,10 @@ internal static class CheckpointLoading
         var expected = parts[5] == "down_proj" ? new[] { e, h, i } : new[] { e, 2 * i, h };
         if (!shape.SequenceEqual(expected))
             throw new CheckpointException(
-                $"tensor '{fused}' in {checkpoint.FileOf(fused)} has shape [{string.Join(", ", shape)}]; the model expects [{string.Join(", ", expected)}].",
+                $"Tensor '{fused}' in {checkpoint.FileOf(fused)} has shape [{string.Join(", ", shape)}]; the model expects [{string.Join(", ", expected)}].",
                 checkpoint.FileOf(fused));
+        assigner.MarkUsed(fused);
+        if (assigner.ShapesOnly) return true;
         using var all = checkpoint.Load(fused, dtype);
         using var slice = parts[5] switch
         {
@@ -106,7 +111,6 @@ internal static class CheckpointLoading
             _ => all[expert].alias(),
         };
         using (torch.no_grad()) target.copy_(slice);
-        assigner.MarkUsed(fused);
         return true;
     }
 }

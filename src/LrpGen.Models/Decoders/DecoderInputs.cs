@@ -25,6 +25,10 @@ public sealed record DecoderInputs(Tensor Positions, Tensor? Cos, Tensor? Sin, T
         using var scope = torch.NewDisposeScope();
         var real = mask.ne(0);
         if (real.sum(1).min().item<long>() == 0) throw new ArgumentException("every row of the batch needs at least one real token.");
+        // Learned position embeddings (GPT-2) have a fixed number of rows; an index past them is a native error.
+        long longest = real.sum(1).max().item<long>();
+        if (config.MaxPositions > 0 && longest > config.MaxPositions)
+            throw new ArgumentException($"a prompt of {longest} tokens is longer than the model's {config.MaxPositions} positions (n_positions in its config.json).");
         var positions = mask.cumsum(1).sub(1).masked_fill(real.logical_not(), 0);
         var (cos, sin) = rotary ? Rotary.Tables(config, positions, dtype, device) : (null, null);
         var causal = torch.ones(T, T, ScalarType.Bool, device).tril();                       // [T, T]

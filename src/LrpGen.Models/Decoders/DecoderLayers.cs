@@ -13,12 +13,12 @@ public partial class LlamaDecoderLayer : nn.Module<Tensor, Tensor, Tensor, Tenso
     public readonly DecoderAttention self_attn;
     public readonly GatedMlp mlp;
 
-    public LlamaDecoderLayer(DecoderConfig c) : base(nameof(LlamaDecoderLayer))
+    public LlamaDecoderLayer(DecoderConfig c, Device? device = null) : base(nameof(LlamaDecoderLayer))
     {
-        input_layernorm = new RmsNorm(c.HiddenSize, c.RmsNormEps);
-        post_attention_layernorm = new RmsNorm(c.HiddenSize, c.RmsNormEps);
-        self_attn = new DecoderAttention(c);
-        mlp = new GatedMlp(c.HiddenSize, c.IntermediateSize, c.MlpBias);
+        input_layernorm = new RmsNorm(c.HiddenSize, c.RmsNormEps, device);
+        post_attention_layernorm = new RmsNorm(c.HiddenSize, c.RmsNormEps, device);
+        self_attn = new DecoderAttention(c, device);
+        mlp = new GatedMlp(c.HiddenSize, c.IntermediateSize, c.MlpBias, device: device);
         RegisterComponents();
     }
 
@@ -37,12 +37,12 @@ public partial class MoeDecoderLayer : nn.Module<Tensor, Tensor, Tensor, Tensor,
     public readonly DecoderAttention self_attn;
     public readonly SparseMoeBlock mlp;
 
-    public MoeDecoderLayer(DecoderConfig c) : base(nameof(MoeDecoderLayer))
+    public MoeDecoderLayer(DecoderConfig c, Device? device = null) : base(nameof(MoeDecoderLayer))
     {
-        input_layernorm = new RmsNorm(c.HiddenSize, c.RmsNormEps);
-        post_attention_layernorm = new RmsNorm(c.HiddenSize, c.RmsNormEps);
-        self_attn = new DecoderAttention(c);
-        mlp = new SparseMoeBlock(c);
+        input_layernorm = new RmsNorm(c.HiddenSize, c.RmsNormEps, device);
+        post_attention_layernorm = new RmsNorm(c.HiddenSize, c.RmsNormEps, device);
+        self_attn = new DecoderAttention(c, device);
+        mlp = new SparseMoeBlock(c, device);
         RegisterComponents();
     }
 

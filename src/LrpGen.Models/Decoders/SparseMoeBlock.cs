@@ -17,11 +17,11 @@ public partial class SparseMoeBlock : nn.Module<Tensor, Tensor>
     private readonly long topK;
     private readonly bool normTopk;
 
-    public SparseMoeBlock(DecoderConfig c) : base(nameof(SparseMoeBlock))
+    public SparseMoeBlock(DecoderConfig c, Device? device = null) : base(nameof(SparseMoeBlock))
     {
-        gate = nn.Linear(c.HiddenSize, c.Experts, hasBias: false);
+        gate = nn.Linear(c.HiddenSize, c.Experts, hasBias: false, device: device);
         experts = new ModuleList<GatedMlp>();
-        for (int e = 0; e < c.Experts; e++) experts.Add(new GatedMlp(c.HiddenSize, c.MoeIntermediateSize, bias: false));
+        for (int e = 0; e < c.Experts; e++) experts.Add(new GatedMlp(c.HiddenSize, c.MoeIntermediateSize, bias: false, device: device));
         topK = c.ExpertsPerToken;
         normTopk = c.NormTopkProb;
         RegisterComponents();
@@ -32,7 +32,8 @@ public partial class SparseMoeBlock : nn.Module<Tensor, Tensor>
     private Tensor Route(Tensor tokens)
     {
         var probs = gate.call(tokens).softmax(-1, ScalarType.Float32);
-        var picked = probs.argsort(-1, descending: true).narrow(-1, 0, topK);
+        // The choice of experts is piecewise constant: no relevance flows through the indices (detach says so).
+        var picked = probs.detach().argsort(-1, descending: true).narrow(-1, 0, topK);
         var selected = torch.zeros_like(probs).scatter(-1, picked, torch.ones_like(picked, dtype: probs.dtype));
         var weights = probs * selected;
         weights = normTopk ? weights / weights.sum(-1, keepdim: true) : weights;

@@ -16,17 +16,17 @@ public partial class Gpt2Block : nn.Module<Tensor, Tensor, Tensor>
     public readonly Linear c_attn, attn_proj, c_fc, mlp_proj;
     private readonly long hidden, heads, headDim;
 
-    public Gpt2Block(DecoderConfig c) : base(nameof(Gpt2Block))
+    public Gpt2Block(DecoderConfig c, Device? device = null) : base(nameof(Gpt2Block))
     {
         hidden = c.HiddenSize;
         heads = c.Heads;
         headDim = c.HiddenSize / c.Heads;
-        ln_1 = nn.LayerNorm(c.HiddenSize, c.LayerNormEps);
-        ln_2 = nn.LayerNorm(c.HiddenSize, c.LayerNormEps);
-        c_attn = nn.Linear(c.HiddenSize, 3 * c.HiddenSize);
-        attn_proj = nn.Linear(c.HiddenSize, c.HiddenSize);
-        c_fc = nn.Linear(c.HiddenSize, c.IntermediateSize);
-        mlp_proj = nn.Linear(c.IntermediateSize, c.HiddenSize);
+        ln_1 = nn.LayerNorm(c.HiddenSize, c.LayerNormEps, device: device);
+        ln_2 = nn.LayerNorm(c.HiddenSize, c.LayerNormEps, device: device);
+        c_attn = nn.Linear(c.HiddenSize, 3 * c.HiddenSize, device: device);
+        attn_proj = nn.Linear(c.HiddenSize, c.HiddenSize, device: device);
+        c_fc = nn.Linear(c.HiddenSize, c.IntermediateSize, device: device);
+        mlp_proj = nn.Linear(c.IntermediateSize, c.HiddenSize, device: device);
         RegisterComponents();
     }
 
@@ -55,14 +55,14 @@ public partial class Gpt2LMHeadModel : nn.Module<Tensor, Tensor, Tensor, Tensor,
     public readonly LayerNorm ln_f;
     public readonly Linear lm_head;
 
-    public Gpt2LMHeadModel(DecoderConfig c) : base(nameof(Gpt2LMHeadModel))
+    public Gpt2LMHeadModel(DecoderConfig c, Device? device = null) : base(nameof(Gpt2LMHeadModel))
     {
-        wte = nn.Embedding(c.VocabSize, c.HiddenSize);
-        wpe = nn.Embedding(c.MaxPositions, c.HiddenSize);
+        wte = nn.Embedding(c.VocabSize, c.HiddenSize, device: device);
+        wpe = nn.Embedding(c.MaxPositions, c.HiddenSize, device: device);
         layers = new ModuleList<Gpt2Block>();
-        for (int i = 0; i < c.Layers; i++) layers.Add(new Gpt2Block(c));
-        ln_f = nn.LayerNorm(c.HiddenSize, c.LayerNormEps);
-        lm_head = nn.Linear(c.HiddenSize, c.VocabSize, hasBias: false);
+        for (int i = 0; i < c.Layers; i++) layers.Add(new Gpt2Block(c, device));
+        ln_f = nn.LayerNorm(c.HiddenSize, c.LayerNormEps, device: device);
+        lm_head = nn.Linear(c.HiddenSize, c.VocabSize, hasBias: false, device: device);
         RegisterComponents();
     }
 

@@ -15,15 +15,21 @@ public sealed class WeightAssigner
 
     /// <param name="checkpoint">Where the tensors come from.</param>
     /// <param name="dtype">The type tensors are converted to on the CPU before the copy, normally the model's.</param>
-    public WeightAssigner(CheckpointFolder checkpoint, ScalarType dtype)
+    /// <param name="shapesOnly">Check names and shapes against the headers and read no tensor data: for a model
+    /// built on the meta device, so that a checkpoint that does not fit fails before any weights are allocated.</param>
+    public WeightAssigner(CheckpointFolder checkpoint, ScalarType dtype, bool shapesOnly = false)
     {
         Checkpoint = checkpoint ?? throw new ArgumentNullException(nameof(checkpoint));
         DType = dtype;
+        ShapesOnly = shapesOnly;
     }
 
     public CheckpointFolder Checkpoint { get; }
 
     public ScalarType DType { get; }
+
+    /// <summary>True when only names and shapes are checked (no data read, nothing copied).</summary>
+    public bool ShapesOnly { get; }
 
     /// <summary>Checkpoint tensors assigned or marked used so far.</summary>
     public IReadOnlyCollection<string> Used => _used;
@@ -44,13 +50,14 @@ public sealed class WeightAssigner
             throw new CheckpointException($"Tensor '{checkpointName}' in {file} has shape {SafetensorsEntry.FormatShape(stored)}; the model expects {expected}.", file);
         }
 
+        _used.Add(checkpointName);
+        if (ShapesOnly) return;
         using var loaded = Checkpoint.Load(checkpointName, DType);
         using (torch.no_grad())
         {
             // copy_ returns target itself, not a new handle, so there is nothing more to dispose.
             target.copy_(loaded);
         }
-        _used.Add(checkpointName);
     }
 
     /// <summary>Counts a tensor as used without copying it, e.g. a tied lm_head.weight that the model shares
@@ -71,7 +78,7 @@ public sealed class WeightAssigner
         throw new CheckpointException(
             $"{Checkpoint.WeightsPath} has {unused.Count} tensor(s) that no model parameter took: "
             + string.Join(", ", unused.Select(name => $"'{name}'"))
-            + ". The checkpoint does not fit this model; pass names or prefixes to EnsureAllUsed to skip tensors on purpose.",
+            + $". The checkpoint does not fit this model ({Checkpoint.ModelType}).",
             Checkpoint.WeightsPath);
     }
 

@@ -30,23 +30,34 @@ public sealed class VitClassifier : IDisposable
         string weights = Path.Combine(folder, "model.safetensors");
         if (!File.Exists(weights)) throw new CheckpointException($"{weights} is missing.", weights);
         var file = SafetensorsFile.Open(weights);
+        ShapeCheck.BeforeAllocating(meta => new VisionTransformer(config, meta), shapes => LoadWeights(shapes, file, shapesOnly: true));
         var model = new VisionTransformer(config);
+        LoadWeights(model, file, shapesOnly: false);
+        if (device is not null) model.to(device);
+        model.eval();
+        return new VitClassifier(config, model);
+    }
+
+    /// <summary>Copies torchvision's tensors into the model's parameters, each shape checked from the header before
+    /// its data is read; every tensor of the file must be used. With <paramref name="shapesOnly"/> nothing is read.</summary>
+    private static void LoadWeights(VisionTransformer model, SafetensorsFile file, bool shapesOnly)
+    {
+        string weights = file.FilePath;
         var used = new HashSet<string>();
         foreach (var (name, parameter) in model.named_parameters())
         {
             string source = TorchvisionName(name);
-            if (!file.Contains(source)) throw new CheckpointException($"{weights} has no tensor '{source}'.", weights);
-            using var loaded = file.Load(source);
-            if (!loaded.shape.AsSpan().SequenceEqual(parameter.shape))
-                throw new CheckpointException($"tensor '{source}' in {weights} has shape [{string.Join(", ", loaded.shape)}]; the model expects [{string.Join(", ", parameter.shape)}].", weights);
-            using (torch.no_grad()) parameter.copy_(loaded);
+            if (!file.Contains(source)) throw new CheckpointException($"{weights} has no tensor '{source}'; the model expects one of shape {SafetensorsEntry.FormatShape(parameter.shape)}.", weights);
+            var stored = file.Shape(source);
+            if (!stored.AsSpan().SequenceEqual(parameter.shape))
+                throw new CheckpointException($"Tensor '{source}' in {weights} has shape {SafetensorsEntry.FormatShape(stored)}; the model expects {SafetensorsEntry.FormatShape(parameter.shape)}.", weights);
             used.Add(source);
+            if (shapesOnly) continue;
+            using var loaded = file.Load(source);
+            using (torch.no_grad()) parameter.copy_(loaded);
         }
         foreach (var name in file.TensorNames)
             if (!used.Contains(name)) throw new CheckpointException($"{weights} has a tensor the model does not use: '{name}'.", weights);
-        if (device is not null) model.to(device);
-        model.eval();
-        return new VitClassifier(config, model);
     }
 
     /// <summary>torchvision's state-dict name of one of our parameters.</summary>

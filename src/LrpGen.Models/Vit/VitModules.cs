@@ -15,14 +15,14 @@ public partial class VitSelfAttention : nn.Module<Tensor, Tensor>
     public readonly Linear out_proj;
     private readonly long dim, heads, headDim;
 
-    public VitSelfAttention(long dim, long heads) : base(nameof(VitSelfAttention))
+    public VitSelfAttention(long dim, long heads, Device? device = null) : base(nameof(VitSelfAttention))
     {
         this.dim = dim;
         this.heads = heads;
         headDim = dim / heads;
-        in_proj_weight = nn.Parameter(torch.empty(3 * dim, dim));
-        in_proj_bias = nn.Parameter(torch.zeros(3 * dim));
-        out_proj = nn.Linear(dim, dim);
+        in_proj_weight = nn.Parameter(torch.empty(3 * dim, dim, device: device));
+        in_proj_bias = nn.Parameter(torch.zeros(3 * dim, device: device));
+        out_proj = nn.Linear(dim, dim, device: device);
         RegisterComponents();
     }
 
@@ -48,13 +48,13 @@ public partial class VitBlock : nn.Module<Tensor, Tensor>
     [GammaRule(0.05)] public readonly Linear mlp_0;
     [GammaRule(0.05)] public readonly Linear mlp_3;
 
-    public VitBlock(VitConfig c) : base(nameof(VitBlock))
+    public VitBlock(VitConfig c, Device? device = null) : base(nameof(VitBlock))
     {
-        ln_1 = nn.LayerNorm(c.HiddenDim, 1e-6);
-        ln_2 = nn.LayerNorm(c.HiddenDim, 1e-6);
-        self_attention = new VitSelfAttention(c.HiddenDim, c.Heads);
-        mlp_0 = nn.Linear(c.HiddenDim, c.MlpDim);
-        mlp_3 = nn.Linear(c.MlpDim, c.HiddenDim);
+        ln_1 = nn.LayerNorm(c.HiddenDim, 1e-6, device: device);
+        ln_2 = nn.LayerNorm(c.HiddenDim, 1e-6, device: device);
+        self_attention = new VitSelfAttention(c.HiddenDim, c.Heads, device);
+        mlp_0 = nn.Linear(c.HiddenDim, c.MlpDim, device: device);
+        mlp_3 = nn.Linear(c.MlpDim, c.HiddenDim, device: device);
         RegisterComponents();
     }
 
@@ -76,16 +76,16 @@ public partial class VisionTransformer : nn.Module<Tensor, Tensor>
     public readonly LayerNorm ln;
     [GammaRule(0.05)] public readonly Linear head;
 
-    public VisionTransformer(VitConfig c) : base(nameof(VisionTransformer))
+    public VisionTransformer(VitConfig c, Device? device = null) : base(nameof(VisionTransformer))
     {
-        conv_proj = nn.Conv2d(3, c.HiddenDim, kernel_size: c.PatchSize, stride: c.PatchSize);
+        conv_proj = nn.Conv2d(3, c.HiddenDim, kernel_size: c.PatchSize, stride: c.PatchSize, device: device);
         long patches = (c.ImageSize / c.PatchSize) * (c.ImageSize / c.PatchSize);
-        class_token = nn.Parameter(torch.zeros(1, 1, c.HiddenDim));
-        pos_embedding = nn.Parameter(torch.zeros(1, patches + 1, c.HiddenDim));
+        class_token = nn.Parameter(torch.zeros(1, 1, c.HiddenDim, device: device));
+        pos_embedding = nn.Parameter(torch.zeros(1, patches + 1, c.HiddenDim, device: device));
         layers = new ModuleList<VitBlock>();
-        for (int i = 0; i < c.Layers; i++) layers.Add(new VitBlock(c));
-        ln = nn.LayerNorm(c.HiddenDim, 1e-6);
-        head = nn.Linear(c.HiddenDim, c.Classes);
+        for (int i = 0; i < c.Layers; i++) layers.Add(new VitBlock(c, device));
+        ln = nn.LayerNorm(c.HiddenDim, 1e-6, device: device);
+        head = nn.Linear(c.HiddenDim, c.Classes, device: device);
         RegisterComponents();
     }
 

@@ -6,7 +6,8 @@ using static TorchSharp.torch;
 namespace LrpGen;
 
 /// <summary>The run-time state a generated pass threads through its modules: the chosen method, the path of the
-/// module being run, and the latent points the caller asked about.</summary>
+/// module being run, and the latent points the caller asked about. Not thread-safe by itself: it holds one
+/// backward's seeds and latents, and <see cref="LrpPass"/> runs its backwards one at a time.</summary>
 public sealed class LrpContext
 {
     private readonly Stack<string> _prefix = new();

@@ -7,16 +7,22 @@ namespace LrpGen;
 
 /// <summary>One forward pass of an <see cref="LrpModuleAttribute"/> module, holding exactly what its relevance
 /// backward needs. Dispose it to release those tensors and <see cref="Output"/>.</summary>
+/// <remarks>A pass may be used from several threads: <see cref="Backward"/> and <see cref="Explain"/> run one at a
+/// time (a lock; one backward is not parallel anyway), so concurrent calls give the single-thread results.
+/// The pass keeps aliases of its inputs, not copies: an input changed in place after the forward makes
+/// <see cref="Explain"/> throw instead of mixing new inputs with the activations of the old ones.</remarks>
 public sealed class LrpPass : IDisposable
 {
     private readonly LrpContext _context;
     private readonly IDisposable _tape;
     private readonly Func<Tensor, Tensor?[]> _backward;
     private readonly RelevanceInput[] _inputs;
+    private readonly InputSnapshot[] _snapshots;
+    private readonly object _lock = new();
     private Tensor? _output;
 
     /// <summary>Used by generated code; the pass owns <paramref name="output"/>, <paramref name="tape"/> and the
-    /// input handles.</summary>
+    /// input handles. The inputs are snapshotted here, right after the forward.</summary>
     public LrpPass(Tensor output, LrpContext context, IDisposable tape, Func<Tensor, Tensor?[]> backward, RelevanceInput[] inputs)
     {
         _output = output ?? throw new ArgumentNullException(nameof(output));
@@ -24,6 +30,7 @@ public sealed class LrpPass : IDisposable
         _tape = tape;
         _backward = backward;
         _inputs = inputs;
+        _snapshots = Array.ConvertAll(inputs, i => new InputSnapshot(i.Value));
     }
 
     /// <summary>The forward output. Owned by this pass: clone it to keep it past <see cref="Dispose"/>.</summary>
@@ -35,7 +42,7 @@ public sealed class LrpPass : IDisposable
     /// <summary>Explains <c>sum(weights * Output)</c>. Returns the relevance (input x modified gradient)
     /// of each relevance input of <c>forward</c> in parameter order, each shaped like its parameter; token-id
     /// inputs get the relevance of their embeddings summed over the embedding dimension. May be called
-    /// more than once. The caller owns the returned tensors, which are float32 (float64 for float64 models).</summary>
+    /// more than once, also from several threads at once. The caller owns the returned tensors, which are float32 (float64 for float64 models).</summary>
     public IReadOnlyList<Tensor> Backward(Tensor weights)
     {
         var explanation = Explain(weights);
@@ -46,10 +53,18 @@ public sealed class LrpPass : IDisposable
     /// <summary>Like <see cref="Backward"/>, and also returns the relevance (value x modified gradient, full shape)
     /// at every point named in <see cref="LrpOptions.Latents"/>. <paramref name="latentSeeds"/> adds weights at
     /// points (conditional attribution: explain a latent neuron; pass zero <paramref name="weights"/> to
-    /// explain it alone).</summary>
+    /// explain it alone). Thread-safe: concurrent calls on one pass run one after the other.</summary>
+    /// <exception cref="InvalidOperationException">An input was changed in place after the forward.</exception>
     public LrpExplanation Explain(Tensor weights, IReadOnlyDictionary<string, Tensor>? latentSeeds = null)
     {
+        // The context holds the per-backward state (seeds, latents): one backward at a time.
+        lock (_lock) return ExplainLocked(weights, latentSeeds);
+    }
+
+    private LrpExplanation ExplainLocked(Tensor weights, IReadOnlyDictionary<string, Tensor>? latentSeeds)
+    {
         var output = Output;
+        CheckInputsUnchanged();
         if (weights is null) throw new ArgumentNullException(nameof(weights));
         if (!weights.is_floating_point())
             throw new ArgumentException($"Backward: weights must be a floating-point tensor, got {weights.dtype}.", nameof(weights));
@@ -100,6 +115,14 @@ public sealed class LrpPass : IDisposable
         return new LrpExplanation(result, latents);
     }
 
+    private void CheckInputsUnchanged()
+    {
+        for (int i = 0; i < _inputs.Length; i++)
+            if (!_snapshots[i].Matches(_inputs[i].Value))
+                throw new InvalidOperationException(
+                    $"The input '{_inputs[i].Name}' was changed in place after LrpForward, so its relevance would mix the new values with the forward's activations of the old ones: clone an input before changing it, or run LrpForward again.");
+    }
+
     /// <summary>Relevance is accumulated in float32 at least: half-precision models get float32 relevance,
     /// float64 models keep float64.</summary>
     public static ScalarType RelevanceType(ScalarType modelType) =>
@@ -118,11 +141,15 @@ public sealed class LrpPass : IDisposable
 
     public void Dispose()
     {
-        if (_output is null) return;
-        _tape.Dispose();
-        _output.Dispose();
-        foreach (var input in _inputs) input.Value.Dispose();
-        _output = null;
+        lock (_lock)
+        {
+            if (_output is null) return;
+            _tape.Dispose();
+            _output.Dispose();
+            foreach (var input in _inputs) input.Value.Dispose();
+            foreach (var snapshot in _snapshots) snapshot.Dispose();
+            _output = null;
+        }
     }
 }
 
