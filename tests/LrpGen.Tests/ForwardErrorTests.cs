@@ -18,7 +18,7 @@ public class ForwardErrorTests
     {
         var m = new GatedMlp(8, 16);
         using var x = torch.randn(2, 5, 7);
-        var torchError = FailingForward(() => m.LrpForward(x).Dispose());
+        var torchError = FailingForward(() => m.call(x).Dispose());
         // LibTorch's own message carries the C++ stack: that is what must not reach the user.
         Assert.Contains("frame #", torchError.Message);
 
@@ -37,7 +37,7 @@ public class ForwardErrorTests
         var m = new MaskedAttention(8, 2);
         using var x = torch.randn(2, 3, 8, ScalarType.Float64);
         using var mask = torch.zeros(2, 1, 3, 3);
-        var dtypeError = FailingForward(() => m.LrpForward(x, mask).Dispose());
+        var dtypeError = FailingForward(() => m.call(x, mask).Dispose());
         var dtype = LrpErrors.ForwardFailed(nameof(MaskedAttention), new[] { "x", "mask" }, new Tensor?[] { x, mask }, dtypeError);
         Assert.StartsWith("LrpForward of MaskedAttention failed on its inputs x [2, 3, 8] float64, mask [2, 1, 3, 3] float32: ", dtype.Message);
         Assert.Contains("dtype", dtype.Message);
@@ -45,7 +45,7 @@ public class ForwardErrorTests
 
         using var x32 = torch.randn(2, 3, 8);
         using var badMask = torch.zeros(2, 1, 3, 4);
-        var maskError = FailingForward(() => m.LrpForward(x32, badMask).Dispose());
+        var maskError = FailingForward(() => m.call(x32, badMask).Dispose());
         var shape = LrpErrors.ForwardFailed(nameof(MaskedAttention), new[] { "x", "mask" }, new Tensor?[] { x32, badMask }, maskError);
         Assert.Equal($"LrpForward of MaskedAttention failed on its inputs x [2, 3, 8] float32, mask [2, 1, 3, 4] float32: {LrpErrors.Reason(maskError.Message)}", shape.Message);
         Assert.Contains("must match the size of tensor b (4) at non-singleton dimension 3", shape.Message);
@@ -70,5 +70,18 @@ public class ForwardErrorTests
         disposed.Dispose();
         var error = LrpErrors.ForwardFailed("M", new[] { "a", "b" }, new Tensor?[] { null, disposed }, new ExternalException("bad"));
         Assert.Equal("LrpForward of M failed on its inputs a null, b (disposed): bad", error.Message);
+    }
+
+    /// <summary>The generated LrpForward itself reports a wrong input this way, with every tensor input named.</summary>
+    [Fact]
+    public void GeneratedLrpForwardReportsWrongInputsInOneLine()
+    {
+        var m = new MaskedAttention(8, 2);
+        using var x = torch.randn(2, 3, 7);
+        using var mask = torch.zeros(2, 1, 1, 3);
+        var error = Assert.Throws<ArgumentException>(() => m.LrpForward(x, mask).Dispose());
+        Assert.StartsWith("LrpForward of MaskedAttention failed on its inputs x [2, 3, 7] float32, mask [2, 1, 1, 3] float32: ", error.Message);
+        Assert.DoesNotContain('\n', error.Message);
+        Assert.IsAssignableFrom<ExternalException>(error.InnerException);
     }
 }

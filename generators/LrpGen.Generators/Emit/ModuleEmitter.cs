@@ -113,6 +113,13 @@ internal static partial class ModuleEmitter
         w.Line($"using (global::TorchSharp.torch.no_grad()) {P}output = LrpForwardCore({P}ctx, {P}tape{(names.Length > 0 ? ", " : "")}{names});");
         w.Line($"{P}ctx.CheckInterventionsApplied();");
         w.Close();
+        var tensors = model.Parameters.Where(p => p.IsTensor).ToList();
+        // LibTorch's errors (a wrong shape or dtype) come with C++ frames: say which inputs, with their shapes, instead.
+        w.Open($"catch (global::System.Runtime.InteropServices.ExternalException {P}error)");
+        w.Line($"{P}output?.Dispose();");
+        w.Line($"{P}tape.Dispose();");
+        w.Line($"throw global::LrpGen.LrpErrors.ForwardFailed(\"{model.ClassName}\", new string[] {{ {string.Join(", ", tensors.Select(p => $"\"{p.Name.TrimStart('@')}\""))} }}, new {TensorType}?[] {{ {string.Join(", ", tensors.Select(p => p.Name))} }}, {P}error);");
+        w.Close();
         w.Open("catch");
         w.Line($"{P}output?.Dispose();");
         w.Line($"{P}tape.Dispose();");

@@ -14,7 +14,7 @@ internal static class Hygiene
     private static readonly HashSet<string> FixedNames = new(StringComparer.Ordinal)
     {
         "ctx", "tape", "output", "gOutput", "options", "all", "childTape", "discarded", "gs", "ga", "gb", "t", "frame",
-        "v__", "own", "input",
+        "v__", "own", "input", "error",
     };
 
     /// <summary>Names the generated code numbers or derives (frames, loop indices, points, accumulators).</summary>

@@ -28,6 +28,12 @@ namespace LrpGen.Tests.Scenarios
                 using (global::TorchSharp.torch.no_grad()) output = LrpForwardCore(ctx, tape, pixels);
                 ctx.CheckInterventionsApplied();
             }
+            catch (global::System.Runtime.InteropServices.ExternalException error)
+            {
+                output?.Dispose();
+                tape.Dispose();
+                throw global::LrpGen.LrpErrors.ForwardFailed("ConvStack", new string[] { "pixels" }, new global::TorchSharp.torch.Tensor?[] { pixels }, error);
+            }
             catch
             {
                 output?.Dispose();

@@ -30,6 +30,12 @@ namespace LrpGen.Tests.Scenarios
                 using (global::TorchSharp.torch.no_grad()) output = LrpForwardCore(ctx, tape, x, context, padding);
                 ctx.CheckInterventionsApplied();
             }
+            catch (global::System.Runtime.InteropServices.ExternalException error)
+            {
+                output?.Dispose();
+                tape.Dispose();
+                throw global::LrpGen.LrpErrors.ForwardFailed("CrossAttention", new string[] { "x", "context", "padding" }, new global::TorchSharp.torch.Tensor?[] { x, context, padding }, error);
+            }
             catch
             {
                 output?.Dispose();

@@ -29,6 +29,12 @@ namespace LrpGen.Tests.Scenarios
                 using (global::TorchSharp.torch.no_grad()) lrp_output = LrpForwardCore(lrp_ctx, lrp_tape, x, ctx, tape);
                 lrp_ctx.CheckInterventionsApplied();
             }
+            catch (global::System.Runtime.InteropServices.ExternalException lrp_error)
+            {
+                lrp_output?.Dispose();
+                lrp_tape.Dispose();
+                throw global::LrpGen.LrpErrors.ForwardFailed("Hygiene", new string[] { "x", "ctx", "tape" }, new global::TorchSharp.torch.Tensor?[] { x, ctx, tape }, lrp_error);
+            }
             catch
             {
                 lrp_output?.Dispose();

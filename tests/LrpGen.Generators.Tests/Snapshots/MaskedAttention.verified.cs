@@ -29,6 +29,12 @@ namespace LrpGen.Tests.Scenarios
                 using (global::TorchSharp.torch.no_grad()) output = LrpForwardCore(ctx, tape, x, mask);
                 ctx.CheckInterventionsApplied();
             }
+            catch (global::System.Runtime.InteropServices.ExternalException error)
+            {
+                output?.Dispose();
+                tape.Dispose();
+                throw global::LrpGen.LrpErrors.ForwardFailed("MaskedAttention", new string[] { "x", "mask" }, new global::TorchSharp.torch.Tensor?[] { x, mask }, error);
+            }
             catch
             {
                 output?.Dispose();

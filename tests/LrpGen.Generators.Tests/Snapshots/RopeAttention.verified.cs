@@ -29,6 +29,12 @@ namespace LrpGen.Tests.Scenarios
                 using (global::TorchSharp.torch.no_grad()) output = LrpForwardCore(ctx, tape, x, cos, sin);
                 ctx.CheckInterventionsApplied();
             }
+            catch (global::System.Runtime.InteropServices.ExternalException error)
+            {
+                output?.Dispose();
+                tape.Dispose();
+                throw global::LrpGen.LrpErrors.ForwardFailed("RopeAttention", new string[] { "x", "cos", "sin" }, new global::TorchSharp.torch.Tensor?[] { x, cos, sin }, error);
+            }
             catch
             {
                 output?.Dispose();

@@ -28,6 +28,12 @@ namespace LrpGen.Tests.Scenarios
                 using (global::TorchSharp.torch.no_grad()) lrp_output = LrpForwardCore(lrp_ctx, lrp_tape, x, condition);
                 lrp_ctx.CheckInterventionsApplied();
             }
+            catch (global::System.Runtime.InteropServices.ExternalException lrp_error)
+            {
+                lrp_output?.Dispose();
+                lrp_tape.Dispose();
+                throw global::LrpGen.LrpErrors.ForwardFailed("Selections", new string[] { "x", "condition" }, new global::TorchSharp.torch.Tensor?[] { x, condition }, lrp_error);
+            }
             catch
             {
                 lrp_output?.Dispose();

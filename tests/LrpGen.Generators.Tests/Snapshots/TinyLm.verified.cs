@@ -28,6 +28,12 @@ namespace LrpGen.Tests.Scenarios
                 using (global::TorchSharp.torch.no_grad()) output = LrpForwardCore(ctx, tape, ids);
                 ctx.CheckInterventionsApplied();
             }
+            catch (global::System.Runtime.InteropServices.ExternalException error)
+            {
+                output?.Dispose();
+                tape.Dispose();
+                throw global::LrpGen.LrpErrors.ForwardFailed("TinyLm", new string[] { "ids" }, new global::TorchSharp.torch.Tensor?[] { ids }, error);
+            }
             catch
             {
                 output?.Dispose();
