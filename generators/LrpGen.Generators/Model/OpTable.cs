@@ -21,5 +21,5 @@ internal static class OpTable
     /// <summary>Operations whose output is a gate when their first input is one (they only move or scale elements).</summary>
     public static bool KeepsGate(OpKind kind) => kind is OpKind.Identity or OpKind.Reshape or OpKind.Transpose or OpKind.Permute
         or OpKind.Expand or OpKind.RepeatInterleave or OpKind.Narrow or OpKind.Index or OpKind.Element or OpKind.Chunk or OpKind.ToDtype
-        or OpKind.Scale or OpKind.MaskedFill or OpKind.Select or OpKind.Triangle or OpKind.Selection;
+        or OpKind.Scale or OpKind.Negate or OpKind.MaskedFill or OpKind.Select or OpKind.Triangle or OpKind.Selection;
 }
