@@ -27,6 +27,13 @@ public static class ChoiceNames
         ("float16", DTypeChoice.Float16),
     };
 
+    public static readonly IReadOnlyList<(string Name, TruncateChoice Side)> TruncateSides = new[]
+    {
+        ("none", TruncateChoice.None),
+        ("left", TruncateChoice.Left),
+        ("right", TruncateChoice.Right),
+    };
+
     /// <summary>The JSON and display name of a method: attnlrp, cplrp, gradx.</summary>
     public static string Name(LrpMethod method) => Methods.First(m => m.Method == method).Name;
 

@@ -84,7 +84,7 @@ public sealed class EvaluateCommand
             else RunSimilarityFaithfulness(options, progress);
             return ExitCodes.Success;
         }
-        catch (Exception e) when (e is UsageException or ArgumentException)
+        catch (UsageException e)
         {
             _stderr.WriteLine($"lrpgen evaluate {verb}: error: {ErrorMessages.Describe(e)}");
             _stderr.WriteLine(LrpGenCommandLine.EvaluateUsage);
@@ -109,8 +109,12 @@ public sealed class EvaluateCommand
             var parent = Path.GetDirectoryName(Path.GetFullPath(output));
             if (!Directory.Exists(output) && !string.IsNullOrEmpty(parent) && !Directory.Exists(parent))
                 throw new UsageException($"--output '{output}': the folder {parent} does not exist.");
+            // Found now, not after minutes of evaluation.
+            var writable = Directory.Exists(output) ? output : parent;
+            if (!string.IsNullOrEmpty(writable) && LrpGen.IO.OutputFiles.WhyNotWritable(writable) is { } reason)
+                throw new CliRuntimeException($"--output '{output}': cannot write in {writable} ({reason.TrimEnd('.')}).");
         }
-        ExplainCommand.CheckOutputFolder("--doc", options.DocPath);
+        OutputTargets.Check(("--doc", options.DocPath));
         if (options.DocPath is not null && options.OutputDir is null)
             throw new UsageException("--doc needs --output: the document links the plot and the CSV written there.");
         if (options.Kind == EvaluationKind.Recall || options.Task == "recall")
@@ -205,13 +209,15 @@ public sealed class EvaluateCommand
     {
         string csv = Path.Combine(output, name + ".csv"), md = Path.Combine(output, name + ".md"), png = Path.Combine(output, name + ".png");
         string? curves = curvesCsv is null ? null : Path.Combine(output, name + "-curves.csv");
-        ExplainCommand.WriteFile(output, dir => Directory.CreateDirectory(dir));
-        ExplainCommand.WriteFile(csv, path => File.WriteAllText(path, EvaluationReport.Csv(header, rows), new UTF8Encoding(false)));
-        ExplainCommand.WriteFile(md, path => File.WriteAllText(path, EvaluationReport.Markdown(header, rows), new UTF8Encoding(false)));
-        if (curves is not null) ExplainCommand.WriteFile(curves, path => File.WriteAllText(path, curvesCsv!, new UTF8Encoding(false)));
-        ExplainCommand.WriteFile(png, plot);
-        foreach (var file in new[] { csv, md, curves, png })
-            if (file is not null) _stderr.WriteLine($"wrote {file}");
+        try { Directory.CreateDirectory(output); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new CliRuntimeException($"cannot create --output '{output}': {e.Message}", e); }
+        // All four are written before any replaces an existing file: a failure leaves the folder as it was.
+        using var outputs = new StagedOutputs(_stderr);
+        outputs.Add(csv, stream => WriteText(stream, EvaluationReport.Csv(header, rows)));
+        outputs.Add(md, stream => WriteText(stream, EvaluationReport.Markdown(header, rows)));
+        if (curves is not null) outputs.Add(curves, stream => WriteText(stream, curvesCsv!));
+        outputs.AddVia(png, plot);
+        outputs.Commit();
         return (csv, png, curves);
     }
 
@@ -237,8 +243,15 @@ public sealed class EvaluateCommand
         content.AppendLine();
         content.AppendLine($"{caption} Table as CSV: [{Path.GetFileName(files.Csv)}]({Link(files.Csv)})"
             + (files.Curves is { } c ? $"; curves as CSV: [{Path.GetFileName(c)}]({Link(c)})." : "."));
-        ExplainCommand.WriteFile(doc, path => EvaluationReport.UpdateDocument(path, name, content.ToString()));
+        try { EvaluationReport.UpdateDocument(doc, name, content.ToString()); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new CliRuntimeException($"cannot update {doc}: {e.Message} (it was not changed)", e); }
         _stderr.WriteLine($"updated the section '{name}' of {doc}");
+    }
+
+    private static void WriteText(Stream stream, string text)
+    {
+        var bytes = new UTF8Encoding(encoderShouldEmitUTF8Identifier: false).GetBytes(text);
+        stream.Write(bytes, 0, bytes.Length);
     }
 
     private static CausalLm LoadRecallModel(EvaluateOptions options, StderrProgress progress)

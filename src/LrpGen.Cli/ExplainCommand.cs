@@ -18,11 +18,13 @@ public sealed class ExplainCommand
 
     private readonly TextWriter _stdout;
     private readonly TextWriter _stderr;
+    private readonly bool _colour;
 
-    public ExplainCommand(TextWriter stdout, TextWriter stderr)
+    public ExplainCommand(TextWriter stdout, TextWriter stderr, bool colour = true)
     {
         _stdout = stdout;
         _stderr = stderr;
+        _colour = colour;
     }
 
     public int Run(ExplainOptions options)
@@ -30,21 +32,15 @@ public sealed class ExplainCommand
         try
         {
             var result = Explain(options);
-            TerminalHeatmap.Write(_stdout, result);
+            TerminalHeatmap.Write(_stdout, result, _colour);
             _stdout.Flush();
-            if (options.JsonPath is { } json)
-            {
-                WriteFile(json, path => JsonReport.Write(path, result));
-                _stderr.WriteLine($"wrote {json}");
-            }
-            if (options.HtmlPath is { } html)
-            {
-                WriteFile(html, path => HtmlReport.Write(path, result));
-                _stderr.WriteLine($"wrote {html}");
-            }
+            using var outputs = new StagedOutputs(_stderr);
+            if (options.JsonPath is { } json) outputs.Add(json, stream => JsonReport.Write(stream, result));
+            if (options.HtmlPath is { } html) outputs.Add(html, stream => HtmlReport.Write(stream, result));
+            outputs.Commit();
             return ExitCodes.Success;
         }
-        catch (Exception e) when (e is UsageException or ArgumentException)
+        catch (UsageException e)
         {
             _stderr.WriteLine($"lrpgen explain: error: {ErrorMessages.Describe(e)}");
             _stderr.WriteLine(LrpGenCommandLine.Usage);
@@ -57,7 +53,8 @@ public sealed class ExplainCommand
         }
     }
 
-    /// <summary>Runs the explanation and returns it as plain arrays.</summary>
+    /// <summary>Runs the explanation and returns it as plain arrays. Every check that needs no weights (the folder,
+    /// the outputs, the prompt's ids and length, the memory) comes before the weights are loaded.</summary>
     public ExplainResult Explain(ExplainOptions options)
     {
         var folder = options.ModelDir;
@@ -68,27 +65,31 @@ public sealed class ExplainCommand
         if (!File.Exists(Path.Combine(folder, CheckpointFolder.ConfigFileName)))
             throw new UsageException($"'{folder}' is not a Hugging Face model folder: it has no {CheckpointFolder.ConfigFileName}.");
 
-        CheckOutputFolder("--json", options.JsonPath);
-        CheckOutputFolder("--html", options.HtmlPath);
+        OutputTargets.Check(("--json", options.JsonPath), ("--html", options.HtmlPath));
 
         using var tokenizer = LoadTokenizer(folder, options);
         var ids = options.Ids?.ToArray() ?? tokenizer!.Encode(options.Text!);
         if (ids.Length == 0)
-            throw new UsageException(options.Text is not null ? $"--text \"{options.Text}\" has no tokens." : "--ids has no token ids.");
+            throw new UsageException(options.Text is not null ? $"--text \"{DisplayText.Visible(options.Text)}\" has no tokens." : "--ids has no token ids.");
 
         var device = TorchBackend.Resolve(options.Device);
-        var progress = new StderrProgress(_stderr);
-        progress.Report($"loading {folder} ({ChoiceNames.Name(options.DType)} on {ChoiceNames.Name(options.Device)}, {TorchBackend.Package})");
-        using var lm = TextModel.Load(folder, TorchBackend.ScalarTypeOf(options.DType), device, progress);
-
-        long vocab = lm.VocabSize;
+        var dtype = TorchBackend.ScalarTypeOf(options.DType);
+        var info = TextModel.Describe(folder, dtype);
+        long vocab = info.VocabSize;
         for (int i = 0; i < ids.Length; i++)
             if (ids[i] >= vocab)
                 throw new UsageException($"token id {ids[i]} at position {i} is outside the model's vocabulary [0, {vocab}).");
-        if (options.Target is long t && t >= lm.OutputSize)
-            throw new UsageException(lm.ModelType == "bert"
-                ? $"--target {t} is not one of the model's classes [0, {lm.OutputSize})."
+        if (options.Target is long t && t >= info.OutputSize)
+            throw new UsageException(info.ModelType == "bert"
+                ? $"--target {t} is not one of the model's classes [0, {info.OutputSize})."
                 : $"--target {t} is outside the model's vocabulary [0, {vocab}).");
+        ids = PromptLength.Fit(ids, info, options.Truncate, _stderr);
+        MemoryBudget.Check(info.Pass, ids.Length, options.MaxMemory, "explaining a prompt");
+
+        var progress = new StderrProgress(_stderr);
+        progress.Report($"loading {folder} ({ChoiceNames.Name(options.DType)} on {ChoiceNames.Name(options.Device)}, {TorchBackend.Package})");
+        using var lm = TextModel.Load(folder, dtype, device, progress);
+        FiniteChecks.Weights(folder, lm.Module);
 
         var method = ChoiceNames.Name(options.Method);
         progress.Report($"explaining {ids.Length} tokens with {method}");
@@ -106,9 +107,14 @@ public sealed class ExplainCommand
             var name = $"layers.{layer}";
             if (!explanation.Latents.TryGetValue(name, out var value))
                 throw new CliRuntimeException($"the explanation has no relevance at '{name}' (block {layer}'s output).");
-            latent.Add(new(name, PerPosition(value)));
+            var perPosition = PerPosition(value);
+            FiniteChecks.Values($"the relevance at {name} (block {layer}'s output)", perPosition);
+            latent.Add(new(name, perPosition));
         }
         long explained = explanation.Targets[0];
+        FiniteChecks.Value($"the explained logit (target {explained})", explanation.TargetLogits[0]);
+        var relevance = ToFloats(explanation.TokenRelevance[0]);
+        FiniteChecks.Values("the token relevance", relevance);
         return new ExplainResult
         {
             ModelType = lm.ModelType,
@@ -118,7 +124,7 @@ public sealed class ExplainCommand
             Logit = explanation.TargetLogits[0],
             Tokens = ids,
             Pieces = tokenizer?.Pieces(ids),
-            Relevance = ToFloats(explanation.TokenRelevance[0]),
+            Relevance = relevance,
             Latent = latent,
         };
     }
@@ -152,28 +158,5 @@ public sealed class ExplainCommand
     {
         using var cpu = tensor.to(ScalarType.Float32, torch.CPU);
         return cpu.data<float>().ToArray();
-    }
-
-    /// <summary>A file to write whose folder does not exist is a wrong argument, found before the model is loaded.</summary>
-    internal static void CheckOutputFolder(string option, string? path)
-    {
-        if (path is null) return;
-        if (path.Length == 0 || Directory.Exists(path))
-            throw new UsageException($"{option} '{path}' is not a file name.");
-        var parent = Path.GetDirectoryName(Path.GetFullPath(path));
-        if (!string.IsNullOrEmpty(parent) && !Directory.Exists(parent))
-            throw new UsageException($"{option} '{path}': the folder {parent} does not exist.");
-    }
-
-    internal static void WriteFile(string path, Action<string> write)
-    {
-        try
-        {
-            write(path);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException)
-        {
-            throw new CliRuntimeException($"cannot write {path}: {e.Message}", e);
-        }
     }
 }

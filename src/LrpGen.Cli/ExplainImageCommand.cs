@@ -46,15 +46,9 @@ public sealed class ExplainImageCommand
     {
         try
         {
-            if ((options.ImagePath is null) == (options.PixelsPath is null))
-                throw new UsageException("give an image file or --pixels input.safetensors (one of them).");
-            if (!Directory.Exists(options.ModelDir)) throw new UsageException($"model folder '{options.ModelDir}' does not exist.");
-            ExplainCommand.CheckOutputFolder("--out", options.OutPath);
-            ExplainCommand.CheckOutputFolder("--json", options.JsonPath);
-            foreach (var (name, value) in new[] { ("--gamma-conv", options.GammaConv), ("--gamma-linear", options.GammaLinear) })
-                if (value is < 0 or double.NaN) throw new UsageException($"{name} must be >= 0, got {value}.");
-
+            CheckArguments(options);
             using var vit = VitClassifier.Load(options.ModelDir);
+            FiniteChecks.Weights(options.ModelDir, vit.Model);
             var (pixels, display) = options.PixelsPath is { } p ? LoadPixels(p, vit.Config) : LoadImage(options.ImagePath!, options.ModelDir, vit.Config);
             using (pixels)
             using (display)
@@ -66,25 +60,21 @@ public sealed class ExplainImageCommand
                 using (relevance)
                 using (var map = relevance[0].sum(new long[] { 0 }))
                 {
-                    _stdout.WriteLine($"vit · {ChoiceNames.Name(options.Method)} · target class {targets[0]} · logit {logits[0].ToString("R", CultureInfo.InvariantCulture)}");
+                    FiniteChecks.Value($"the logit of class {targets[0]}", logits[0]);
                     var values = map.data<float>().ToArray();
+                    FiniteChecks.Values("the relevance map", values);
+                    _stdout.WriteLine($"vit · {ChoiceNames.Name(options.Method)} · target class {targets[0]} · logit {logits[0].ToString("R", CultureInfo.InvariantCulture)}");
                     float max = values.Select(Math.Abs).Max();
                     _stdout.WriteLine($"relevance: sum {values.Sum().ToString("G6", CultureInfo.InvariantCulture)}, max |R| {max.ToString("G6", CultureInfo.InvariantCulture)} over {map.shape[0]}x{map.shape[1]} pixels");
-                    if (options.OutPath is { } png)
-                    {
-                        ExplainCommand.WriteFile(png, path => HeatmapImage.WritePng(path, map, display));
-                        _stderr.WriteLine($"wrote {png}");
-                    }
-                    if (options.JsonPath is { } json)
-                    {
-                        ExplainCommand.WriteFile(json, path => WriteJson(path, targets[0], logits[0], map));
-                        _stderr.WriteLine($"wrote {json}");
-                    }
+                    using var outputs = new StagedOutputs(_stderr);
+                    if (options.OutPath is { } image) outputs.Add(image, stream => WriteHeatmap(stream, image, map, display));
+                    if (options.JsonPath is { } json) outputs.Add(json, stream => WriteJson(stream, targets[0], logits[0], map));
+                    outputs.Commit();
                 }
             }
             return ExitCodes.Success;
         }
-        catch (Exception e) when (e is UsageException or ArgumentException)
+        catch (UsageException e)
         {
             _stderr.WriteLine($"lrpgen explain-image: error: {ErrorMessages.Describe(e)}");
             _stderr.WriteLine(LrpGenCommandLine.ExplainImageUsage);
@@ -97,23 +87,57 @@ public sealed class ExplainImageCommand
         }
     }
 
+    /// <summary>Everything that needs no model: one input that is a file, the model folder, the outputs (PNG or JPEG
+    /// by name, distinct, writable), finite non-negative gammas.</summary>
+    private static void CheckArguments(ExplainImageOptions options)
+    {
+        if ((options.ImagePath is null) == (options.PixelsPath is null))
+            throw new UsageException("give an image file or --pixels input.safetensors (one of them).");
+        if (!Directory.Exists(options.ModelDir))
+            throw new UsageException(File.Exists(options.ModelDir)
+                ? $"model folder '{options.ModelDir}' is a file; give the ViT folder."
+                : $"model folder '{options.ModelDir}' does not exist.");
+        foreach (var (what, path) in new[] { ("image", options.ImagePath), ("--pixels", options.PixelsPath) })
+        {
+            if (path is null) continue;
+            if (Directory.Exists(path)) throw new UsageException($"{what} '{path}' is a folder; give an image file.");
+            if (!File.Exists(path)) throw new UsageException($"{what} '{path}' does not exist.");
+        }
+        if (options.OutPath is { } outPath)
+        {
+            try { HeatmapImage.FormatOf(outPath); }
+            catch (ArgumentException e) { throw new UsageException($"--out {e.Message}"); }
+        }
+        OutputTargets.Check(("--out", options.OutPath), ("--json", options.JsonPath));
+        foreach (var (name, value) in new[] { ("--gamma-conv", options.GammaConv), ("--gamma-linear", options.GammaLinear) })
+            if (value is double g && !(g >= 0 && double.IsFinite(g)))
+                throw new UsageException($"{name} must be a finite number >= 0, got {g.ToString(CultureInfo.InvariantCulture)}.");
+    }
+
+    /// <summary>The heatmap beside the image, PNG or JPEG as the file's name says.</summary>
+    private static void WriteHeatmap(Stream stream, string path, Tensor map, Tensor? display)
+    {
+        using var bitmap = HeatmapImage.Render(RelevanceMap.FromTensor(map), display is null ? null : RgbImage.FromTensor(display));
+        var bytes = HeatmapImage.Encode(bitmap, HeatmapImage.FormatOf(path));
+        stream.Write(bytes, 0, bytes.Length);
+    }
+
     private static (Tensor Pixels, Tensor? Display) LoadPixels(string path, VitConfig config)
     {
-        if (!File.Exists(path)) throw new UsageException($"--pixels '{path}' does not exist.");
         var file = SafetensorsFile.Open(path);
         if (!file.Contains("pixels")) throw new UsageException($"--pixels '{path}' has no tensor named 'pixels'.");
         var pixels = file.Load("pixels").to(ScalarType.Float32);
         var shape = pixels.shape;
         if (shape.Length != 4 || shape[0] != 1 || shape[1] != 3 || shape[2] != config.ImageSize || shape[3] != config.ImageSize)
             throw new UsageException($"--pixels: 'pixels' is [{string.Join(", ", shape)}]; the model takes [1, 3, {config.ImageSize}, {config.ImageSize}].");
+        FiniteChecks.Tensor($"--pixels '{path}': the tensor 'pixels'", pixels);
         return (pixels, null);
     }
 
     /// <summary>Decodes, resizes (bilinear) and normalises an image; also returns the resized image in [0, 1] for display.</summary>
     private static (Tensor Pixels, Tensor? Display) LoadImage(string path, string modelDir, VitConfig config)
     {
-        if (!File.Exists(path)) throw new UsageException($"image '{path}' does not exist.");
-        using var decoded = SKBitmap.Decode(path) ?? throw new UsageException($"'{path}' is not an image SkiaSharp can read (PNG, JPEG, ...).");
+        using var decoded = ImageInput.Decode(path);
         int size = config.ImageSize;
         using var resized = decoded.Resize(new SKImageInfo(size, size, SKColorType.Rgba8888, SKAlphaType.Unpremul), new SKSamplingOptions(SKFilterMode.Linear));
         var chw = new float[3 * size * size];
@@ -146,9 +170,8 @@ public sealed class ExplainImageCommand
         return (mean, std);
     }
 
-    private static void WriteJson(string path, long target, float logit, Tensor map)
+    private static void WriteJson(Stream stream, long target, float logit, Tensor map)
     {
-        using var stream = File.Create(path);
         using var json = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = false, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
         json.WriteStartObject();
         json.WriteNumber("target", target);

@@ -17,6 +17,15 @@ public enum DTypeChoice
     Float16,
 }
 
+/// <summary>What to do with a prompt longer than the model's positions (<c>--truncate</c>): refuse it (none), drop
+/// tokens from its start (left: keep the last ones, next to the explained position) or from its end (right).</summary>
+public enum TruncateChoice
+{
+    None,
+    Left,
+    Right,
+}
+
 /// <summary>The validated arguments of <c>lrpgen explain</c>: exactly one of <see cref="Ids"/> and <see cref="Text"/>.</summary>
 public sealed record ExplainOptions
 {
@@ -29,4 +38,8 @@ public sealed record ExplainOptions
     public string? HtmlPath { get; init; }
     public DeviceChoice Device { get; init; } = DeviceChoice.Cpu;
     public DTypeChoice DType { get; init; } = DTypeChoice.Float32;
+    public TruncateChoice Truncate { get; init; } = TruncateChoice.None;
+
+    /// <summary>The memory bound in bytes (<c>--max-memory</c>); null: the memory available.</summary>
+    public long? MaxMemory { get; init; }
 }

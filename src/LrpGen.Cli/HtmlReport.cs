@@ -7,17 +7,21 @@ namespace LrpGen.Cli;
 
 /// <summary>Writes an explanation as one self-contained HTML page (inline CSS, no scripts, no external resources):
 /// the prompt's tokens on their heatmap colours with the value on hover, the target and its logit, and a table of
-/// the values. All token text is HTML-escaped.</summary>
+/// the values. All token text is HTML-escaped, with control and bidirectional characters shown as escapes
+/// (<see cref="DisplayText"/>).</summary>
 public static class HtmlReport
 {
-    public static void Write(string path, ExplainResult result) =>
-        File.WriteAllText(path, Render(result), new UTF8Encoding(encoderShouldEmitUTF8Identifier: false));
+    public static void Write(Stream stream, ExplainResult result)
+    {
+        var bytes = new UTF8Encoding(encoderShouldEmitUTF8Identifier: false).GetBytes(Render(result));
+        stream.Write(bytes, 0, bytes.Length);
+    }
 
     public static string Render(ExplainResult result)
     {
         float max = HeatmapPalette.MaxAbs(result.Relevance);
         var target = result.TargetPiece is { } piece
-            ? $"{result.Target} “{piece}”"
+            ? $"{result.Target} “{DisplayText.Visible(piece)}”"
             : result.Target.ToString(CultureInfo.InvariantCulture);
         var logit = result.Logit.ToString("R", CultureInfo.InvariantCulture);
 
@@ -80,7 +84,7 @@ public static class HtmlReport
         var title = $"position {i}, id {result.Tokens[i].ToString(CultureInfo.InvariantCulture)}, relevance {HeatmapPalette.Format(r)}";
         var label = result.Label(i);
         return $"<span class=\"tok\" style=\"background:{bg.Css};color:{fg.Css}\" title=\"{Escape(title)}\">"
-            + $"{(label.Length == 0 ? "∅" : Escape(label))}</span>";
+            + $"{Escape(DisplayText.Visible(label))}</span>";
     }
 
     /// <summary>HTML-escapes text for element content and double-quoted attributes.</summary>

@@ -9,12 +9,6 @@ namespace LrpGen.Cli;
 /// form; a non-finite value (JSON has none) is written as null.</summary>
 public static class JsonReport
 {
-    public static void Write(string path, ExplainResult result)
-    {
-        using var stream = File.Create(path);
-        Write(stream, result);
-    }
-
     public static void Write(Stream stream, ExplainResult result)
     {
         using var json = new Utf8JsonWriter(stream, new JsonWriterOptions

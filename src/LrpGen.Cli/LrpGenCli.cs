@@ -11,7 +11,11 @@ public static class LrpGenCli
     /// <summary>Runs <c>lrpgen</c> with <paramref name="args"/>, writing results to <paramref name="stdout"/> and
     /// messages, progress and errors to <paramref name="stderr"/>. Returns the process exit code:
     /// <see cref="ExitCodes.Success"/>, <see cref="ExitCodes.RuntimeError"/> or <see cref="ExitCodes.UsageError"/>.</summary>
-    public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
+    public static int Run(string[] args, TextWriter stdout, TextWriter stderr) =>
+        Run(args, stdout, stderr, colour: ReferenceEquals(stdout, Console.Out) && TerminalColour.ForConsole());
+
+    /// <summary>The same, saying whether the heatmaps on <paramref name="stdout"/> use ANSI colours.</summary>
+    public static int Run(string[] args, TextWriter stdout, TextWriter stderr, bool colour)
     {
         ArgumentNullException.ThrowIfNull(args);
         ArgumentNullException.ThrowIfNull(stdout);
@@ -19,8 +23,8 @@ public static class LrpGenCli
         try
         {
             var commandLine = new LrpGenCommandLine(
-                options => new ExplainCommand(stdout, stderr).Run(options),
-                options => new SimilarityCommand(stdout, stderr).Run(options),
+                options => new ExplainCommand(stdout, stderr, colour).Run(options),
+                options => new SimilarityCommand(stdout, stderr, colour).Run(options),
                 options => new ExplainImageCommand(stdout, stderr).Run(options),
                 evaluate: options => new EvaluateCommand(stdout, stderr).Run(options));
             // No command at all: the help is the answer.

@@ -14,7 +14,8 @@ public sealed class LrpGenCommandLine
 {
     public const string Usage =
         "Usage: lrpgen explain <model-dir> (--ids 5,17,3 | --text \"...\") [--target ID] [--method attnlrp|cplrp|gradx]\n" +
-        "                      [--json FILE] [--html FILE] [--device cpu|cuda] [--dtype float32|bfloat16|float16]";
+        "                      [--json FILE] [--html FILE] [--device cpu|cuda] [--dtype float32|bfloat16|float16]\n" +
+        "                      [--truncate left|right] [--max-memory SIZE]";
 
     public const string SimilarityUsage =
         "Usage: lrpgen similarity [\"<sentence A>\" \"<sentence B>\"] [--method attnlrp|cplrp|gradx] [--json FILE] [--html FILE]";
@@ -41,6 +42,8 @@ public sealed class LrpGenCommandLine
     private readonly Option<string?> _html;
     private readonly Option<string> _device;
     private readonly Option<string> _dtype;
+    private readonly Option<string> _truncate;
+    private readonly Option<long?> _maxMemory;
 
     public LrpGenCommandLine(Func<ExplainOptions, int> explain, Func<SimilarityOptions, int> similarity, Func<ExplainImageOptions, int> explainImage,
         Func<EvaluateOptions, int>? evaluate = null)
@@ -83,11 +86,20 @@ public sealed class LrpGenCommandLine
         _device = Choice("--device", "Where to run: cpu or cuda.", ChoiceNames.Devices, "cpu");
         _dtype = Choice("--dtype", "The dtype the model runs in: float32, bfloat16 or float16 (relevance is float32).",
             ChoiceNames.DTypes, "float32");
+        _truncate = Choice("--truncate", "A prompt longer than the model's positions (max_position_embeddings, GPT-2's n_positions) is an error; "
+            + "left drops its first tokens, right its last ones (with a notice).", ChoiceNames.TruncateSides, "none");
+        _maxMemory = new Option<long?>("--max-memory")
+        {
+            Description = "The memory the run may use, e.g. 8G, 512M (default: the memory available, MemAvailable or the cgroup limit). "
+                + "A prompt whose estimated peak exceeds it is refused before the model is loaded.",
+            HelpName = "SIZE",
+            CustomParser = ParseMemory,
+        };
 
         var explainCommand = new Command("explain", "Explain the next-token logit of a causal LM (or the class logit of a BERT classifier) for one prompt: token "
             + "relevance as a terminal heatmap, the target token and its logit.")
         {
-            _modelDir, _ids, _text, _target, _method, _json, _html, _device, _dtype,
+            _modelDir, _ids, _text, _target, _method, _json, _html, _device, _dtype, _truncate, _maxMemory,
         };
         explainCommand.Validators.Add(ValidateInput);
         explainCommand.SetAction(parse => explain(Bind(parse)));
@@ -169,6 +181,8 @@ public sealed class LrpGenCommandLine
         HtmlPath = parse.GetValue(_html),
         Device = Lookup(ChoiceNames.Devices, parse.GetValue(_device)),
         DType = Lookup(ChoiceNames.DTypes, parse.GetValue(_dtype)),
+        Truncate = Lookup(ChoiceNames.TruncateSides, parse.GetValue(_truncate)),
+        MaxMemory = parse.GetValue(_maxMemory),
     };
 
     private void ValidateInput(CommandResult command)
@@ -197,6 +211,14 @@ public sealed class LrpGenCommandLine
             }
         }
         return ids;
+    }
+
+    private static long? ParseMemory(ArgumentResult result)
+    {
+        var raw = result.Tokens.Count > 0 ? result.Tokens[0].Value : "";
+        if (MemoryBudget.ParseSize(raw) is long bytes) return bytes;
+        result.AddError($"--max-memory '{raw}' is not a size: give a number with K, M, G or T, e.g. 8G or 512M.");
+        return null;
     }
 
     private static long? ParseTarget(ArgumentResult result)

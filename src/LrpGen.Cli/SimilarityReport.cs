@@ -11,9 +11,8 @@ namespace LrpGen.Cli;
 /// self-contained HTML page showing both sentences side by side.</summary>
 public static class SimilarityReport
 {
-    public static void WriteJson(string path, SimilarityExplanation e)
+    public static void WriteJson(Stream stream, SimilarityExplanation e)
     {
-        using var stream = File.Create(path);
         using var json = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
         json.WriteStartObject();
         json.WriteNumber("similarity", e.Similarity);
@@ -38,6 +37,12 @@ public static class SimilarityReport
             if (float.IsFinite(r)) json.WriteNumberValue(r); else json.WriteNullValue();
         json.WriteEndArray();
         json.WriteEndObject();
+    }
+
+    public static void WriteHtml(Stream stream, SimilarityExplanation e)
+    {
+        var bytes = new UTF8Encoding(encoderShouldEmitUTF8Identifier: false).GetBytes(Html(e));
+        stream.Write(bytes, 0, bytes.Length);
     }
 
     public static string Html(SimilarityExplanation e)
@@ -66,13 +71,13 @@ public static class SimilarityReport
         foreach (var (label, side) in new[] { ("A", e.A), ("B", e.B) })
         {
             float max = HeatmapPalette.MaxAbs(side.Relevance);
-            html.Append($"<div class=\"side\" id=\"sentence-{label.ToLowerInvariant()}\"><h2>Sentence {label}: {HtmlReport.Escape(side.Sentence)}</h2><div class=\"tokens\">");
+            html.Append($"<div class=\"side\" id=\"sentence-{label.ToLowerInvariant()}\"><h2>Sentence {label}: {HtmlReport.Escape(DisplayText.Visible(side.Sentence))}</h2><div class=\"tokens\">");
             for (int i = 0; i < side.Pieces.Length; i++)
             {
                 float r = side.Relevance[i];
                 var bg = HeatmapPalette.Background(r, max);
                 var fg = HeatmapPalette.Foreground(r, max);
-                html.Append($"<span class=\"tok\" style=\"background:{bg.Css};color:{fg.Css}\" title=\"{HtmlReport.Escape($"relevance {HeatmapPalette.Format(r)}")}\">{HtmlReport.Escape(side.Pieces[i])}</span>");
+                html.Append($"<span class=\"tok\" style=\"background:{bg.Css};color:{fg.Css}\" title=\"{HtmlReport.Escape($"relevance {HeatmapPalette.Format(r)}")}\">{HtmlReport.Escape(DisplayText.Visible(side.Pieces[i]))}</span>");
             }
             html.Append("</div></div>\n");
         }

@@ -6,14 +6,15 @@ using System.Text;
 namespace LrpGen.Cli;
 
 /// <summary>Renders an explanation for a terminal with 24-bit ANSI colours: the prompt as one heatmap (red positive,
-/// blue negative, intensity |R| / max|R|), a table with each token's value, then the target and its logit.</summary>
+/// blue negative, intensity |R| / max|R|), a table with each token's value, then the target and its logit. Without
+/// colour (<see cref="TerminalColour"/>) the same text, no escape sequences: the values and bars carry the map.</summary>
 public static class TerminalHeatmap
 {
     private const string Reset = "\u001b[0m";
     private const int LineWidth = 100;
     private const int BarWidth = 20;
 
-    public static void Write(TextWriter output, ExplainResult result)
+    public static void Write(TextWriter output, ExplainResult result, bool colour)
     {
         float max = HeatmapPalette.MaxAbs(result.Relevance);
         output.WriteLine($"{result.ModelType} · {result.Method} · {result.Tokens.Count} tokens · max |R| = {HeatmapPalette.Format(max)}");
@@ -31,7 +32,7 @@ public static class TerminalHeatmap
                 line.Clear();
                 width = 0;
             }
-            line.Append(Cell(label, result.Relevance[i], max));
+            line.Append(Cell(label, result.Relevance[i], max, colour));
             width += label.Length;
             if (result.Pieces is null) { line.Append(' '); width++; }
         }
@@ -49,8 +50,8 @@ public static class TerminalHeatmap
             if (label.Length > 24) label = label[..23] + "…";
             int bar = (int)Math.Round(BarWidth * HeatmapPalette.Intensity(r, max));
             output.WriteLine($"{i,5}  {result.Tokens[i].ToString(CultureInfo.InvariantCulture),8}  "
-                + $"{Cell(label, r, max)}{new string(' ', labelWidth - label.Length)}  {HeatmapPalette.Format(r),13}  "
-                + $"{Foreground(HeatmapPalette.Background(r >= 0 ? max : -max, max))}{new string('█', bar)}{Reset}");
+                + $"{Cell(label, r, max, colour)}{new string(' ', labelWidth - label.Length)}  {HeatmapPalette.Format(r),13}  "
+                + (colour ? $"{Foreground(HeatmapPalette.Background(r >= 0 ? max : -max, max))}{new string('█', bar)}{Reset}" : new string(r >= 0 ? '█' : '░', bar)));
         }
         output.WriteLine();
 
@@ -58,9 +59,10 @@ public static class TerminalHeatmap
         output.WriteLine($"target: {target}   logit: {result.Logit.ToString("R", CultureInfo.InvariantCulture)}");
     }
 
-    /// <summary>A token's text on its heatmap colour.</summary>
-    public static string Cell(string text, float value, float maxAbs)
+    /// <summary>A token's text on its heatmap colour (the text alone without colour).</summary>
+    public static string Cell(string text, float value, float maxAbs, bool colour)
     {
+        if (!colour) return text;
         var bg = HeatmapPalette.Background(value, maxAbs);
         var fg = HeatmapPalette.Foreground(value, maxAbs);
         return $"\u001b[48;2;{bg.R};{bg.G};{bg.B}m{Foreground(fg)}{text}{Reset}";
@@ -68,21 +70,6 @@ public static class TerminalHeatmap
 
     private static string Foreground(Rgb c) => $"\u001b[38;2;{c.R};{c.G};{c.B}m";
 
-    /// <summary>Token text made safe and visible on one terminal line: control characters (newlines, tabs, escapes)
-    /// as backslash escapes, an empty piece as ∅.</summary>
-    public static string Visible(string text)
-    {
-        if (text.Length == 0) return "∅";
-        var sb = new StringBuilder(text.Length);
-        foreach (var ch in text)
-            sb.Append(ch switch
-            {
-                '\n' => "\\n",
-                '\r' => "\\r",
-                '\t' => "\\t",
-                _ when char.IsControl(ch) => $"\\u{(int)ch:x4}",
-                _ => ch.ToString(),
-            });
-        return sb.ToString();
-    }
+    /// <summary>Token text made safe and visible on one terminal line (see <see cref="DisplayText.Visible"/>).</summary>
+    public static string Visible(string text) => DisplayText.Visible(text);
 }

@@ -19,6 +19,32 @@ public sealed class TextModel : IDisposable
         _bert = bert;
     }
 
+    /// <summary>What config.json and the weights' headers say, before any weight is read: the checks of the prompt
+    /// and of the memory need no loaded model.</summary>
+    public static TextModelInfo Describe(string folder, ScalarType dtype)
+    {
+        var checkpoint = CheckpointFolder.Open(folder);
+        long parameters = 0;
+        foreach (var name in checkpoint.TensorNames)
+        {
+            long count = 1;
+            foreach (var d in checkpoint.Shape(name)) count *= d;
+            parameters += count;
+        }
+        long weightBytes = parameters * (dtype == ScalarType.Float32 ? 4 : 2);
+        if (checkpoint.ModelType == "bert")
+        {
+            var c = BertConfig.From(checkpoint);
+            return new TextModelInfo("bert", c.VocabSize, c.Labels, c.MaxPositions, "max_position_embeddings",
+                new PassShape(c.Layers, c.Heads, c.HiddenSize, c.IntermediateSize, weightBytes));
+        }
+        var d2 = DecoderConfig.From(checkpoint);
+        int perToken = Math.Max(d2.IntermediateSize, d2.ExpertsPerToken * d2.MoeIntermediateSize);
+        return new TextModelInfo(d2.ModelType, d2.VocabSize, d2.VocabSize, d2.MaxPositions,
+            d2.ModelType == "gpt2" ? "n_positions" : "max_position_embeddings",
+            new PassShape(d2.Layers, d2.Heads, d2.HiddenSize, perToken, weightBytes));
+    }
+
     public static TextModel Load(string folder, ScalarType dtype, Device device, IProgress<string> progress)
     {
         string type = CheckpointFolder.Open(folder).ModelType;
@@ -43,9 +69,16 @@ public sealed class TextModel : IDisposable
         return _bert!.Explain(tensor, null, request);
     }
 
+    /// <summary>The loaded module (its parameters are the weights).</summary>
+    public TorchSharp.torch.nn.Module Module => _lm?.Module ?? _bert!.Model;
+
     public void Dispose()
     {
         _lm?.Dispose();
         _bert?.Dispose();
     }
 }
+
+/// <summary>A text model's facts from its folder: model_type, vocabulary, what a target indexes, the positions it
+/// takes (0: config.json does not say) and under which key, and the shape of a relevance pass.</summary>
+public sealed record TextModelInfo(string ModelType, long VocabSize, long OutputSize, int MaxPositions, string PositionsKey, PassShape Pass);

@@ -15,8 +15,8 @@ public static class TorchBackend
     public const string CudaUnavailable = "CUDA is not available: this build uses the TorchSharp-cpu backend; build with -p:TorchBackend=cuda on a CUDA machine";
 #endif
 
-    /// <summary>The device for --device. A CPU-only build asked for CUDA is a wrong argument (exit 2); a CUDA build on
-    /// a machine without a device is a runtime failure (exit 1).</summary>
+    /// <summary>The device for --device. CUDA that is not there, whether the build has no CUDA backend or the machine
+    /// no device, is a runtime failure (exit 1): the command line itself is right.</summary>
     public static Device Resolve(DeviceChoice choice)
     {
         if (choice == DeviceChoice.Cpu) return torch.CPU;
@@ -24,7 +24,7 @@ public static class TorchBackend
         if (!torch.cuda.is_available()) throw new CliRuntimeException(CudaUnavailable);
         return torch.CUDA;
 #else
-        throw new UsageException(CudaUnavailable);
+        throw new CliRuntimeException(CudaUnavailable);
 #endif
     }
 

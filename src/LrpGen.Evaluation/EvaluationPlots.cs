@@ -49,7 +49,7 @@ public static class EvaluationPlots
             plot.Axes.SetLimits(0, 1, Math.Min(0, min) - 0.05, Math.Max(1, max) + 0.05);
             plot.ShowLegend(p == 0 ? Alignment.UpperRight : Alignment.LowerLeft);
         }
-        multiplot.SavePng(path, width, height);
+        LrpGen.IO.OutputFiles.WriteVia(path, temp => multiplot.SavePng(temp, width, height));
     }
 
     /// <summary>Top-k accuracy of token identification: the fraction of prompts whose answer token is among the k
@@ -74,6 +74,6 @@ public static class EvaluationPlots
         plot.Axes.SetLimits(0.5, maxK + 0.5, 0, 1.02);
         plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericFixedInterval(1);
         plot.ShowLegend(Alignment.LowerRight);
-        plot.SavePng(path, width, height);
+        LrpGen.IO.OutputFiles.WriteVia(path, temp => plot.SavePng(temp, width, height));
     }
 }

@@ -97,7 +97,8 @@ public static class EvaluationReport
     public static void UpdateDocument(string path, string name, string content)
     {
         string text = File.Exists(path) ? File.ReadAllText(path) : "";
-        File.WriteAllText(path, ReplaceSection(text, name, content), new UTF8Encoding(false));
+        // Replaced only when complete: a failure leaves the document as it was.
+        LrpGen.IO.OutputFiles.WriteText(path, ReplaceSection(text, name, content));
     }
 
     public static string F(double value, string format) => double.IsNaN(value) ? "n/a" : value.ToString(format, Invariant);

@@ -76,14 +76,71 @@ public static class HeatmapImage
         return data.ToArray();
     }
 
-    /// <summary>Writes a bitmap as a PNG file, creating its folder if needed.</summary>
+    /// <summary>Writes a bitmap as a PNG file, creating its folder if needed. The file is replaced only when complete
+    /// (a failure leaves an existing file as it was).</summary>
     public static void WritePng(string path, SKBitmap bitmap)
     {
         CheckPath(path);
-        var bytes = EncodePng(bitmap);
+        WriteEncoded(path, EncodePng(bitmap));
+    }
+
+    /// <summary>Writes a bitmap in the format its name asks for: .png (lossless) or .jpg / .jpeg (quality
+    /// <paramref name="jpegQuality"/>); any other extension is an <see cref="ArgumentException"/> (see
+    /// <see cref="FormatOf"/>). The file is replaced only when complete.</summary>
+    public static void Write(string path, SKBitmap bitmap, int jpegQuality = 95)
+    {
+        CheckPath(path);
+        WriteEncoded(path, Encode(bitmap, FormatOf(path), jpegQuality));
+    }
+
+    /// <summary>PNG or JPEG bytes of a bitmap (JPEG has no alpha: the bitmap is flattened onto white).</summary>
+    public static byte[] Encode(SKBitmap bitmap, SKEncodedImageFormat format, int jpegQuality = 95)
+    {
+        ArgumentNullException.ThrowIfNull(bitmap);
+        if (format == SKEncodedImageFormat.Png) return EncodePng(bitmap);
+        if (format != SKEncodedImageFormat.Jpeg) throw new ArgumentException($"{format} is not written here (PNG, JPEG).", nameof(format));
+        using var opaque = new SKBitmap(new SKImageInfo(bitmap.Width, bitmap.Height, SKColorType.Rgba8888, SKAlphaType.Opaque));
+        using (var canvas = new SKCanvas(opaque))
+        {
+            canvas.Clear(SKColors.White);
+            canvas.DrawBitmap(bitmap, 0, 0);
+        }
+        using var image = SKImage.FromBitmap(opaque);
+        using var data = image.Encode(SKEncodedImageFormat.Jpeg, jpegQuality)
+            ?? throw new InvalidOperationException("SkiaSharp could not encode the bitmap as JPEG.");
+        return data.ToArray();
+    }
+
+    /// <summary>Renders (see <see cref="Render"/>) and writes PNG or JPEG by the file's extension.</summary>
+    public static void Write(string path, Tensor relevance, Tensor? image = null, HeatmapOptions? options = null,
+        float imageLow = 0f, float imageHigh = 1f)
+    {
+        CheckPath(path);
+        ArgumentNullException.ThrowIfNull(relevance);
+        FormatOf(path);
+        using var bitmap = Render(RelevanceMap.FromTensor(relevance), image is null ? null : RgbImage.FromTensor(image, imageLow, imageHigh), options);
+        Write(path, bitmap);
+    }
+
+    /// <summary>The image format a file name asks for: PNG for .png, JPEG for .jpg / .jpeg (any case); anything
+    /// else is an <see cref="ArgumentException"/> naming the extensions written.</summary>
+    public static SKEncodedImageFormat FormatOf(string path)
+    {
+        CheckPath(path);
+        return Path.GetExtension(path).ToLowerInvariant() switch
+        {
+            ".png" => SKEncodedImageFormat.Png,
+            ".jpg" or ".jpeg" => SKEncodedImageFormat.Jpeg,
+            var other => throw new ArgumentException(
+                $"'{path}': {(other.Length == 0 ? "no extension" : $"'{other}'")} is not an image format written here; name the file .png or .jpg.", nameof(path)),
+        };
+    }
+
+    private static void WriteEncoded(string path, byte[] bytes)
+    {
         string? folder = Path.GetDirectoryName(Path.GetFullPath(path));
         if (!string.IsNullOrEmpty(folder)) Directory.CreateDirectory(folder);
-        File.WriteAllBytes(path, bytes);
+        LrpGen.IO.OutputFiles.Write(path, stream => stream.Write(bytes, 0, bytes.Length));
     }
 
     internal static void CheckPath(string path)

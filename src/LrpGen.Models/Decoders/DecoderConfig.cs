@@ -99,6 +99,8 @@ public sealed record DecoderConfig
             MoeIntermediateSize = moeIntermediate,
             NormTopkProb = c.GetBool("norm_topk_prob", false),
             HiddenAct = act,
+            // RoPE runs past it, but the model was not trained there: callers bound prompts by it (0: not given).
+            MaxPositions = c.OptionalSize("max_position_embeddings", ConfigLimits.Positions) ?? 0,
         };
         return config with { RopeTheta = RopeThetaOf(c), RopeScaling = RopeScalingOf(c) };
     }
