@@ -22,7 +22,7 @@ public sealed class LrpGenCommandLine
 
     public const string ExplainImageUsage =
         "Usage: lrpgen explain-image <model-dir> (<image.png|jpg> | --pixels input.safetensors) [--target ID] [--method attnlrp|cplrp|gradx]\n" +
-        "                            [--gamma-conv 0.25] [--gamma-linear 0.05] [--out heatmap.png] [--json FILE]";
+        "                            [--gamma-conv 0.25] [--gamma-linear 0.05] [--out heatmap.png|.jpg] [--json FILE]";
 
     public const string EvaluateUsage =
         "Usage: lrpgen evaluate faithfulness [--task similarity|recall] [--examples N] [--methods attnlrp,cplrp,gradx,ig,smoothgrad,rollout,random]\n" +
@@ -130,7 +130,7 @@ public sealed class LrpGenCommandLine
         var imageMethod = Choice("--method", "The explanation: attnlrp (LXT's ViT recipe), cplrp or gradx.", ChoiceNames.Methods, "attnlrp");
         var gammaConv = new Option<double?>("--gamma-conv") { Description = "Gamma of the patch embedding (default: config.json's gamma_conv, else 0.25).", HelpName = "G" };
         var gammaLinear = new Option<double?>("--gamma-linear") { Description = "Gamma of the MLP and head linears (default: config.json's gamma_linear, else 0.05).", HelpName = "G" };
-        var imageOut = new Option<string?>("--out") { Description = "Write the heatmap (and the image beside it) as PNG.", HelpName = "FILE" };
+        var imageOut = new Option<string?>("--out") { Description = "Write the heatmap (and the image beside it) as PNG or JPEG, by the name's extension (.png, .jpg, .jpeg).", HelpName = "FILE" };
         var imageJson = new Option<string?>("--json") { Description = "Write {target, logit, relevance_map} as JSON.", HelpName = "FILE" };
         var explainImageCommand = new Command("explain-image", "Explain a Vision Transformer's class logit at the pixels.")
         {
