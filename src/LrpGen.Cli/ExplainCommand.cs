@@ -65,6 +65,8 @@ public sealed class ExplainCommand
         if (!File.Exists(Path.Combine(folder, CheckpointFolder.ConfigFileName)))
             throw new UsageException($"'{folder}' is not a Hugging Face model folder: it has no {CheckpointFolder.ConfigFileName}.");
 
+        if (options.Text is not null && string.IsNullOrWhiteSpace(options.Text))
+            throw new UsageException("--text is empty; give the prompt's text (a tokenizer's BOS token alone explains nothing).");
         OutputTargets.Check(("--json", options.JsonPath), ("--html", options.HtmlPath));
 
         using var tokenizer = LoadTokenizer(folder, options);
