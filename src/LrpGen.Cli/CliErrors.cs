@@ -18,6 +18,13 @@ public sealed class CliRuntimeException : Exception
 /// loading), never a stack trace.</summary>
 internal static class ErrorMessages
 {
+    private static string FirstLine(string message)
+    {
+        var trimmed = message.Trim();
+        int newline = trimmed.IndexOfAny(new[] { '\n', '\r' });
+        return newline < 0 ? trimmed : trimmed[..newline].TrimEnd();
+    }
+
     public static string Describe(Exception e)
     {
         var message = e.Message;
@@ -28,6 +35,8 @@ internal static class ErrorMessages
             e = inner;
             inner = inner.InnerException;
         }
+        // Native errors (LibTorch) append C++ frames on further lines: the first line says what happened.
+        message = FirstLine(message);
         if (e is UsageException or CliRuntimeException or ArgumentException or LrpGen.Models.HuggingFace.CheckpointException
             or System.IO.IOException or UnauthorizedAccessException)
             return message;

@@ -110,3 +110,15 @@ public class TextSafetyTests
         Assert.DoesNotContain("Usage:", run.Stderr);
     }
 }
+
+/// <summary>Errors are one line: a native error's C++ frames are left out; only the CLI's own argument errors exit 2.</summary>
+public class ErrorLineTests
+{
+    [Fact]
+    public void ANativeErrorIsDescribedByItsFirstLine()
+    {
+        var native = new System.Runtime.InteropServices.ExternalException("index out of range in self\nException raised from operator() at ../aten/src/ATen/native/TensorAdvancedIndexing.cpp:1220 (most recent call first):\nframe #0: c10::Error::Error");
+
+        Assert.Equal("index out of range in self (ExternalException)", ErrorMessages.Describe(native));
+    }
+}

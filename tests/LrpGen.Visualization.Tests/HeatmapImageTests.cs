@@ -84,6 +84,40 @@ public sealed class HeatmapImageTests : IDisposable
     }
 
     [Theory]
+    [InlineData("heatmap.jpg")]
+    [InlineData("heatmap.JPEG")]
+    public void JpegByExtensionDecodesToTheSameColours(string name)
+    {
+        var path = PathFor(name);
+        Directory.CreateDirectory(_folder);
+        File.WriteAllText(path, "an older file");
+        using (var rendered = HeatmapImage.Render(Sample()))
+            HeatmapImage.Write(path, rendered);
+        var bytes = File.ReadAllBytes(path);
+        Assert.Equal(new byte[] { 0xFF, 0xD8, 0xFF }, bytes[..3]);
+        using var bitmap = SKBitmap.Decode(bytes);
+        Assert.Equal(8 + 256 + 8, bitmap.Width);
+        // JPEG is lossy: the centre of each 64 px block within a few levels.
+        AssertColour(255, 255, 255, At(bitmap, 0, 0, 0, 64, 4), tolerance: 6);
+        AssertColour(255, 0, 0, At(bitmap, 0, 1, 0, 64, 4), tolerance: 6);
+        AssertColour(0, 0, 255, At(bitmap, 0, 2, 0, 64, 4), tolerance: 6);
+        // Replaced in place: no temporary file left beside it.
+        Assert.Single(Directory.GetFiles(_folder));
+    }
+
+    [Theory]
+    [InlineData("heatmap.bmp")]
+    [InlineData("heatmap")]
+    public void AnotherExtensionIsRefusedAndNothingIsWritten(string name)
+    {
+        var path = PathFor(name);
+        using var rendered = HeatmapImage.Render(Sample());
+        var e = Assert.Throws<ArgumentException>(() => HeatmapImage.Write(path, rendered));
+        Assert.Contains(".png or .jpg", e.Message);
+        Assert.False(File.Exists(path));
+    }
+
+    [Theory]
     [InlineData(32, 32, 256, 256, 256)]
     [InlineData(100, 50, 256, 300, 150)]
     [InlineData(300, 200, 256, 300, 200)]
