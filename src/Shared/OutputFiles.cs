@@ -63,23 +63,66 @@ internal sealed class OutputFiles : IDisposable
         if (!File.Exists(temp)) throw new IOException($"nothing was written for {path}.");
     }
 
-    /// <summary>Moves every staged file into place.</summary>
+    /// <summary>Moves every staged file into place, each by one rename. With several files, an existing file is first
+    /// copied aside, so that if a later move fails the earlier ones are undone and every file is as it was.</summary>
     public void Commit()
     {
-        foreach (var (temp, final) in _staged) File.Move(temp, final, overwrite: true);
+        if (_staged.Count == 1)
+        {
+            File.Move(_staged[0].Temp, _staged[0].Final, overwrite: true);
+        }
+        else
+        {
+            var moved = new List<(string Final, string? Backup)>();
+            string? pendingBackup = null;
+            try
+            {
+                foreach (var (temp, final) in _staged)
+                {
+                    pendingBackup = null;
+                    if (File.Exists(final))
+                    {
+                        pendingBackup = TempPathFor(final);
+                        File.Copy(final, pendingBackup);
+                    }
+                    File.Move(temp, final, overwrite: true);
+                    moved.Add((final, pendingBackup));
+                }
+            }
+            catch
+            {
+                // The failed file is untouched; put back the ones already moved.
+                if (pendingBackup is not null) TryDelete(pendingBackup);
+                for (int i = moved.Count - 1; i >= 0; i--)
+                {
+                    var (final, backup) = moved[i];
+                    try
+                    {
+                        if (backup is not null) File.Move(backup, final, overwrite: true);
+                        else File.Delete(final);
+                    }
+                    catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
+                }
+                throw;
+            }
+            foreach (var (_, backup) in moved)
+                if (backup is not null) TryDelete(backup);
+        }
         _committed = true;
         _staged.Clear();
+    }
+
+    private static void TryDelete(string path)
+    {
+        try { File.Delete(path); }
+        catch (IOException) { }
+        catch (UnauthorizedAccessException) { }
     }
 
     /// <summary>Deletes the temporary files of a batch that was not committed.</summary>
     public void Dispose()
     {
-        foreach (var (temp, _) in _staged)
-        {
-            try { File.Delete(temp); }
-            catch (IOException) { }
-            catch (UnauthorizedAccessException) { }
-        }
+        foreach (var (temp, _) in _staged) TryDelete(temp);
         _staged.Clear();
     }
 

@@ -115,6 +115,27 @@ public class OutputSafetyTests
     }
 
     [Fact]
+    public void AFailedMoveIntoPlacePutsBackTheFilesAlreadyMoved()
+    {
+        using var temp = new TempFolder();
+        string json = temp.File("out.json"), fresh = temp.File("new.html"), blocked = temp.File("blocked.png");
+        var unchanged = BadInputs.Existing(json);
+        Directory.CreateDirectory(blocked);   // a folder where the last file should go: its move fails
+
+        using (var files = new OutputFiles())
+        {
+            files.Stage(json, stream => JsonReport.Write(stream, Result));
+            files.Stage(fresh, stream => HtmlReport.Write(stream, Result));
+            files.Stage(blocked, stream => stream.Write(new byte[] { 1, 2, 3 }));
+            Assert.ThrowsAny<IOException>(files.Commit);
+        }
+
+        Directory.Delete(blocked);
+        Assert.False(File.Exists(fresh));
+        unchanged();
+    }
+
+    [Fact]
     public void AFailingPlotLeavesTheExistingPlotUnchanged()
     {
         using var temp = new TempFolder();

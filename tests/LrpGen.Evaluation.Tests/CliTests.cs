@@ -46,6 +46,25 @@ public class CliTests
         var text = File.ReadAllText(doc);
         Assert.Single(System.Text.RegularExpressions.Regex.Matches(text, "<!-- lrpgen-evaluate:recall-plausibility -->"));
         Assert.Contains("--examples 2", text);
+        // Every file was moved into place from a temporary file beside it: none is left.
+        Assert.Empty(Directory.GetFiles(folder.Path, ".*.tmp*"));
+    }
+
+    [Fact]
+    public void AFailingRunLeavesExistingResultsUnchanged()
+    {
+        using var folder = new TempFolder();
+        var csv = folder.File("recall-plausibility.csv");
+        File.WriteAllText(csv, "an earlier table\n");
+        // A folder in place of the PNG: the CSV and Markdown are staged, the plot cannot be moved into place, and nothing is replaced.
+        Directory.CreateDirectory(folder.File("recall-plausibility.png"));
+
+        var run = CliRun.Of(new[] { "evaluate", "recall", "--examples", "2", "--methods", "attnlrp,random", "--model", Repository.RecallModel, "--output", folder.Path }.Concat(Fast).ToArray());
+
+        Assert.True(run.ExitCode == ExitCodes.RuntimeError, run.ToString());
+        Assert.Equal("an earlier table\n", File.ReadAllText(csv));
+        Assert.False(File.Exists(folder.File("recall-plausibility.md")));
+        Assert.Empty(Directory.GetFiles(folder.Path, ".*.tmp*"));
     }
 
     [Fact]
