@@ -25,6 +25,9 @@ public sealed record ExplainImageOptions
     public double? GammaLinear { get; init; }
     public string? OutPath { get; init; }
     public string? JsonPath { get; init; }
+
+    /// <summary>The memory bound in bytes (<c>--max-memory</c>); null: the memory available.</summary>
+    public long? MaxMemory { get; init; }
 }
 
 /// <summary><c>lrpgen explain-image</c>: a ViT's class logit explained at the pixels, with LXT's ViT recipe (Gamma on the
@@ -47,6 +50,7 @@ public sealed class ExplainImageCommand
         try
         {
             CheckArguments(options);
+            CheckMemory(options);
             using var vit = VitClassifier.Load(options.ModelDir);
             FiniteChecks.Weights(options.ModelDir, vit.Model);
             var (pixels, display) = options.PixelsPath is { } p ? LoadPixels(p, vit.Config) : LoadImage(options.ImagePath!, options.ModelDir, vit.Config);
@@ -112,6 +116,25 @@ public sealed class ExplainImageCommand
         foreach (var (name, value) in new[] { ("--gamma-conv", options.GammaConv), ("--gamma-linear", options.GammaLinear) })
             if (value is double g && !(g >= 0 && double.IsFinite(g)))
                 throw new UsageException($"{name} must be a finite number >= 0, got {g.ToString(CultureInfo.InvariantCulture)}.");
+    }
+
+    /// <summary>The model's estimated peak (weights from the safetensors header, the pass from config.json: patches
+    /// plus the class token are its tokens) against the memory bound, before any weight is read.</summary>
+    private static void CheckMemory(ExplainImageOptions options)
+    {
+        var configPath = Path.Combine(options.ModelDir, "config.json");
+        var weightsPath = Path.Combine(options.ModelDir, "model.safetensors");
+        if (!File.Exists(configPath) || !File.Exists(weightsPath)) return;   // the loader names what is missing
+        VitConfig config;
+        using (var doc = JsonDocument.Parse(File.ReadAllText(configPath)))
+            config = VitConfig.From(doc.RootElement, configPath);
+        var weights = SafetensorsFile.Open(weightsPath);
+        long parameters = 0;
+        foreach (var name in weights.TensorNames)
+            parameters += weights.Shape(name).Aggregate(1L, (a, d) => a * d);
+        long patches = (long)(config.ImageSize / config.PatchSize) * (config.ImageSize / config.PatchSize);
+        MemoryBudget.Check(new PassShape(config.Layers, config.Heads, config.HiddenDim, config.MlpDim, 4 * parameters), patches + 1,
+            options.MaxMemory, "explaining an image");
     }
 
     /// <summary>The heatmap beside the image, PNG or JPEG as the file's name says.</summary>

@@ -22,7 +22,7 @@ public sealed class LrpGenCommandLine
 
     public const string ExplainImageUsage =
         "Usage: lrpgen explain-image <model-dir> (<image.png|jpg> | --pixels input.safetensors) [--target ID] [--method attnlrp|cplrp|gradx]\n" +
-        "                            [--gamma-conv 0.25] [--gamma-linear 0.05] [--out heatmap.png|.jpg] [--json FILE]";
+        "                            [--gamma-conv 0.25] [--gamma-linear 0.05] [--out heatmap.png|.jpg] [--json FILE] [--max-memory SIZE]";
 
     public const string EvaluateUsage =
         "Usage: lrpgen evaluate faithfulness [--task similarity|recall] [--examples N] [--methods attnlrp,cplrp,gradx,ig,smoothgrad,rollout,random]\n" +
@@ -88,13 +88,7 @@ public sealed class LrpGenCommandLine
             ChoiceNames.DTypes, "float32");
         _truncate = Choice("--truncate", "A prompt longer than the model's positions (max_position_embeddings, GPT-2's n_positions) is an error; "
             + "left drops its first tokens, right its last ones (with a notice).", ChoiceNames.TruncateSides, "none");
-        _maxMemory = new Option<long?>("--max-memory")
-        {
-            Description = "The memory the run may use, e.g. 8G, 512M (default: the memory available, MemAvailable or the cgroup limit). "
-                + "A prompt whose estimated peak exceeds it is refused before the model is loaded.",
-            HelpName = "SIZE",
-            CustomParser = ParseMemory,
-        };
+        _maxMemory = MaxMemoryOption("A prompt whose estimated peak exceeds it is refused before the model is loaded.");
 
         var explainCommand = new Command("explain", "Explain the next-token logit of a causal LM (or the class logit of a BERT classifier) for one prompt: token "
             + "relevance as a terminal heatmap, the target token and its logit.")
@@ -132,9 +126,10 @@ public sealed class LrpGenCommandLine
         var gammaLinear = new Option<double?>("--gamma-linear") { Description = "Gamma of the MLP and head linears (default: config.json's gamma_linear, else 0.05).", HelpName = "G" };
         var imageOut = new Option<string?>("--out") { Description = "Write the heatmap (and the image beside it) as PNG or JPEG, by the name's extension (.png, .jpg, .jpeg).", HelpName = "FILE" };
         var imageJson = new Option<string?>("--json") { Description = "Write {target, logit, relevance_map} as JSON.", HelpName = "FILE" };
+        var imageMemory = MaxMemoryOption("A model whose estimated peak exceeds it is refused before it is loaded.");
         var explainImageCommand = new Command("explain-image", "Explain a Vision Transformer's class logit at the pixels.")
         {
-            imageDir, image, pixels, imageTarget, imageMethod, gammaConv, gammaLinear, imageOut, imageJson,
+            imageDir, image, pixels, imageTarget, imageMethod, gammaConv, gammaLinear, imageOut, imageJson, imageMemory,
         };
         explainImageCommand.SetAction(parse => explainImage(new ExplainImageOptions
         {
@@ -147,6 +142,7 @@ public sealed class LrpGenCommandLine
             GammaLinear = parse.GetValue(gammaLinear),
             OutPath = parse.GetValue(imageOut),
             JsonPath = parse.GetValue(imageJson),
+            MaxMemory = parse.GetValue(imageMemory),
         }));
 
         _root = new Command("lrpgen", "Explain transformer predictions with AttnLRP (LrpGen).")
@@ -212,6 +208,13 @@ public sealed class LrpGenCommandLine
         }
         return ids;
     }
+
+    private static Option<long?> MaxMemoryOption(string what) => new("--max-memory")
+    {
+        Description = "The memory the run may use, e.g. 8G, 512M (default: the memory available, MemAvailable or the cgroup limit). " + what,
+        HelpName = "SIZE",
+        CustomParser = ParseMemory,
+    };
 
     private static long? ParseMemory(ArgumentResult result)
     {

@@ -99,6 +99,20 @@ public class MemoryBudgetTests
     }
 
     [Fact]
+    public void ExplainImageHasTheSameBound()
+    {
+        var pixels = System.IO.Path.Combine(GoldenData.Folder("vit"), "attnlrp.safetensors");
+
+        var refused = CliRun.Of("explain-image", GoldenData.Folder("vit"), "--pixels", pixels, "--max-memory", "64K");
+        var allowed = CliRun.Of("explain-image", GoldenData.Folder("vit"), "--pixels", pixels, "--max-memory", "64M");
+
+        Assert.True(refused.ExitCode == ExitCodes.RuntimeError, refused.ToString());
+        Assert.Contains("explaining an image of 17 tokens needs about", refused.Stderr);   // 4 x 4 patches + the class token
+        Assert.Equal("", refused.Stdout);
+        Assert.True(allowed.ExitCode == ExitCodes.Success, allowed.ToString());
+    }
+
+    [Fact]
     public void MalformedMaxMemoryIsAUsageError()
     {
         var run = CliRun.Of("explain", GoldenData.Folder("llama"), "--ids", "5", "--max-memory", "lots");
