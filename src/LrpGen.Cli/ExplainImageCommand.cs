@@ -150,11 +150,19 @@ public sealed class ExplainImageCommand
         var file = SafetensorsFile.Open(path);
         if (!file.Contains("pixels")) throw new UsageException($"--pixels '{path}' has no tensor named 'pixels'.");
         var pixels = file.Load("pixels").to(ScalarType.Float32);
-        var shape = pixels.shape;
-        if (shape.Length != 4 || shape[0] != 1 || shape[1] != 3 || shape[2] != config.ImageSize || shape[3] != config.ImageSize)
-            throw new UsageException($"--pixels: 'pixels' is [{string.Join(", ", shape)}]; the model takes [1, 3, {config.ImageSize}, {config.ImageSize}].");
-        FiniteChecks.Tensor($"--pixels '{path}': the tensor 'pixels'", pixels);
-        return (pixels, null);
+        try
+        {
+            var shape = pixels.shape;
+            if (shape.Length != 4 || shape[0] != 1 || shape[1] != 3 || shape[2] != config.ImageSize || shape[3] != config.ImageSize)
+                throw new UsageException($"--pixels: 'pixels' is [{string.Join(", ", shape)}]; the model takes [1, 3, {config.ImageSize}, {config.ImageSize}].");
+            FiniteChecks.Tensor($"--pixels '{path}': the tensor 'pixels'", pixels);
+            return (pixels, null);
+        }
+        catch
+        {
+            pixels.Dispose();
+            throw;
+        }
     }
 
     /// <summary>Decodes, resizes (bilinear) and normalises an image; also returns the resized image in [0, 1] for display.</summary>
