@@ -11,7 +11,9 @@ namespace LrpGen.Cli;
 /// <param name="Hidden">Hidden size.</param>
 /// <param name="Intermediate">Width of the MLP per token (for a mixture of experts: the experts each token uses).</param>
 /// <param name="WeightBytes">The weights in the dtype the model runs in.</param>
-public sealed record PassShape(int Layers, int Heads, int Hidden, int Intermediate, long WeightBytes);
+/// <param name="HalfPrecision">Whether the model runs in bfloat16 or float16 (its pass keeps half-precision copies
+/// beside the float32 ones).</param>
+public sealed record PassShape(int Layers, int Heads, int Hidden, int Intermediate, long WeightBytes, bool HalfPrecision = false);
 
 /// <summary>The memory bound of <c>lrpgen explain</c>: an estimate of the peak memory of loading the model and one
 /// relevance pass, checked before any work against the memory available (or the user's <c>--max-memory</c>).</summary>
@@ -19,21 +21,23 @@ public static class MemoryBudget
 {
     /// <summary>Peak bytes of loading the weights and explaining <paramref name="tokens"/> tokens (batch 1).
     /// <para>The attention scores dominate: the pass keeps each block's attention probabilities [heads, T, T] for the
-    /// softmax rule (counted as float32, the precision relevance is computed in, also for half-precision models), and
-    /// the backward of one block holds about two more float32 [heads, T, T] while it runs; the rest grows linearly in
-    /// T, about 10 float32 values per token per block per unit of (hidden + intermediate):</para>
-    /// <para>bytes = weights + 4 (L + 2) H T^2 + 40 L T (hidden + intermediate).</para>
+    /// softmax rule, and the backward of one block holds about two more float32 [heads, T, T] while it runs; the rest
+    /// grows linearly in T, about 10 float32 values per token per block per unit of (hidden + intermediate). In half
+    /// precision the pass also keeps half-precision copies beside the float32 ones:</para>
+    /// <para>float32: bytes = weights + 4 (L + 2) H T^2 + 40 L T (hidden + intermediate);</para>
+    /// <para>bfloat16 / float16: bytes = weights + 2 (3 L + 5) H T^2 + 40 L T (hidden + intermediate).</para>
     /// <para>Measured against the peak RSS of <c>lrpgen explain --method attnlrp</c> on the golden LLaMA (hidden 64,
-    /// 4 heads, intermediate 160) with 1, 2 and 4 blocks, minus the same run at 16 tokens (/usr/bin/time -f %M):
-    /// L=1 T=2048 218 MB measured / 220 MB estimated, L=1 T=4096 838 / 842, L=2 T=1024 88 / 86, L=2 T=4096
-    /// 1147 / 1147, L=4 T=2048 471 / 476, L=4 T=4096 1748 / 1757: within 3% either way. The check below adds a
-    /// 10% margin on top.</para></summary>
+    /// 4 heads, intermediate 160) with 1, 2 and 4 blocks, minus the same run at 16 tokens (/usr/bin/time -f %M),
+    /// measured MB / estimated MB: float32 L=1 T=2048 218 / 220, L=1 T=4096 838 / 842, L=2 T=1024 88 / 86,
+    /// L=2 T=4096 1147 / 1147, L=4 T=2048 471 / 476, L=4 T=4096 1748 / 1757 (within 3% either way; gradx L=2
+    /// T=4096 1153, cplrp 905); bfloat16 L=1 T=4096 1094 / 1111, L=2 1515 / 1550, L=4 2342 / 2428 (estimate 2-4%
+    /// above). The check below adds a 10% margin on top.</para></summary>
     public static long EstimatePeakBytes(PassShape shape, long tokens)
     {
         ArgumentNullException.ThrowIfNull(shape);
-        double t = tokens;
-        double attention = 4.0 * (shape.Layers + 2) * shape.Heads * t * t;
-        double linear = 40.0 * shape.Layers * t * (shape.Hidden + shape.Intermediate);
+        double t = tokens, l = shape.Layers;
+        double attention = (shape.HalfPrecision ? 2.0 * (3 * l + 5) : 4.0 * (l + 2)) * shape.Heads * t * t;
+        double linear = 40.0 * l * t * (shape.Hidden + shape.Intermediate);
         return (long)Math.Min(long.MaxValue / 2, shape.WeightBytes + attention + linear);
     }
 

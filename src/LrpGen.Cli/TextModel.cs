@@ -31,18 +31,19 @@ public sealed class TextModel : IDisposable
             foreach (var d in checkpoint.Shape(name)) count *= d;
             parameters += count;
         }
-        long weightBytes = parameters * (dtype == ScalarType.Float32 ? 4 : 2);
+        bool half = dtype != ScalarType.Float32;
+        long weightBytes = parameters * (half ? 2 : 4);
         if (checkpoint.ModelType == "bert")
         {
             var c = BertConfig.From(checkpoint);
             return new TextModelInfo("bert", c.VocabSize, c.Labels, c.MaxPositions, "max_position_embeddings",
-                new PassShape(c.Layers, c.Heads, c.HiddenSize, c.IntermediateSize, weightBytes));
+                new PassShape(c.Layers, c.Heads, c.HiddenSize, c.IntermediateSize, weightBytes, half));
         }
         var d2 = DecoderConfig.From(checkpoint);
         int perToken = Math.Max(d2.IntermediateSize, d2.ExpertsPerToken * d2.MoeIntermediateSize);
         return new TextModelInfo(d2.ModelType, d2.VocabSize, d2.VocabSize, d2.MaxPositions,
             d2.ModelType == "gpt2" ? "n_positions" : "max_position_embeddings",
-            new PassShape(d2.Layers, d2.Heads, d2.HiddenSize, perToken, weightBytes));
+            new PassShape(d2.Layers, d2.Heads, d2.HiddenSize, perToken, weightBytes, half));
     }
 
     public static TextModel Load(string folder, ScalarType dtype, Device device, IProgress<string> progress)

@@ -16,6 +16,8 @@ public class MemoryBudgetTests
         // 4 (L + 2) H T^2 + 40 L T (hidden + intermediate) = 4*4*4*1e6 + 40*2*1000*224
         Assert.Equal(64_000_000L + 17_920_000L, MemoryBudget.EstimatePeakBytes(Llama, 1000));
         Assert.Equal(1_000_000L + 64_000_000L + 17_920_000L, MemoryBudget.EstimatePeakBytes(Llama with { WeightBytes = 1_000_000 }, 1000));
+        // Half precision: 2 (3 L + 5) H T^2 = 2*11*4*1e6
+        Assert.Equal(88_000_000L + 17_920_000L, MemoryBudget.EstimatePeakBytes(Llama with { HalfPrecision = true }, 1000));
     }
 
     [Fact]
