@@ -4,6 +4,7 @@ using LrpGen.Tests.Scenarios;
 using TorchSharp;
 using Xunit;
 using static TorchSharp.torch;
+using static LrpGen.Tests.ScenarioHarness;
 
 namespace LrpGen.Tests;
 
@@ -12,16 +13,6 @@ namespace LrpGen.Tests;
 /// after a tensor's last use): each against the autograd reference with the rules injected (float64, 1e-6).</summary>
 public class HfPortsTests
 {
-    private const ScalarType F64 = ScalarType.Float64;
-
-    private static Tensor Randn(params long[] shape) => torch.randn(shape, F64);
-
-    private static Tensor Weights(params long[] shape)
-    {
-        torch.manual_seed(7);
-        return torch.randn(shape, F64);
-    }
-
     [Theory, InlineData(LrpMethod.AttnLrp), InlineData(LrpMethod.CpLrp), InlineData(LrpMethod.Gradient)]
     public void EinsumAttention(LrpMethod method)
     {

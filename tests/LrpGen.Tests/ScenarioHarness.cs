@@ -12,6 +12,18 @@ public static class ScenarioHarness
 {
     public const double Tolerance = 1e-6;
 
+    public const ScalarType F64 = ScalarType.Float64;
+
+    /// <summary>Inputs of the scenarios: float64, from the seed the test set.</summary>
+    public static Tensor Randn(params long[] shape) => torch.randn(shape, F64);
+
+    /// <summary>The weights of the explained quantity: float64, from a fixed seed.</summary>
+    public static Tensor Weights(params long[] shape)
+    {
+        torch.manual_seed(7);
+        return torch.randn(shape, F64);
+    }
+
     public static readonly LrpMethod[] Methods = { LrpMethod.AttnLrp, LrpMethod.CpLrp, LrpMethod.Gradient };
 
     /// <summary>Checks output and relevance of every input against the reference, for one method.</summary>

@@ -5,6 +5,7 @@ using TorchSharp;
 using TorchSharp.Modules;
 using Xunit;
 using static TorchSharp.torch;
+using static LrpGen.Tests.ScenarioHarness;
 
 namespace LrpGen.Tests;
 
@@ -12,16 +13,6 @@ namespace LrpGen.Tests;
 /// injected, in float64, to 1e-6 relative.</summary>
 public class ScenarioTests
 {
-    private const ScalarType F64 = ScalarType.Float64;
-
-    private static Tensor Randn(params long[] shape) => torch.randn(shape, F64);
-
-    private static Tensor Weights(params long[] shape)
-    {
-        torch.manual_seed(7);
-        return torch.randn(shape, F64);
-    }
-
     [Theory, InlineData(LrpMethod.AttnLrp), InlineData(LrpMethod.CpLrp), InlineData(LrpMethod.Gradient)]
     public void LinearChain(LrpMethod method)
     {
