@@ -197,9 +197,11 @@ internal sealed partial class ForwardLowerer
                 }
                 if (member.Instance is IInvocationOperation { Type.IsTupleType: true } call)
                     return TupleElementIndex(member) == 0 ? LowerSelection(call) : EmitSelectionIndices(op, call);
-                if (!IsModuleState(member))
+                // A member of an object forward computed from relevance-carrying tensors has no rule.
+                if (!IsModuleState(member) && ReadsPath(op))
                     return LowerUnknown(op, $"'{FirstLine(op.Syntax)}'");
-                // A tensor held by the module (a buffer, a weight): borrowed, off the relevance path.
+                // A tensor held by the module or an object of its configuration (a buffer, a weight): borrowed, off
+                // the relevance path, never disposed by the pass.
                 return EmitConstant(op, owned: false);
             }
             default:
