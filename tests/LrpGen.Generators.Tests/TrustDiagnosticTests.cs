@@ -179,7 +179,13 @@ public partial class M : nn.Module<Tensor, Tensor>
 
     [Fact]
     public void Item08_DeclaringAGeneratedMemberNameIsLrp008() =>
-        Assert.Equal("LRP008", Assert.Single(Diagnose(Module("        return fc.call(x);", parameters: "Tensor LrpTape").Replace("fc.call(x)", "fc.call(LrpTape)"))).Id);
+        Assert.Equal("LRP008", Assert.Single(Diagnose(Module("        return fc.call(x);").Replace("    public M()", "    private readonly Linear LrpTape = nn.Linear(4, 4);\n    public M()"))).Id);
+
+    [Theory]
+    [InlineData("LrpTape"), InlineData("LrpForward"), InlineData("LrpForwardCore"), InlineData("LrpBackwardCore"), InlineData("LrpFrame0")]
+    public void Item08_GeneratedMemberNamesAsParametersCompile(string name) =>
+        Assert.Empty(Diagnose(Module($"        foreach (var l in new[] {{ fc }}) x = l.call(x);\n        return fc.call(x) * {name};",
+            parameters: $"Tensor x, Tensor {name}", types: "Tensor, Tensor, Tensor")));
 
     // 10. ?: between tensor arrays is LRP006, not broken generated code.
     [Fact]

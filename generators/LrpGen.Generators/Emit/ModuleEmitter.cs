@@ -99,7 +99,7 @@ internal static partial class ModuleEmitter
 
         w.Line("/// <summary>Runs forward under no_grad and keeps only what the AttnLRP backward needs.</summary>");
         w.Line($"public global::LrpGen.LrpPass LrpForward({parameters})");
-        w.Line($"    => LrpForward({names}{(names.Length > 0 ? ", " : "")}new global::LrpGen.LrpOptions());");
+        w.Line($"    => this.LrpForward({names}{(names.Length > 0 ? ", " : "")}new global::LrpGen.LrpOptions());");
         w.Line();
         w.Line("/// <summary>Runs forward under no_grad and keeps only what the chosen method's backward needs.</summary>");
         w.Open($"public global::LrpGen.LrpPass LrpForward({parameters}{(parameters.Length > 0 ? ", " : "")}global::LrpGen.LrpOptions {P}options)");
@@ -110,7 +110,7 @@ internal static partial class ModuleEmitter
         w.Line($"var {P}tape = new LrpTape();");
         w.Line($"{TensorType}? {P}output = null;");
         w.Open("try");
-        w.Line($"using (global::TorchSharp.torch.no_grad()) {P}output = LrpForwardCore({P}ctx, {P}tape{(names.Length > 0 ? ", " : "")}{names});");
+        w.Line($"using (global::TorchSharp.torch.no_grad()) {P}output = this.LrpForwardCore({P}ctx, {P}tape{(names.Length > 0 ? ", " : "")}{names});");
         w.Line($"{P}ctx.CheckInterventionsApplied();");
         w.Close();
         var tensors = model.Parameters.Where(p => p.IsTensor).ToList();
@@ -129,7 +129,7 @@ internal static partial class ModuleEmitter
         var inputs = relevance.Select(t => $"new global::LrpGen.RelevanceInput(\"{t.p.Name.TrimStart('@')}\", {t.p.Name}.alias(), isTokenIds: {(plan.Values[t.p.ValueId].IsTokenIds ? "true" : "false")})");
         var picks = relevance.Select(t => $"{P}all[{t.i}]");
         w.Line($"return new global::LrpGen.LrpPass({P}output, {P}ctx, {P}tape,");
-        w.Line($"    {P}gOutput => {{ var {P}all = LrpBackwardCore({P}ctx, {P}tape, {P}gOutput); return new {TensorType}?[] {{ {string.Join(", ", picks)} }}; }},");
+        w.Line($"    {P}gOutput => {{ var {P}all = this.LrpBackwardCore({P}ctx, {P}tape, {P}gOutput); return new {TensorType}?[] {{ {string.Join(", ", picks)} }}; }},");
         w.Line($"    new global::LrpGen.RelevanceInput[] {{ {string.Join(", ", inputs)} }});");
         w.Close();
     }

@@ -542,8 +542,11 @@ internal sealed partial class ForwardLowerer
         }
         for (int i = 1; ; i++)
         {
-            var candidate = stem + i.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            if (!Hygiene.IsGeneratorName(candidate, _prefix) && _usedNames.Add(candidate)) return candidate;
+            var number = i.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            // point1, f1, ... are the generator's own names: point_1 then (a user-derived stem never starts with g_,
+            // gc_ or the prefix, so the underscore form is always free of the generator's names).
+            var candidate = Hygiene.IsGeneratorName(stem + number, _prefix) ? stem + "_" + number : stem + number;
+            if (_usedNames.Add(candidate)) return candidate;
         }
     }
 

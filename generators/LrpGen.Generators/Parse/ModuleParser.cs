@@ -203,21 +203,22 @@ internal static class ModuleParser
         return names;
     }
 
-    /// <summary>Names the class declares: members, parameters, locals, loop and pattern variables.</summary>
+    /// <summary>Names of the members the class declares.</summary>
     private static IEnumerable<(string Name, Location Location)> DeclaredNames(INamedTypeSymbol type, System.Threading.CancellationToken ct)
     {
         foreach (var reference in type.DeclaringSyntaxReferences)
             foreach (var node in reference.GetSyntax(ct).DescendantNodesAndSelf())
             {
+                // Locals and parameters may use these names (the generated code names its types only in type
+                // contexts, where locals are not looked up, and calls its methods through this.); members may not.
                 SyntaxToken identifier = node switch
                 {
                     BaseTypeDeclarationSyntax t when t != reference.GetSyntax(ct) => t.Identifier,
+                    DelegateDeclarationSyntax d => d.Identifier,
                     MethodDeclarationSyntax m => m.Identifier,
                     PropertyDeclarationSyntax p => p.Identifier,
-                    VariableDeclaratorSyntax v => v.Identifier,
-                    ParameterSyntax p => p.Identifier,
-                    SingleVariableDesignationSyntax d => d.Identifier,
-                    ForEachStatementSyntax f => f.Identifier,
+                    EventDeclarationSyntax e => e.Identifier,
+                    VariableDeclaratorSyntax v when v.Parent?.Parent is BaseFieldDeclarationSyntax => v.Identifier,
                     _ => default,
                 };
                 if (identifier.RawKind != 0) yield return (identifier.ValueText, identifier.GetLocation());

@@ -13,7 +13,7 @@ namespace LrpGen.Tests.Scenarios
     {
         /// <summary>Runs forward under no_grad and keeps only what the AttnLRP backward needs.</summary>
         public global::LrpGen.LrpPass LrpForward(global::TorchSharp.torch.Tensor x, global::TorchSharp.torch.Tensor condition)
-            => LrpForward(x, condition, new global::LrpGen.LrpOptions());
+            => this.LrpForward(x, condition, new global::LrpGen.LrpOptions());
 
         /// <summary>Runs forward under no_grad and keeps only what the chosen method's backward needs.</summary>
         public global::LrpGen.LrpPass LrpForward(global::TorchSharp.torch.Tensor x, global::TorchSharp.torch.Tensor condition, global::LrpGen.LrpOptions lrp_options)
@@ -25,7 +25,7 @@ namespace LrpGen.Tests.Scenarios
             global::TorchSharp.torch.Tensor? lrp_output = null;
             try
             {
-                using (global::TorchSharp.torch.no_grad()) lrp_output = LrpForwardCore(lrp_ctx, lrp_tape, x, condition);
+                using (global::TorchSharp.torch.no_grad()) lrp_output = this.LrpForwardCore(lrp_ctx, lrp_tape, x, condition);
                 lrp_ctx.CheckInterventionsApplied();
             }
             catch (global::System.Runtime.InteropServices.ExternalException lrp_error)
@@ -41,7 +41,7 @@ namespace LrpGen.Tests.Scenarios
                 throw;
             }
             return new global::LrpGen.LrpPass(lrp_output, lrp_ctx, lrp_tape,
-                lrp_gOutput => { var lrp_all = LrpBackwardCore(lrp_ctx, lrp_tape, lrp_gOutput); return new global::TorchSharp.torch.Tensor?[] { lrp_all[0] }; },
+                lrp_gOutput => { var lrp_all = this.LrpBackwardCore(lrp_ctx, lrp_tape, lrp_gOutput); return new global::TorchSharp.torch.Tensor?[] { lrp_all[0] }; },
                 new global::LrpGen.RelevanceInput[] { new global::LrpGen.RelevanceInput("x", x.alias(), isTokenIds: false) });
         }
 

@@ -13,7 +13,7 @@ namespace LrpGen.Tests.Scenarios
     {
         /// <summary>Runs forward under no_grad and keeps only what the AttnLRP backward needs.</summary>
         public global::LrpGen.LrpPass LrpForward(global::TorchSharp.torch.Tensor x, global::TorchSharp.torch.Tensor keep)
-            => LrpForward(x, keep, new global::LrpGen.LrpOptions());
+            => this.LrpForward(x, keep, new global::LrpGen.LrpOptions());
 
         /// <summary>Runs forward under no_grad and keeps only what the chosen method's backward needs.</summary>
         public global::LrpGen.LrpPass LrpForward(global::TorchSharp.torch.Tensor x, global::TorchSharp.torch.Tensor keep, global::LrpGen.LrpOptions options)
@@ -25,7 +25,7 @@ namespace LrpGen.Tests.Scenarios
             global::TorchSharp.torch.Tensor? output = null;
             try
             {
-                using (global::TorchSharp.torch.no_grad()) output = LrpForwardCore(ctx, tape, x, keep);
+                using (global::TorchSharp.torch.no_grad()) output = this.LrpForwardCore(ctx, tape, x, keep);
                 ctx.CheckInterventionsApplied();
             }
             catch (global::System.Runtime.InteropServices.ExternalException error)
@@ -41,7 +41,7 @@ namespace LrpGen.Tests.Scenarios
                 throw;
             }
             return new global::LrpGen.LrpPass(output, ctx, tape,
-                gOutput => { var all = LrpBackwardCore(ctx, tape, gOutput); return new global::TorchSharp.torch.Tensor?[] { all[0] }; },
+                gOutput => { var all = this.LrpBackwardCore(ctx, tape, gOutput); return new global::TorchSharp.torch.Tensor?[] { all[0] }; },
                 new global::LrpGen.RelevanceInput[] { new global::LrpGen.RelevanceInput("x", x.alias(), isTokenIds: false) });
         }
 
