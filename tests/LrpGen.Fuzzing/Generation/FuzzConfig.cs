@@ -15,11 +15,14 @@ internal sealed class FuzzConfig
         ["reject-sincos"] = "sin/cos of a relevance tensor, which must be LRP003",
         ["negate-gate"] = "-gate and c - gate as factors of a product under CP-LRP",
         ["loop-product"] = "a loop body whose carried tensor is a factor of a product",
+        ["gate-merge"] = "the reference holds a value a gate by what ran (the taken branch, the iteration); skipped: by the generator's static merge",
         ["param-reassign"] = "reassigning a forward parameter",
         ["child"] = "child [LrpModule] modules",
         ["if"] = "branches on configuration",
         ["loop"] = "loops over ModuleList",
         ["reject"] = "programs with an operation without a rule on the path",
+        ["hygiene"] = "names of the generated pass's own identifiers (ctx, tape, output, LrpTape, ...) for user locals, parameters and members",
+        ["dtype-read"] = "x.to(y.dtype) with y another tensor",
     };
 
     public HashSet<string> Skipped { get; } = new(StringComparer.Ordinal);

@@ -37,22 +37,25 @@ internal sealed class Names
         "ctx", "tape", "output", "gOutput", "options", "all", "frame", "t", "gs", "ga", "gb", "point0", "changed3",
         "g_x", "f0", "i0", "v1", "d2_dim", "LrpTape", "LrpFrame0", "selected", "pass", "weights", "relevance", "g",
         "g_t1", "t1", "t2", "v2", "s1", "tape0", "scope", "result", "grad", "latents", "seeds", "kept", "x_carry",
-        "h_carry", "bias0", "g_t0", "LrpForward", "Backward", "Explain", "point", "frame0", "f1", "i1", "d1_aShape",
+        "h_carry", "bias0", "g_t0", "point", "frame0", "f1", "i1", "d1_aShape",
     };
 
     private readonly HashSet<string> _used = new(StringComparer.Ordinal);
     private readonly Random _rng;
     private int _counter;
 
-    public Names(Random rng, IEnumerable<string> reserved)
+    private readonly bool _hygiene;
+
+    public Names(Random rng, IEnumerable<string> reserved, bool hygiene)
     {
         _rng = rng;
+        _hygiene = hygiene;
         foreach (var r in reserved) _used.Add(r);
     }
 
     public string Fresh(string stem)
     {
-        if (_rng.NextDouble() < 0.35)
+        if (_hygiene && _rng.NextDouble() < 0.35)
         {
             var free = GeneratorIdentifiers.Where(n => !_used.Contains(n)).ToList();
             if (free.Count > 0)

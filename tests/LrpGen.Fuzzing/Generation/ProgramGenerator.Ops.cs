@@ -377,7 +377,7 @@ internal sealed partial class ProgramGenerator
             {
                 var x = Primary(_ => true);
                 if (x is null) return null;
-                var y = PickFrom(block.Pool);
+                var y = _config.On("dtype-read") ? PickFrom(block.Pool) : x;
                 var text = $"{x.Name}.to({y.Name}.dtype)";
                 return Emit(cls, block, text, text, x.Shape, x.OnPath, x.Gate, x.Contiguous, x.Tainted, MaybeReplace(block, x));
             }

@@ -144,7 +144,11 @@ internal sealed partial class ProgramGenerator
         if (!_config.On("loop-product") && template is 2 or 3) template = 1;
         if (child is not null && template == 3) template = 0;
         bool exitGate = child is null && template == 0;
-        bool entryGate = h.Gate && exitGate;
+        // The carried value is the outer one in the first iteration and the body's in the others. Dynamic: what
+        // ran; static (the generator's model): the outer value's flag in every iteration.
+        bool dynamic = _config.On("gate-merge");
+        var first = cls.Names.Fresh("first") + "__";
+        string entryGateRef = dynamic ? $"({first} ? {B(h.Gate)} : {B(exitGate)})" : B(h.Gate);
         string cp = B(block.Scope.CpForced);
         var x = h.Name;
         var inner = block.Pad + "    ";
@@ -162,11 +166,11 @@ internal sealed partial class ProgramGenerator
                 break;
             case 2:
                 fwd.Add($"{x} = {CallF(x)} * {x};");
-                refs.Add($"{x} = rr__.Product({CallR(x)}, {x}, (p__, q__) => p__ * q__, false, {B(entryGate)}, {cp});");
+                refs.Add($"{x} = rr__.Product({CallR(x)}, {x}, (p__, q__) => p__ * q__, false, {entryGateRef}, {cp});");
                 break;
             case 3:
                 fwd.Add($"{x} = {ActF(CallF(x))} * {x};");
-                refs.Add($"{x} = rr__.Product({ActR(CallR(x))}, {x}, (p__, q__) => p__ * q__, true, {B(entryGate)}, {cp});");
+                refs.Add($"{x} = rr__.Product({ActR(CallR(x))}, {x}, (p__, q__) => p__ * q__, true, {entryGateRef}, {cp});");
                 break;
             default:
             {
@@ -178,13 +182,16 @@ internal sealed partial class ProgramGenerator
                 break;
             }
         }
+        refs.Add($"{first} = false;");
+        block.Ref.Add($"{block.Pad}var {first} = true;");
         block.Fwd.Add(block.Pad + (useForeach ? $"foreach (var {element} in {pre}{list})" : $"for (int {counter} = 0; {counter} < {pre}{list}.Count; {counter}++)"));
         block.Ref.Add(block.Pad + (useForeach ? $"foreach (var {element} in mm__.{list})" : $"for (int {counter} = 0; {counter} < mm__.{list}.Count; {counter}++)"));
         block.Both("{", "{");
         foreach (var line in fwd) block.Fwd.Add(inner + line);
         foreach (var line in refs) block.Ref.Add(inner + line);
         block.Both("}", "}");
-        return Reassigned(block, h, h.OnPath, h.Gate && exitGate, h.Tainted);
+        bool gateAfter = dynamic ? (count == 0 ? h.Gate : exitGate) : h.Gate && exitGate;
+        return Reassigned(block, h, h.OnPath, gateAfter, h.Tainted);
     }
 
     private Val? Branch(ClassGen cls, Block block, Val? forced)
@@ -192,19 +199,23 @@ internal sealed partial class ProgramGenerator
         var h = Carried(cls, block, forced);
         if (h is null) return null;
         var flag = cls.Names.Fresh("use");
+        bool flagValue = Chance(0.5);
         cls.Fields.Add($"internal readonly bool {flag};");
-        cls.CtorParams.Add(($"bool {flag}", B(Chance(0.5))));
+        cls.CtorParams.Add(($"bool {flag}", B(flagValue)));
         cls.Ctor.Add($"this.{flag} = {flag};");
         bool negated = Chance(0.3);
         string pre = Chance(0.15) ? "this." : "";
         string cond = (negated ? "!" : "") + pre + flag, condRef = (negated ? "!" : "") + "mm__." + flag;
         int form = _rng.Next(3);
+        bool thenRuns = flagValue != negated, dynamic = _config.On("gate-merge");
+        // Dynamic: the taken branch says whether the result is a gate; static (the generator's model): both must.
+        bool Merge(bool thenGate, bool elseGate) => dynamic ? (thenRuns ? thenGate : elseGate) : thenGate && elseGate;
         if (form == 2)
         {
             var (f1, r1, g1) = SimpleExpression(cls, h);
             var (f2, r2, g2) = SimpleExpression(cls, h);
             block.Both($"{h.Name} = {cond} ? {f1} : {f2};", $"{h.Name} = {condRef} ? {r1} : {r2};");
-            return Reassigned(block, h, h.OnPath, g1 && g2, h.Tainted);
+            return Reassigned(block, h, h.OnPath, Merge(g1, g2), h.Tainted);
         }
         var (thenBlock, thenExit) = BranchBody(cls, block, h);
         (Block Body, Val Exit)? elseBranch = form == 0 ? BranchBody(cls, block, h) : null;
@@ -216,7 +227,7 @@ internal sealed partial class ProgramGenerator
             block.Both("else", "else");
             AppendBody(block, e.Body);
         }
-        bool gate = thenExit.Gate && (elseBranch is { } eb ? eb.Exit.Gate : h.Gate);
+        bool gate = Merge(thenExit.Gate, elseBranch is { } eb ? eb.Exit.Gate : h.Gate);
         bool onPath = h.OnPath || thenExit.OnPath || (elseBranch?.Exit.OnPath ?? false);
         bool tainted = h.Tainted || thenExit.Tainted || (elseBranch?.Exit.Tainted ?? false);
         return Reassigned(block, h, onPath, gate, tainted);

@@ -99,7 +99,7 @@ internal sealed partial class ProgramGenerator
     private ClassGen NewClass(string name, bool cpClass)
     {
         var reserved = new[] { name, name + "Ref", "Case", "mm__", "rr__", "xs__", "u__", "p__", "q__", "b__", "Forward", "forward", "call" };
-        return new ClassGen(name, new Names(_rng, reserved), cpClass);
+        return new ClassGen(name, new Names(_rng, reserved, _config.On("hygiene")), cpClass);
     }
 
     /// <summary>The returned value: relevance-carrying, and through the rejected operation if there is one.</summary>

@@ -40,6 +40,7 @@ internal static class Compiler
             new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, nullableContextOptions: NullableContextOptions.Enable,
                 optimizationLevel: OptimizationLevel.Debug));
 
+        var watch = System.Diagnostics.Stopwatch.StartNew();
         Compilation output;
         ImmutableArray<Diagnostic> generatorDiagnostics;
         try
@@ -52,7 +53,7 @@ internal static class Compiler
         catch (Exception e) when (programs.Count > 1)
         {
             // Find the program that makes the generator throw: compile the others on their own.
-            _ = e;
+            Console.Error.WriteLine($"the generator threw on a batch ({e.GetType().Name}); compiling its programs one by one");
             var parts = programs.Select(p => Compile(new[] { p })).ToList();
             return Merge(parts);
         }
@@ -62,6 +63,7 @@ internal static class Compiler
             return new Result(null, Array.Empty<FuzzProgram>(), settled);
         }
 
+        var generateTime = watch.Elapsed;
         var candidates = new List<FuzzProgram>();
         foreach (var p in programs)
         {
@@ -98,6 +100,8 @@ internal static class Compiler
         {
             using var stream = new MemoryStream();
             var emit = final.Emit(stream);
+            if (Environment.GetEnvironmentVariable("FUZZ_TIMING") is not null)
+                Console.Error.WriteLine($"generate {generateTime.TotalSeconds:F1} s, emit {(watch.Elapsed - generateTime).TotalSeconds:F1} s");
             if (emit.Success) return new Result(stream.ToArray(), candidates, settled);
             var errors = emit.Diagnostics.Where(d => d.Severity == DiagnosticSeverity.Error).ToList();
             var failing = candidates.Where(p => errors.Any(d => TreesOf(p).Contains(d.Location.SourceTree))).ToList();
