@@ -34,6 +34,7 @@ public class RegressionTests
     [InlineData("DtypeOfDeadTensor")]
     [InlineData("DeadCausalSdpa")]
     [InlineData("LoopCarriedGate")]
+    [InlineData("NegatedGate")]
     public void Regression(string name)
     {
         Assert.True(Outcomes.Value.TryGetValue(name, out var result), $"no program Regressions/{name}.cs");
