@@ -15,7 +15,7 @@ public class FuzzTests
 
     /// <summary>Constructs that still break the generator (see /work/notes/fuzz-findings.md and the regressions):
     /// skipped here so that the seeds test everything else; remove one when the generator is fixed.</summary>
-    public static readonly string[] KnownBroken = { "hygiene", "reject-sincos", "param-reassign", "dtype-read", "einsum", "gate-merge" };
+    public static readonly string[] KnownBroken = { "param-reassign", "gate-merge", "negate-gate" };
 
     [Theory]
     [InlineData(1)]

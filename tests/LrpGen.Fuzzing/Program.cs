@@ -12,7 +12,7 @@ public static class Program
 {
     public static int Main(string[] args)
     {
-        int programs = 100, seed = 1;
+        int programs = 100, seed = 1, first = 0, batch = FuzzRun.DefaultBatchSize;
         string[] skipped = Array.Empty<string>();
         string? save = null;
         for (int i = 0; i < args.Length; i++)
@@ -24,6 +24,8 @@ public static class Program
                 case "--seed": seed = int.Parse(Value(), System.Globalization.CultureInfo.InvariantCulture); break;
                 case "--skip": skipped = Value().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries); break;
                 case "--save": save = Value(); break;
+                case "--first": first = int.Parse(Value(), System.Globalization.CultureInfo.InvariantCulture); break;
+                case "--batch": batch = int.Parse(Value(), System.Globalization.CultureInfo.InvariantCulture); break;
                 case "--files": return RunFiles(Value().Split(',', StringSplitOptions.RemoveEmptyEntries));
                 default:
                     Console.Error.WriteLine($"unknown argument '{args[i]}' (usage: --programs N --seed S [--skip construct,...] [--save DIR])");
@@ -44,8 +46,9 @@ public static class Program
                 }
             }
             reported = r.Failures.Count();
+            Console.Out.Flush();
             Console.Error.WriteLine($"{r.Results.Count}/{programs} programs, {clock.Elapsed.TotalSeconds:F0} s (compile {r.CompileTime.TotalSeconds:F0} s, run {r.RunTime.TotalSeconds:F0} s)");
-        });
+        }, first, batch);
         int fuzzerErrors = run.Count(Outcome.FuzzerError);
         if (fuzzerErrors > 0) Console.WriteLine($"fuzzer errors (invalid generated programs, not generator bugs): {fuzzerErrors}");
         Console.WriteLine($"elapsed: {clock.Elapsed.TotalSeconds:F1} s");

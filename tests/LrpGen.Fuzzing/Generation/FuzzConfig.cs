@@ -11,6 +11,7 @@ internal sealed class FuzzConfig
     /// <summary>Every construct that can be skipped, with what it covers.</summary>
     public static readonly IReadOnlyDictionary<string, string> Constructs = new Dictionary<string, string>
     {
+        ["new-ops"] = "select, torch.stack, torch.where with a constant condition, type_as, .mT",
         ["einsum"] = "torch.einsum(\"bij,bjk->bik\", a, b) of two relevance tensors",
         ["reject-sincos"] = "sin/cos of a relevance tensor, which must be LRP003",
         ["negate-gate"] = "-gate and c - gate as factors of a product under CP-LRP",

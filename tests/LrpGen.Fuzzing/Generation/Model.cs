@@ -53,11 +53,15 @@ internal sealed class Names
         foreach (var r in reserved) _used.Add(r);
     }
 
-    public string Fresh(string stem)
+    /// <summary>Names of the generated members (LRP008 when a user member takes one): for locals only.</summary>
+    private static readonly HashSet<string> GeneratedMemberNames = new(StringComparer.Ordinal) { "LrpTape", "LrpFrame0" };
+
+    /// <summary>A fresh name; <paramref name="member"/>: for a field or a helper method.</summary>
+    public string Fresh(string stem, bool member = false)
     {
         if (_hygiene && _rng.NextDouble() < 0.35)
         {
-            var free = GeneratorIdentifiers.Where(n => !_used.Contains(n)).ToList();
+            var free = GeneratorIdentifiers.Where(n => !_used.Contains(n) && !(member && GeneratedMemberNames.Contains(n))).ToList();
             if (free.Count > 0)
             {
                 var pick = free[_rng.Next(free.Count)];

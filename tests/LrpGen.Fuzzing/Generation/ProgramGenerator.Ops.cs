@@ -25,7 +25,7 @@ internal sealed partial class ProgramGenerator
         Activation, ActivationModule, Linear, Softmax, Scalar, Split, Merge, Unsqueeze, Squeeze, Transpose, Permute, Narrow,
         Index, Cat, Chunk, Reduce, Expand, RepeatInterleave, MaskedFill, ConstProduct, ConstNoRule, ToDtype, IdentityLike,
         Add, Mul, Matmul, Einsum, Attention, Sdpa, LayerNorm, LayerNormFunctional, RmsHelper, NormHelper, IdentityHelper,
-        ScopedHelper, Child, Loop, If,
+        ScopedHelper, Child, Loop, If, Select, Stack, Where,
     }
 
     private static readonly (Step Step, int Weight, bool Preserves)[] Steps =
@@ -38,7 +38,8 @@ internal sealed partial class ProgramGenerator
         (Step.IdentityLike, 2, true), (Step.Add, 8, true), (Step.Mul, 8, true), (Step.Matmul, 6, false), (Step.Einsum, 2, false),
         (Step.Attention, 3, true), (Step.Sdpa, 1, true), (Step.LayerNorm, 3, true), (Step.LayerNormFunctional, 2, true),
         (Step.RmsHelper, 3, true), (Step.NormHelper, 2, true), (Step.IdentityHelper, 3, true), (Step.ScopedHelper, 4, false),
-        (Step.Child, 3, false), (Step.Loop, 3, false), (Step.If, 3, false),
+        (Step.Child, 3, false), (Step.Loop, 3, false), (Step.If, 3, false), (Step.Select, 2, false), (Step.Stack, 2, false),
+        (Step.Where, 2, true),
     };
 
     private ClassGen? _root;
@@ -89,7 +90,7 @@ internal sealed partial class ProgramGenerator
                 if (x.Numel / x.Last * outDim > MaxNumel) outDim = x.Last;
                 bool bias = Chance(0.7);
                 double? memberEps = Chance(0.2) ? Pick(0.01, 0.1, 1e-3) : null;
-                var f = cls.Names.Fresh("fc");
+                var f = cls.Names.Fresh("fc", member: true);
                 cls.Fields.Add((memberEps is null ? "" : $"[EpsilonRule({D(memberEps.Value)})] ") + $"internal readonly Linear {f};");
                 cls.Ctor.Add($"{f} = nn.Linear({L(x.Last)}, {L(outDim)}, hasBias: {B(bias)});");
                 double eps = memberEps ?? block.Scope.Epsilon ?? 0;
@@ -130,7 +131,7 @@ internal sealed partial class ProgramGenerator
                 if (Chance(0.15) && form is "{0} * {1}")
                 {
                     // A configuration scalar read from a field.
-                    var f = cls.Names.Fresh("scale");
+                    var f = cls.Names.Fresh("scale", member: true);
                     cls.Fields.Add($"internal readonly double {f};");
                     cls.CtorParams.Add(($"double {f}", c));
                     cls.Ctor.Add($"this.{f} = {f};");
@@ -184,7 +185,12 @@ internal sealed partial class ProgramGenerator
                 var shape = (long[])x.Shape.Clone();
                 (shape[a], shape[b]) = (shape[b], shape[a]);
                 string da = Chance(0.3) ? L(a - x.Rank) : L(a);
-                var text = $"{x.Name}.transpose({da}, {b})";
+                var text = x.Rank >= 2 && Chance(0.2) && _config.On("new-ops") ? $"{x.Name}.mT" : $"{x.Name}.transpose({da}, {b})";
+                if (text.EndsWith(".mT", StringComparison.Ordinal))
+                {
+                    shape = (long[])x.Shape.Clone();
+                    (shape[^1], shape[^2]) = (shape[^2], shape[^1]);
+                }
                 return Emit(cls, block, text, text, shape, x.OnPath, x.Gate, false, x.Tainted, MaybeReplace(block, x, false));
             }
             case Step.Permute:
@@ -378,7 +384,7 @@ internal sealed partial class ProgramGenerator
                 var x = Primary(_ => true);
                 if (x is null) return null;
                 var y = _config.On("dtype-read") ? PickFrom(block.Pool) : x;
-                var text = $"{x.Name}.to({y.Name}.dtype)";
+                var text = Chance(0.3) && _config.On("new-ops") ? $"{x.Name}.type_as({y.Name})" : $"{x.Name}.to({y.Name}.dtype)";
                 return Emit(cls, block, text, text, x.Shape, x.OnPath, x.Gate, x.Contiguous, x.Tainted, MaybeReplace(block, x));
             }
             case Step.IdentityLike:
@@ -505,7 +511,7 @@ internal sealed partial class ProgramGenerator
             {
                 var x = Primary(v => v.Last >= 2);
                 if (x is null) return null;
-                var f = cls.Names.Fresh("ln");
+                var f = cls.Names.Fresh("ln", member: true);
                 cls.Fields.Add($"internal readonly LayerNorm {f};");
                 cls.Ctor.Add($"{f} = nn.LayerNorm({x.Last});");
                 cls.Ctor.Add($"using (torch.no_grad()) {{ {f}.weight!.uniform_(0.5, 1.5); {f}.bias!.uniform_(-0.5, 0.5); }}");
@@ -530,7 +536,7 @@ internal sealed partial class ProgramGenerator
                 var x = Primary(v => v.Last >= 2);
                 if (x is null) return null;
                 var w = ParameterField(cls, "rmsWeight", new[] { x.Last });
-                var h = cls.Names.Fresh("RmsNorm");
+                var h = cls.Names.Fresh("RmsNorm", member: true);
                 var p = cls.Names.Fresh("x");
                 const string eps = "1e-6";
                 if (Chance(0.5))
@@ -548,7 +554,7 @@ internal sealed partial class ProgramGenerator
                 if (x is null) return null;
                 var w = ParameterField(cls, "normWeight", new[] { x.Last });
                 var b = ParameterField(cls, "normBias", new[] { x.Last });
-                var h = cls.Names.Fresh("Normalize");
+                var h = cls.Names.Fresh("Normalize", member: true);
                 var p = cls.Names.Fresh("x");
                 var mu = cls.Names.Fresh("mu");
                 var xc = cls.Names.Fresh("xc");
@@ -564,7 +570,7 @@ internal sealed partial class ProgramGenerator
             {
                 var x = Primary(_ => true);
                 if (x is null) return null;
-                var h = cls.Names.Fresh("Act");
+                var h = cls.Names.Fresh("Act", member: true);
                 var p = cls.Names.Fresh("x");
                 string call, lambda;
                 switch (_rng.Next(3))
@@ -584,7 +590,7 @@ internal sealed partial class ProgramGenerator
                     }
                     default:
                     {
-                        var s = cls.Names.Fresh("slope");
+                        var s = cls.Names.Fresh("slope", member: true);
                         cls.Fields.Add($"internal readonly double {s};");
                         cls.CtorParams.Add(($"double {s}", "1.702"));
                         cls.Ctor.Add($"this.{s} = {s};");
@@ -595,6 +601,38 @@ internal sealed partial class ProgramGenerator
                     }
                 }
                 return Emit(cls, block, call, $"rr__.Identity({lambda}, {x.Name})", x.Shape, x.OnPath, true, true, x.Tainted, MaybeReplace(block, x));
+            }
+            case Step.Select:
+            {
+                if (!_config.On("new-ops")) return null;
+                var x = Primary(v => v.Rank >= 2);
+                if (x is null) return null;
+                int at = _rng.Next(x.Rank);
+                long i = _rng.Next((int)x.Shape[at]);
+                var shape = x.Shape.Where((_, k) => k != at).ToArray();
+                var text = $"{x.Name}.select({at}, {i})";
+                return Emit(cls, block, text, text, shape, x.OnPath, x.Gate, false, x.Tainted, MaybeReplace(block, x, false));
+            }
+            case Step.Stack:
+            {
+                if (!_config.On("new-ops")) return null;
+                var x = Primary(v => v.Rank < 5 && v.Numel * 2 <= MaxNumel);
+                if (x is null) return null;
+                var y = PickFrom(block.Pool.Where(v => v.Shape.SequenceEqual(x.Shape)).ToList());
+                int at = _rng.Next(x.Rank + 1);
+                var shape = x.Shape.Take(at).Append(2L).Concat(x.Shape.Skip(at)).ToArray();
+                var text = $"torch.stack(new[] {{ {x.Name}, {y.Name} }}, {at})";
+                return Emit(cls, block, text, text, shape, x.OnPath || y.OnPath, false, true, x.Tainted || y.Tainted, MaybeReplace(block, x, false));
+            }
+            case Step.Where:
+            {
+                if (!atRoot || !_config.On("new-ops")) return null;
+                var x = Primary(_ => true);
+                if (x is null) return null;
+                var y = PickFrom(block.Pool.Where(v => v.Shape.SequenceEqual(x.Shape)).ToList());
+                var mask = NewInput(cls, "mask", x.Shape, InputKind.BoolMask);
+                var text = $"torch.where({mask}, {x.Name}, {y.Name})";
+                return Emit(cls, block, text, text, x.Shape, x.OnPath || y.OnPath, false, true, x.Tainted || y.Tainted, MaybeReplace(block, x));
             }
             case Step.ScopedHelper:
                 return block.Kind == BlockKind.Forward ? ScopedHelper(cls, block, forced) : null;
@@ -720,7 +758,7 @@ internal sealed partial class ProgramGenerator
 
     private string Field(ClassGen cls, string type, string stem, string init)
     {
-        var f = cls.Names.Fresh(stem);
+        var f = cls.Names.Fresh(stem, member: true);
         cls.Fields.Add($"internal readonly {type} {f};");
         cls.Ctor.Add($"{f} = {init};");
         return f;
@@ -728,7 +766,7 @@ internal sealed partial class ProgramGenerator
 
     private string ParameterField(ClassGen cls, string stem, long[] shape)
     {
-        var f = cls.Names.Fresh(stem);
+        var f = cls.Names.Fresh(stem, member: true);
         cls.Fields.Add($"internal readonly Parameter {f};");
         cls.Ctor.Add($"{f} = nn.Parameter(torch.randn({Code.Shape(shape)}));");
         return f;

@@ -31,7 +31,7 @@ internal sealed partial class ProgramGenerator
             case 3: attribute = "[UniformRule]"; scope = block.Scope; break;
             default: attribute = ""; scope = block.Scope; break;
         }
-        var name = cls.Names.Fresh("Helper");
+        var name = cls.Names.Fresh("Helper", member: true);
         var pool = new List<Val>();
         var paramNames = new List<string>();
         foreach (var arg in args)
@@ -113,7 +113,7 @@ internal sealed partial class ProgramGenerator
         if (h is null) return null;
         bool children = _config.On("child") && Chance(0.3);
         int count = Chance(0.1) ? 0 : _rng.Next(1, 4);
-        var list = cls.Names.Fresh("layers");
+        var list = cls.Names.Fresh("layers", member: true);
         ClassGen? child = null;
         if (children)
         {
@@ -198,7 +198,7 @@ internal sealed partial class ProgramGenerator
     {
         var h = Carried(cls, block, forced);
         if (h is null) return null;
-        var flag = cls.Names.Fresh("use");
+        var flag = cls.Names.Fresh("use", member: true);
         bool flagValue = Chance(0.5);
         cls.Fields.Add($"internal readonly bool {flag};");
         cls.CtorParams.Add(($"bool {flag}", B(flagValue)));
@@ -268,7 +268,7 @@ internal sealed partial class ProgramGenerator
             }
             case 1:
             {
-                var f = cls.Names.Fresh("fc");
+                var f = cls.Names.Fresh("fc", member: true);
                 cls.Fields.Add($"internal readonly Linear {f};");
                 cls.Ctor.Add($"{f} = nn.Linear({h.Last}, {h.Last});");
                 return ($"{f}.call({h.Name})", $"mm__.{f}.call({h.Name})", false);

@@ -7,17 +7,20 @@ namespace LrpGen.Fuzzing.Generation;
 
 /// <summary>A generated program: one file with the [LrpModule] class (and its children), its reference and
 /// the test case that ties them together. A program meant to be rejected names the line of its LRP003.</summary>
-public sealed record FuzzProgram(string Name, string Source, int? RejectLine)
+public sealed record FuzzProgram(string Name, string Source, int? RejectLine, string RejectId = "LRP003")
 {
     public const string NamespacePrefix = "Fuzz.";
 
-    /// <summary>The expectation written into the source, so that a saved program (a regression) is self-contained.</summary>
+    /// <summary>The expectation written into the source, so that a saved program (a regression) is self-contained:
+    /// a line ending in "// reject: no rule" must get LRP003 there, one ending in "// reject: LRPnnn" that error.</summary>
     public static FuzzProgram FromSource(string name, string source)
     {
-        const string marker = "// reject: no rule";
+        const string marker = "// reject: ";
         var lines = source.Split('\n');
         int index = Array.FindIndex(lines, l => l.Contains(marker, StringComparison.Ordinal));
-        return new FuzzProgram(name, source, index < 0 ? null : index + 1);
+        if (index < 0) return new FuzzProgram(name, source, null);
+        var what = lines[index][(lines[index].IndexOf(marker, StringComparison.Ordinal) + marker.Length)..].Trim();
+        return new FuzzProgram(name, source, index + 1, what.StartsWith("LRP", StringComparison.Ordinal) ? what : "LRP003");
     }
 }
 

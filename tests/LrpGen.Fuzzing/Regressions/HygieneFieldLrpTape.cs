@@ -10,7 +10,7 @@ namespace Fuzz.HygieneFieldLrpTape;
 [LrpModule]
 public partial class HygieneFieldLrpTape : nn.Module<Tensor, Tensor>
 {
-    internal readonly Linear fc, LrpTape;
+    internal readonly Linear fc, LrpTape; // reject: LRP008
 
     public HygieneFieldLrpTape() : base("HygieneFieldLrpTape")
     {

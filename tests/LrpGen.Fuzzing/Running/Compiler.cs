@@ -28,6 +28,9 @@ internal static class Compiler
 
     private static int _assemblies;
 
+    /// <summary>Per batch; generous because the machines that run the tests may be loaded.</summary>
+    private static readonly TimeSpan GeneratorTimeout = TimeSpan.FromSeconds(300);
+
     /// <summary>The outcome of compiling one batch: an assembly with the programs that compiled, and a verdict
     /// for the others.</summary>
     public sealed record Result(byte[]? Assembly, IReadOnlyList<FuzzProgram> Compiled, IReadOnlyList<(FuzzProgram Program, Outcome Outcome, string Detail)> Settled);
@@ -45,9 +48,17 @@ internal static class Compiler
         ImmutableArray<Diagnostic> generatorDiagnostics;
         try
         {
-            var driver = CSharpGeneratorDriver.Create(new[] { new LrpGenerator().AsSourceGenerator() }, parseOptions: ParseOptions)
-                .RunGeneratorsAndUpdateCompilation(compilation, out output, out generatorDiagnostics);
-            var run = driver.GetRunResult().Results.Single();
+            // A generator that does not finish is a generator bug like an exception (the thread is abandoned).
+            var work = System.Threading.Tasks.Task.Run(() =>
+            {
+                var driver = CSharpGeneratorDriver.Create(new[] { new LrpGenerator().AsSourceGenerator() }, parseOptions: ParseOptions)
+                    .RunGeneratorsAndUpdateCompilation(compilation, out var updated, out var diagnostics);
+                return (driver, updated, diagnostics);
+            });
+            if (!work.Wait(GeneratorTimeout)) throw new TimeoutException($"the generator did not finish in {GeneratorTimeout.TotalSeconds:F0} s");
+            output = work.Result.updated;
+            generatorDiagnostics = work.Result.diagnostics;
+            var run = work.Result.driver.GetRunResult().Results.Single();
             if (run.Exception is not null) throw run.Exception;
         }
         catch (Exception e) when (programs.Count > 1)
@@ -64,6 +75,7 @@ internal static class Compiler
         }
 
         var generateTime = watch.Elapsed;
+        if (Environment.GetEnvironmentVariable("FUZZ_TIMING") is not null) Console.Error.WriteLine($"generated in {generateTime.TotalSeconds:F1} s");
         var candidates = new List<FuzzProgram>();
         foreach (var p in programs)
         {
@@ -77,10 +89,10 @@ internal static class Compiler
                 settled.Add((p, Outcome.GeneratorException, Describe()));
             else if (p.RejectLine is int line)
             {
-                bool atLine = own.Any(d => d.Id == "LRP003" && d.Location.GetLineSpan().StartLinePosition.Line + 1 == line);
+                bool atLine = own.Any(d => d.Id == p.RejectId && d.Location.GetLineSpan().StartLinePosition.Line + 1 == line);
                 settled.Add(atLine
                     ? (p, Outcome.RejectedAsExpected, Describe())
-                    : (p, Outcome.MissedRejection, own.Count == 0 ? $"no diagnostic; expected LRP003 at line {line}" : $"expected LRP003 at line {line}, got: {Describe()}"));
+                    : (p, Outcome.MissedRejection, own.Count == 0 ? $"no diagnostic; expected {p.RejectId} at line {line}" : $"expected {p.RejectId} at line {line}, got: {Describe()}"));
             }
             else if (own.Any(d => d.Severity == DiagnosticSeverity.Error))
                 settled.Add((p, Outcome.WronglyRejected, Describe()));

@@ -8,7 +8,7 @@ namespace LrpGen.Fuzzing.Running;
 /// <summary>Generates, compiles (in batches) and checks programs, and tallies the outcomes.</summary>
 public sealed class FuzzRun
 {
-    public const int BatchSize = 40;
+    public const int DefaultBatchSize = 40;
 
     public List<(FuzzProgram Program, Outcome Outcome, string Detail)> Results { get; } = new();
 
@@ -21,13 +21,14 @@ public sealed class FuzzRun
         Results.Where(r => r.Outcome is not (Outcome.Passed or Outcome.RejectedAsExpected));
 
     /// <summary>Programs 0..count-1 of a seed, with the given constructs skipped.</summary>
-    public static FuzzRun Programs(int seed, int count, IEnumerable<string>? skipped = null, Action<FuzzRun>? progress = null)
+    public static FuzzRun Programs(int seed, int count, IEnumerable<string>? skipped = null, Action<FuzzRun>? progress = null,
+        int first = 0, int batchSize = DefaultBatchSize)
     {
         var config = FuzzConfig.WithSkipped(skipped ?? Array.Empty<string>());
         var run = new FuzzRun();
-        for (int start = 0; start < count; start += BatchSize)
+        for (int start = first; start < first + count; start += batchSize)
         {
-            var batch = Enumerable.Range(start, Math.Min(BatchSize, count - start)).Select(i => ProgramGenerator.Generate(seed, i, config)).ToList();
+            var batch = Enumerable.Range(start, Math.Min(batchSize, first + count - start)).Select(i => ProgramGenerator.Generate(seed, i, config)).ToList();
             run.Check(batch);
             progress?.Invoke(run);
         }
@@ -44,6 +45,12 @@ public sealed class FuzzRun
 
     private void Check(IReadOnlyList<FuzzProgram> batch)
     {
+        // FUZZ_CURRENT=DIR keeps the programs of the batch in progress (to find one that hangs).
+        if (Environment.GetEnvironmentVariable("FUZZ_CURRENT") is { } dir)
+        {
+            System.IO.Directory.CreateDirectory(dir);
+            foreach (var p in batch) System.IO.File.WriteAllText(System.IO.Path.Combine(dir, p.Name + ".cs"), p.Source);
+        }
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var compiled = Compiler.Compile(batch);
         CompileTime += clock.Elapsed;
