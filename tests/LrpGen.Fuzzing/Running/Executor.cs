@@ -99,7 +99,7 @@ internal static class Executor
                         return (Outcome.Mismatch, $"[{method}] {relevance.Count} relevance tensors for {expected.Length} relevance inputs");
                     // Relevance that cancels to zero (a softmax's inputs under a constant target) is compared at
                     // the scale of the explained quantity instead of its own rounding noise.
-                    double floor = 1e-9 * (plain * weights).abs().max().item<double>();
+                    double floor = 1e-6 * (plain * weights).abs().max().item<double>();
                     for (int i = 0; i < expected.Length; i++)
                     {
                         var problem = Compare(relevance[i], expected[i], Tolerance, floor);
