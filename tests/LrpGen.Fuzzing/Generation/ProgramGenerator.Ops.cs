@@ -376,7 +376,7 @@ internal sealed partial class ProgramGenerator
                 if (x is null) return null;
                 var y = PickFrom(block.Pool.Where(v => v.Shape.SequenceEqual(x.Shape)).ToList());
                 var text = Pick($"{x.Name} * {y.Name}.detach().abs()", $"{x.Name} + {y.Name}.detach().cumsum(-1)", $"{x.Name} * torch.cos({y.Name}.detach())",
-                    $"{x.Name} + {y.Name}.detach().abs().log()");
+                    $"{x.Name} + {y.Name}.detach().abs().add(1.0).log()");
                 return Emit(cls, block, text, text, x.Shape, x.OnPath, false, true, x.Tainted, MaybeReplace(block, x));
             }
             case Step.ToDtype:
