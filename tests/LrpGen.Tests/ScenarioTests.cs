@@ -173,21 +173,12 @@ public class ScenarioTests
         ScenarioHarness.Check(o => m.LrpForward(x, o), () => m.call(x),
             r => ScenarioHarness.Ref(x, w, v =>
             {
-                var h = Epsilon(r, m.fc1.call(v), 0.01);
+                var h = r.Epsilon(m.fc1.call(v), 0.01);
                 h = r.Identity(Scenarios.HelperRules.GeluNew, h);
-                h = Epsilon(r, m.fc2.call(h), 0.1);
-                return Epsilon(r, m.fc3.call(h), 0.1);
+                h = r.Epsilon(m.fc2.call(h), 0.1);
+                return r.Epsilon(m.fc3.call(h), 0.1);
             }),
             method, nameof(HelperRules));
-    }
-
-    /// <summary>Epsilon rule on a layer output: value y, gradient scaled by y / (y + eps sign y).</summary>
-    private static Tensor Epsilon(RuleInjection r, Tensor y, double eps)
-    {
-        if (r.Method == LrpMethod.Gradient) return y;
-        var stab = y.detach().add(torch.where(y.detach().ge(0), 1.0, -1.0).to(y.dtype).mul(eps));
-        var scaled = y.mul(y.detach().div(stab));
-        return y.detach().add(scaled.sub(scaled.detach()));
     }
 
     [Theory, InlineData(LrpMethod.AttnLrp), InlineData(LrpMethod.CpLrp), InlineData(LrpMethod.Gradient)]

@@ -39,6 +39,25 @@ public sealed class RuleInjection
         return DivideGradient(gate.mul(other), 2);
     }
 
+    /// <summary>A product of two relevance-carrying factors (element-wise or matmul, given as op): uniform rule;
+    /// where gates are constants (CP-LRP, or forced) and exactly one factor is a gate, the gate is detached.</summary>
+    public Tensor Product(Tensor a, Tensor b, Func<Tensor, Tensor, Tensor> op, bool aIsGate, bool bIsGate, bool cpForced = false)
+    {
+        if (!Rules) return op(a, b);
+        if ((Method == LrpMethod.CpLrp || cpForced) && aIsGate != bIsGate)
+            return aIsGate ? op(a.detach(), b) : op(a, b.detach());
+        return DivideGradient(op(a, b), 2);
+    }
+
+    /// <summary>Epsilon rule on a layer output: value y, gradient scaled by y / (y + eps sign y).</summary>
+    public Tensor Epsilon(Tensor y, double eps)
+    {
+        if (!Rules) return y;
+        var stab = y.detach().add(torch.where(y.detach().ge(0), 1.0, -1.0).to(y.dtype).mul(eps));
+        var scaled = y.mul(y.detach().div(stab));
+        return y.detach().add(scaled.sub(scaled.detach()));
+    }
+
     /// <summary>Uniform rule on both attention matmuls, CP-LRP: q and k detached.</summary>
     public Tensor Attention(Tensor q, Tensor k, Tensor v, Tensor? mask, double scale, bool cpForced = false)
     {
