@@ -25,16 +25,16 @@ public class RegressionTests
     [InlineData("HygieneParameterCtx")]
     [InlineData("HygieneParameterOutput")]
     [InlineData("HygieneLocalTape")]
-    [InlineData("HygieneParameterLrpForward", Skip = "generator bug F1 in notes/fuzz-findings.md, not fixed yet")]
+    [InlineData("HygieneParameterLrpForward")]
     [InlineData("HygieneFieldLrpTape")]
     [InlineData("RejectSinOnPath")]
     [InlineData("RejectCosOnPath")]
     [InlineData("ParameterReassigned")]
-    [InlineData("ParameterReassignedInLoop", Skip = "generator bug F3 in notes/fuzz-findings.md, not fixed yet")]
+    [InlineData("ParameterReassignedInLoop")]
     [InlineData("DtypeOfDeadTensor")]
     [InlineData("DeadCausalSdpa")]
-    [InlineData("LoopCarriedGate", Skip = "generator bug F6 in notes/fuzz-findings.md, not fixed yet")]
-    [InlineData("NegatedGate", Skip = "generator bug F7 in notes/fuzz-findings.md, not fixed yet")]
+    [InlineData("LoopCarriedGate")]
+    [InlineData("NegatedGate")]
     public void Regression(string name)
     {
         Assert.True(Outcomes.Value.TryGetValue(name, out var result), $"no program Regressions/{name}.cs");

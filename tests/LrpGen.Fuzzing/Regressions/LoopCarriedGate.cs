@@ -6,8 +6,9 @@ using static TorchSharp.torch;
 
 namespace Fuzz.LoopCarriedGate;
 
-// The carried h is a gate (softmax output) in the first iteration only: in the second it is a product, so under
-// CP-LRP only the sigmoid factor is a gate and h gets the plain gradient.
+// The carried h enters as a gate (a softmax output) but leaves the body as a product. Gate-ness is decided once per
+// loop body (a gate only if every iteration leaves it one), so h is no gate in any iteration: under CP-LRP the sigmoid
+// factor is the only gate, and h gets the plain gradient in both iterations.
 [LrpModule]
 public partial class LoopCarriedGate : nn.Module<Tensor, Tensor>
 {
@@ -33,11 +34,7 @@ public sealed class Case() : LrpGen.Fuzzing.SimpleCase<LoopCarriedGate>(1, () =>
     (rr__, mm__, xs) =>
     {
         var h = xs[0].softmax(-1);
-        bool first = true;
         foreach (var layer in mm__.layers)
-        {
-            h = rr__.Product(rr__.Identity(u__ => u__.sigmoid(), layer.call(h)), h, (p__, q__) => p__ * q__, true, first);
-            first = false;
-        }
+            h = rr__.Product(rr__.Identity(u__ => u__.sigmoid(), layer.call(h)), h, (p__, q__) => p__ * q__, true, false);
         return h;
     });
