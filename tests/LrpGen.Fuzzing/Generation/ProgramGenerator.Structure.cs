@@ -145,10 +145,11 @@ internal sealed partial class ProgramGenerator
         if (child is not null && template == 3) template = 0;
         bool exitGate = child is null && template == 0;
         // The carried value is the outer one in the first iteration and the body's in the others. Dynamic: what
-        // ran; static (the generator's model): the outer value's flag in every iteration.
+        // ran; static (the generator's model): decided once per body, a gate only if it enters as one and every
+        // iteration leaves it one.
         bool dynamic = _config.On("gate-merge");
         var first = cls.Names.Fresh("first") + "__";
-        string entryGateRef = dynamic ? $"({first} ? {B(h.Gate)} : {B(exitGate)})" : B(h.Gate);
+        string entryGateRef = dynamic ? $"({first} ? {B(h.Gate)} : {B(exitGate)})" : B(h.Gate && exitGate);
         string cp = B(block.Scope.CpForced);
         var x = h.Name;
         var inner = block.Pad + "    ";
