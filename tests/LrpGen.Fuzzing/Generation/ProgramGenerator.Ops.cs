@@ -156,7 +156,7 @@ internal sealed partial class ProgramGenerator
                 int at = _rng.Next(x.Rank - 1);
                 var shape = x.Shape.Take(at).Append(x.Shape[at] * x.Shape[at + 1]).Concat(x.Shape.Skip(at + 2)).ToArray();
                 if (Chance(0.5))
-                    return Emit(cls, block, $"{x.Name}.flatten({at}, {at + 1})", $"{x.Name}.flatten({at}, {at + 1})", shape, x.OnPath, false, x.Contiguous, x.Tainted, MaybeReplace(block, x, false));
+                    return Emit(cls, block, $"{x.Name}.flatten({at}, {at + 1})", $"{x.Name}.flatten({at}, {at + 1})", shape, x.OnPath, x.Gate, x.Contiguous, x.Tainted, MaybeReplace(block, x, false));
                 return EmitReshape(cls, block, x, shape);
             }
             case Step.Unsqueeze:

@@ -17,6 +17,7 @@ internal static class Executor
 {
     public const double Tolerance = 1e-6;
     private const double ForwardTolerance = 1e-9;
+    private const double AbsoluteFloor = 1e-4;
     private static readonly LrpMethod[] Methods = { LrpMethod.AttnLrp, LrpMethod.CpLrp, LrpMethod.Gradient };
 
     /// <summary>A load context that resolves TorchSharp, LrpGen and this assembly from the default context,
@@ -98,8 +99,10 @@ internal static class Executor
                     if (relevance.Count != expected.Length)
                         return (Outcome.Mismatch, $"[{method}] {relevance.Count} relevance tensors for {expected.Length} relevance inputs");
                     // Relevance that cancels to zero (a softmax's inputs under a constant target) is compared at
-                    // the scale of the explained quantity instead of its own rounding noise.
-                    double floor = 1e-6 * (plain * weights).abs().max().item<double>();
+                    // the scale of the explained quantity instead of its own rounding noise; when that quantity is
+                    // exactly zero (a LayerNorm over equal elements), at a scale of 1e-4: 1e-10 absolute, float64 rounding
+                    // of the O(1) values the programs compute.
+                    double floor = Math.Max(1e-6 * (plain * weights).abs().max().item<double>(), AbsoluteFloor);
                     for (int i = 0; i < expected.Length; i++)
                     {
                         var problem = Compare(relevance[i], expected[i], Tolerance, floor);
