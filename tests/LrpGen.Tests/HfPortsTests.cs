@@ -59,21 +59,11 @@ public class HfPortsTests
             r => ScenarioHarness.Ref(x, w, v =>
             {
                 var n = r.RmsNorm(v, m.norm.weight, 1e-6);
-                var u = Epsilon(r, m.up.call(n), 0.25);
+                var u = r.Epsilon(m.up.call(n), 0.25);
                 var a = r.Identity(t => t * torch.sigmoid(t * 1.702), u);
-                return Epsilon(r, m.down.call(a), 0.25);
+                return r.Epsilon(m.down.call(a), 0.25);
             }),
             method, nameof(RuleAttributesOnForward));
-    }
-
-    /// <summary>The epsilon rule on a layer output z: gradient times z / (z + eps * sign(z)), sign(0) = +1.</summary>
-    private static Tensor Epsilon(RuleInjection r, Tensor z, double eps)
-    {
-        if (r.Method == LrpMethod.Gradient) return z;
-        var zd = z.detach();
-        var stab = zd + torch.where(zd.ge(0), torch.full_like(zd, eps), torch.full_like(zd, -eps));
-        var share = zd / stab;
-        return zd + (z - zd) * share;
     }
 
     [Theory, InlineData(LrpMethod.AttnLrp), InlineData(LrpMethod.CpLrp), InlineData(LrpMethod.Gradient)]
