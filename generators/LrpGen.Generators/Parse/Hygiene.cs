@@ -11,7 +11,7 @@ namespace LrpGen.Generators.Parse;
 internal static class Hygiene
 {
     /// <summary>The fixed local and parameter names of the generated methods.</summary>
-    private static readonly HashSet<string> FixedNames = new(StringComparer.Ordinal)
+    public static readonly HashSet<string> FixedNames = new(StringComparer.Ordinal)
     {
         "ctx", "tape", "output", "gOutput", "options", "all", "childTape", "discarded", "gs", "ga", "gb", "t", "frame",
         "v__", "own", "input", "error",

@@ -182,7 +182,7 @@ internal static class ModuleParser
     /// except tensor locals (which become SSA values and are not declared as such).</summary>
     private static IEnumerable<string> ReservedNames(INamedTypeSymbol type, SemanticModel semantic)
     {
-        var names = new HashSet<string>(StringComparer.Ordinal) { "ctx", "tape", "output", "gOutput", "options", "childTape", "gs", "ga", "gb", "all", "frame", "t", "v__" };
+        var names = new HashSet<string>(Hygiene.FixedNames, StringComparer.Ordinal);
         var tensorLocals = new HashSet<string>(StringComparer.Ordinal);
         foreach (var m in type.GetMembers()) names.Add(m.Name);
         foreach (var declaration in type.DeclaringSyntaxReferences.Select(r => r.GetSyntax()))
