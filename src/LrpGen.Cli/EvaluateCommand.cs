@@ -71,30 +71,17 @@ public sealed class EvaluateCommand
         _stderr = stderr;
     }
 
+    /// <summary>Runs the command; a wrong argument throws <see cref="UsageException"/>, any other failure its own
+    /// exception (<see cref="CommandFailures"/> turns either into the exit code).</summary>
     public int Run(EvaluateOptions options)
     {
-        string verb = options.Kind == EvaluationKind.Faithfulness ? "faithfulness" : "recall";
-        try
-        {
-            Validate(options);
-            if (options.Threads is { } threads) TorchSharp.torch.set_num_threads(threads);
-            var progress = new StderrProgress(_stderr);
-            if (options.Kind == EvaluationKind.Recall) RunRecall(options, progress);
-            else if (options.Task == "recall") RunRecallFaithfulness(options, progress);
-            else RunSimilarityFaithfulness(options, progress);
-            return ExitCodes.Success;
-        }
-        catch (UsageException e)
-        {
-            _stderr.WriteLine($"lrpgen evaluate {verb}: error: {ErrorMessages.Describe(e)}");
-            _stderr.WriteLine(LrpGenCommandLine.EvaluateUsage);
-            return ExitCodes.UsageError;
-        }
-        catch (Exception e)
-        {
-            _stderr.WriteLine($"lrpgen evaluate {verb}: error: {ErrorMessages.Describe(e)}");
-            return ExitCodes.RuntimeError;
-        }
+        Validate(options);
+        if (options.Threads is { } threads) TorchSharp.torch.set_num_threads(threads);
+        var progress = new StderrProgress(_stderr);
+        if (options.Kind == EvaluationKind.Recall) RunRecall(options, progress);
+        else if (options.Task == "recall") RunRecallFaithfulness(options, progress);
+        else RunSimilarityFaithfulness(options, progress);
+        return ExitCodes.Success;
     }
 
     private static void Validate(EvaluateOptions options)

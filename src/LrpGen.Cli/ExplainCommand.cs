@@ -27,30 +27,18 @@ public sealed class ExplainCommand
         _colour = colour;
     }
 
+    /// <summary>Explains, prints and writes the files; a wrong argument throws <see cref="UsageException"/>, any
+    /// other failure its own exception (<see cref="CommandFailures"/> turns either into the exit code).</summary>
     public int Run(ExplainOptions options)
     {
-        try
-        {
-            var result = Explain(options);
-            TerminalHeatmap.Write(_stdout, result, _colour);
-            _stdout.Flush();
-            using var outputs = new StagedOutputs(_stderr);
-            if (options.JsonPath is { } json) outputs.Add(json, stream => JsonReport.Write(stream, result));
-            if (options.HtmlPath is { } html) outputs.Add(html, stream => HtmlReport.Write(stream, result));
-            outputs.Commit();
-            return ExitCodes.Success;
-        }
-        catch (UsageException e)
-        {
-            _stderr.WriteLine($"lrpgen explain: error: {ErrorMessages.Describe(e)}");
-            _stderr.WriteLine(LrpGenCommandLine.Usage);
-            return ExitCodes.UsageError;
-        }
-        catch (Exception e)
-        {
-            _stderr.WriteLine($"lrpgen explain: error: {ErrorMessages.Describe(e)}");
-            return ExitCodes.RuntimeError;
-        }
+        var result = Explain(options);
+        TerminalHeatmap.Write(_stdout, result, _colour);
+        _stdout.Flush();
+        using var outputs = new StagedOutputs(_stderr);
+        if (options.JsonPath is { } json) outputs.Add(json, stream => JsonReport.Write(stream, result));
+        if (options.HtmlPath is { } html) outputs.Add(html, stream => HtmlReport.Write(stream, result));
+        outputs.Commit();
+        return ExitCodes.Success;
     }
 
     /// <summary>Runs the explanation and returns it as plain arrays. Every check that needs no weights (the folder,

@@ -2,7 +2,6 @@ using System;
 using System.Globalization;
 using System.IO;
 using System.Linq;
-using System.Text.Encodings.Web;
 using System.Text.Json;
 using LrpGen.Models.HuggingFace;
 using LrpGen.Models.Vit;
@@ -45,50 +44,38 @@ public sealed class ExplainImageCommand
         _stderr = stderr;
     }
 
+    /// <summary>Runs the command; a wrong argument throws <see cref="UsageException"/>, any other failure its own
+    /// exception (<see cref="CommandFailures"/> turns either into the exit code).</summary>
     public int Run(ExplainImageOptions options)
     {
-        try
+        CheckArguments(options);
+        CheckMemory(options);
+        using var vit = VitClassifier.Load(options.ModelDir);
+        FiniteChecks.Weights(options.ModelDir, vit.Model);
+        var (pixels, display) = options.PixelsPath is { } p ? LoadPixels(p, vit.Config) : LoadImage(options.ImagePath!, options.ModelDir, vit.Config);
+        using (pixels)
+        using (display)
         {
-            CheckArguments(options);
-            CheckMemory(options);
-            using var vit = VitClassifier.Load(options.ModelDir);
-            FiniteChecks.Weights(options.ModelDir, vit.Model);
-            var (pixels, display) = options.PixelsPath is { } p ? LoadPixels(p, vit.Config) : LoadImage(options.ImagePath!, options.ModelDir, vit.Config);
-            using (pixels)
-            using (display)
+            if (options.Target is long t && (t < 0 || t >= vit.Config.Classes))
+                throw new UsageException($"--target {t} is not one of the model's classes [0, {vit.Config.Classes}).");
+            var (targets, logits, relevance) = vit.Explain(pixels, options.Method, options.Target is long target ? new[] { target } : null,
+                options.GammaConv, options.GammaLinear);
+            using (relevance)
+            using (var map = relevance[0].sum(new long[] { 0 }))
             {
-                if (options.Target is long t && (t < 0 || t >= vit.Config.Classes))
-                    throw new UsageException($"--target {t} is not one of the model's classes [0, {vit.Config.Classes}).");
-                var (targets, logits, relevance) = vit.Explain(pixels, options.Method, options.Target is long target ? new[] { target } : null,
-                    options.GammaConv, options.GammaLinear);
-                using (relevance)
-                using (var map = relevance[0].sum(new long[] { 0 }))
-                {
-                    FiniteChecks.Value($"the logit of class {targets[0]}", logits[0]);
-                    var values = map.data<float>().ToArray();
-                    FiniteChecks.Values("the relevance map", values);
-                    _stdout.WriteLine($"vit · {ChoiceNames.Name(options.Method)} · target class {targets[0]} · logit {logits[0].ToString("R", CultureInfo.InvariantCulture)}");
-                    float max = values.Select(Math.Abs).Max();
-                    _stdout.WriteLine($"relevance: sum {values.Sum().ToString("G6", CultureInfo.InvariantCulture)}, max |R| {max.ToString("G6", CultureInfo.InvariantCulture)} over {map.shape[0]}x{map.shape[1]} pixels");
-                    using var outputs = new StagedOutputs(_stderr);
-                    if (options.OutPath is { } image) outputs.Add(image, stream => WriteHeatmap(stream, image, map, display));
-                    if (options.JsonPath is { } json) outputs.Add(json, stream => WriteJson(stream, targets[0], logits[0], map));
-                    outputs.Commit();
-                }
+                FiniteChecks.Value($"the logit of class {targets[0]}", logits[0]);
+                var values = map.data<float>().ToArray();
+                FiniteChecks.Values("the relevance map", values);
+                _stdout.WriteLine($"vit · {ChoiceNames.Name(options.Method)} · target class {targets[0]} · logit {logits[0].ToString("R", CultureInfo.InvariantCulture)}");
+                float max = values.Select(Math.Abs).Max();
+                _stdout.WriteLine($"relevance: sum {values.Sum().ToString("G6", CultureInfo.InvariantCulture)}, max |R| {max.ToString("G6", CultureInfo.InvariantCulture)} over {map.shape[0]}x{map.shape[1]} pixels");
+                using var outputs = new StagedOutputs(_stderr);
+                if (options.OutPath is { } image) outputs.Add(image, stream => WriteHeatmap(stream, image, map, display));
+                if (options.JsonPath is { } json) outputs.Add(json, stream => ImageReport.WriteJson(stream, targets[0], logits[0], values, (int)map.shape[0], (int)map.shape[1]));
+                outputs.Commit();
             }
-            return ExitCodes.Success;
         }
-        catch (UsageException e)
-        {
-            _stderr.WriteLine($"lrpgen explain-image: error: {ErrorMessages.Describe(e)}");
-            _stderr.WriteLine(LrpGenCommandLine.ExplainImageUsage);
-            return ExitCodes.UsageError;
-        }
-        catch (Exception e)
-        {
-            _stderr.WriteLine($"lrpgen explain-image: error: {ErrorMessages.Describe(e)}");
-            return ExitCodes.RuntimeError;
-        }
+        return ExitCodes.Success;
     }
 
     /// <summary>Everything that needs no model: one input that is a file, the model folder, the outputs (PNG or JPEG
@@ -199,24 +186,5 @@ public sealed class ExplainImageCommand
         if (mean.Length != 3 || std.Length != 3 || std.Any(s => s <= 0))
             throw new CliRuntimeException($"{modelDir}/config.json: image_mean and image_std must have 3 entries (std > 0).");
         return (mean, std);
-    }
-
-    private static void WriteJson(Stream stream, long target, float logit, Tensor map)
-    {
-        using var json = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = false, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
-        json.WriteStartObject();
-        json.WriteNumber("target", target);
-        json.WriteNumber("logit", logit);
-        json.WriteStartArray("relevance_map");
-        long h = map.shape[0], w = map.shape[1];
-        var values = map.data<float>().ToArray();
-        for (long y = 0; y < h; y++)
-        {
-            json.WriteStartArray();
-            for (long x = 0; x < w; x++) json.WriteNumberValue(values[y * w + x]);
-            json.WriteEndArray();
-        }
-        json.WriteEndArray();
-        json.WriteEndObject();
     }
 }

