@@ -133,4 +133,11 @@ public class JsonLayoutTests
             }
             """, Text(stream => SimilarityReport.WriteJson(stream, explanation)));
     }
+
+    [Fact]
+    public void ImageReportTextIsOneLine()
+    {
+        Assert.Equal("""{"target":3,"logit":2.5,"relevance_map":[[0.1,-1],[0,1E-30],[3.4028235E+38,0.25]]}""",
+            Text(stream => ImageReport.WriteJson(stream, 3, 2.5f, new[] { 0.1f, -1f, 0f, 1e-30f, float.MaxValue, 0.25f }, 3, 2)));
+    }
 }
