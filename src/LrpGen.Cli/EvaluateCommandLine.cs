@@ -19,15 +19,15 @@ internal sealed class EvaluateCommandLine
     private readonly Option<int?> _examples;
     private readonly Option<string> _methods = new("--methods")
     {
-        Description = $"Comma-separated methods: {AttributionMethods.List}, or all (default).",
+        Description = $"Comma-separated methods: {AttributionMethods.List}, or all.",
         HelpName = "LIST",
         DefaultValueFactory = _ => "all",
     };
-    private readonly Option<int?> _igSteps = CommonOptions.Integer("--ig-steps", "Integrated Gradients: points on the path from the zero embeddings (default 32).", "N", 32, 1);
-    private readonly Option<int?> _samples = CommonOptions.Integer("--smoothgrad-samples", "SmoothGrad: noisy samples averaged (default 32).", "N", 32, 1);
+    private readonly Option<int?> _igSteps = CommonOptions.Integer("--ig-steps", "Integrated Gradients: points on the path from the zero embeddings.", "N", 32, 1);
+    private readonly Option<int?> _samples = CommonOptions.Integer("--smoothgrad-samples", "SmoothGrad: noisy samples averaged.", "N", 32, 1);
     private readonly Option<double> _noise = new("--smoothgrad-noise")
     {
-        Description = "SmoothGrad: noise standard deviation as a fraction of (max - min) of the input embeddings (default 0.1).",
+        Description = "SmoothGrad: noise standard deviation as a fraction of (max - min) of the input embeddings.",
         HelpName = "X",
         DefaultValueFactory = _ => 0.1,
         CustomParser = result =>
@@ -38,10 +38,10 @@ internal sealed class EvaluateCommandLine
             return 0;
         },
     };
-    private readonly Option<int?> _seed = CommonOptions.Integer("--seed", "Seed of the prompts drawn, the random baseline and SmoothGrad's noise (default 1).", "N", 1, 0);
+    private readonly Option<int?> _seed = CommonOptions.Integer("--seed", "Seed of the prompts drawn, the random baseline and SmoothGrad's noise.", "N", 1, 0);
     private readonly Option<int?> _threads = CommonOptions.Integer("--threads", "TorchSharp's CPU threads (default: TorchSharp's choice).", "N", null, 1);
     private readonly Option<string?> _model = CommonOptions.Folder("--model", $"The recall model folder (default {EvaluateCommand.DefaultModelDir}).");
-    private readonly Option<string?> _wordnet = CommonOptions.Folder("--wordnet", "WordNet's data folder (default /usr/share/wordnet, Debian's wordnet-base).");
+    private readonly Option<string?> _wordnet = CommonOptions.Folder("--wordnet", $"WordNet's data folder (default {WordNetPairs.DefaultFolder}, Debian's wordnet-base).");
     private readonly Option<string?> _output = CommonOptions.Folder("--output", "Write NAME.csv, NAME.md and NAME.png (and the curves as CSV) into this folder.");
     private readonly Option<string?> _doc = CommonOptions.OutputFile("--doc", "Replace this run's section of a Markdown file (e.g. docs/evaluation.md) with the table, the plot and the command.");
 
