@@ -25,6 +25,13 @@ public enum OnnxDataType
     Complex64 = 14,
     Complex128 = 15,
     BFloat16 = 16,
+    Float8E4M3FN = 17,
+    Float8E4M3FNUZ = 18,
+    Float8E5M2 = 19,
+    Float8E5M2FNUZ = 20,
+    UInt4 = 21,
+    Int4 = 22,
+    Float4E2M1 = 23,
 }
 
 /// <summary>ONNX <c>AttributeProto.AttributeType</c> values.</summary>
@@ -47,7 +54,7 @@ public enum OnnxAttributeType
     TypeProtos = 14,
 }
 
-/// <summary>An ONNX <c>ModelProto</c>, as far as this reader understands it.</summary>
+/// <summary>An ONNX <c>ModelProto</c>, as far as LrpGen reads it (see <see cref="OnnxModelReader"/>).</summary>
 public sealed class OnnxModel
 {
     internal OnnxModel(long irVersion, string producerName, string producerVersion,
@@ -207,121 +214,3 @@ public sealed class OnnxAttribute
     public IReadOnlyList<ReadOnlyMemory<byte>> Strings { get; }
 }
 
-/// <summary>An ONNX <c>TensorProto</c>. The bytes of <c>raw_data</c> are not copied: <see cref="RawData"/> is a
-/// view of the buffer the model was read from. <see cref="ToFloatArray"/> and <see cref="ToInt64Array"/> decode
-/// either storage (raw little-endian bytes or the typed repeated field) and check its size against the shape.</summary>
-public sealed class OnnxTensor
-{
-    internal OnnxTensor(string name, long[] dims, OnnxDataType dataType, ReadOnlyMemory<byte> rawData,
-        float[] floatData, long[] int64Data, int[] int32Data, double[] doubleData, bool external)
-    {
-        Name = name;
-        Dims = dims;
-        DataType = dataType;
-        RawData = rawData;
-        FloatData = floatData;
-        Int64Data = int64Data;
-        Int32Data = int32Data;
-        DoubleData = doubleData;
-        IsExternal = external;
-    }
-
-    public string Name { get; }
-
-    /// <summary>The shape (empty for a scalar).</summary>
-    public IReadOnlyList<long> Dims { get; }
-
-    public OnnxDataType DataType { get; }
-    public ReadOnlyMemory<byte> RawData { get; }
-    public IReadOnlyList<float> FloatData { get; }
-    public IReadOnlyList<long> Int64Data { get; }
-    public IReadOnlyList<int> Int32Data { get; }
-    public IReadOnlyList<double> DoubleData { get; }
-
-    /// <summary>True when the values live in an external file (<c>data_location = EXTERNAL</c>), which this
-    /// reader does not follow.</summary>
-    public bool IsExternal { get; }
-
-    public long[] Shape => Dims.ToArray();
-
-    /// <summary>The number of elements: the product of <see cref="Dims"/> (1 for a scalar).</summary>
-    public long ElementCount
-    {
-        get
-        {
-            long count = 1;
-            foreach (long d in Dims)
-                count = checked(count * d);
-            return count;
-        }
-    }
-
-    public float[] ToFloatArray()
-    {
-        Require(OnnxDataType.Float);
-        int count = CheckedCount();
-        if (!RawData.IsEmpty)
-        {
-            CheckRaw(count, sizeof(float));
-            var values = new float[count];
-            var raw = RawData.Span;
-            if (BitConverter.IsLittleEndian)
-                raw.CopyTo(System.Runtime.InteropServices.MemoryMarshal.AsBytes(values.AsSpan()));
-            else
-                for (int i = 0; i < count; i++)
-                    values[i] = System.Buffers.Binary.BinaryPrimitives.ReadSingleLittleEndian(raw.Slice(4 * i, 4));
-            return values;
-        }
-        CheckTyped(FloatData.Count, count, "float_data");
-        return FloatData.ToArray();
-    }
-
-    public long[] ToInt64Array()
-    {
-        Require(OnnxDataType.Int64);
-        int count = CheckedCount();
-        if (!RawData.IsEmpty)
-        {
-            CheckRaw(count, sizeof(long));
-            var values = new long[count];
-            var raw = RawData.Span;
-            for (int i = 0; i < count; i++)
-                values[i] = System.Buffers.Binary.BinaryPrimitives.ReadInt64LittleEndian(raw.Slice(8 * i, 8));
-            return values;
-        }
-        CheckTyped(Int64Data.Count, count, "int64_data");
-        return Int64Data.ToArray();
-    }
-
-    public override string ToString() => $"{Name}: {DataType}[{string.Join(", ", Dims)}]";
-
-    private void Require(OnnxDataType type)
-    {
-        if (IsExternal)
-            throw new NotSupportedException($"ONNX tensor '{Name}' keeps its data in an external file, which this reader does not load.");
-        if (DataType != type)
-            throw new InvalidDataException($"ONNX tensor '{Name}' has data_type {DataType} ({(int)DataType}), not {type}.");
-    }
-
-    private int CheckedCount()
-    {
-        long count = ElementCount;
-        if (count > Array.MaxLength)
-            throw new InvalidDataException($"ONNX tensor '{Name}' has {count} elements, more than one array can hold.");
-        return (int)count;
-    }
-
-    private void CheckRaw(int count, int elementSize)
-    {
-        if (RawData.Length != (long)count * elementSize)
-            throw new InvalidDataException(
-                $"ONNX tensor '{Name}' of shape [{string.Join(", ", Dims)}] needs {(long)count * elementSize} bytes of raw_data but has {RawData.Length}.");
-    }
-
-    private void CheckTyped(int actual, int count, string field)
-    {
-        if (actual != count)
-            throw new InvalidDataException(
-                $"ONNX tensor '{Name}' of shape [{string.Join(", ", Dims)}] needs {count} values but TensorProto.{field} has {actual} (and raw_data is empty).");
-    }
-}

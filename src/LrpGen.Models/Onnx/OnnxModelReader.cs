@@ -1,245 +1,121 @@
 using System;
 using System.Collections.Generic;
 using System.IO;
+using System.Linq;
+using Google.Protobuf;
+using LrpGen.Models.Onnx.Proto;
 
 namespace LrpGen.Models.Onnx;
 
-/// <summary>A minimal reader of ONNX model files (protobuf <c>onnx.ModelProto</c>, see onnx/onnx.proto): the
-/// graph's nodes (inputs, outputs, name, op type, domain, attributes), its initializers (name, dims, data type
-/// and the data, raw or typed) and the names of its inputs and outputs. Everything else is skipped.
-/// The file is read into one byte array; initializer bytes are views of it, never copied, so a 90 MB model
-/// costs about 90 MB. Malformed input is an <see cref="InvalidDataException"/> naming the protobuf field.</summary>
+/// <summary>Reads ONNX model files (protobuf <c>onnx.ModelProto</c>) with the protobuf classes generated from
+/// <c>Onnx/OnnxSubset.proto</c>: the graph's nodes (inputs, outputs, name, op type, domain, attributes), its
+/// initializers (name, dims, data type and the data, raw or typed, or in an external file next to the model) and the
+/// names of its inputs and outputs. Everything else in the file is skipped. Protobuf copies the tensors' bytes once
+/// out of the file's buffer, which is then dropped. A file that is not an ONNX model, or is cut short, is an
+/// <see cref="InvalidDataException"/> with a one-line message naming the file and the problem.</summary>
 public static class OnnxModelReader
 {
+    private static readonly MessageParser<ModelProto> Parser = ModelProto.Parser.WithDiscardUnknownFields(true);
+
+    /// <summary>Reads the model file at <paramref name="path"/>; tensors with external data are read from the files
+    /// the model names, relative to its folder.</summary>
     public static OnnxModel ReadFile(string path)
     {
         ArgumentNullException.ThrowIfNull(path);
-        return Read(File.ReadAllBytes(path));
+        if (!File.Exists(path))
+            throw new FileNotFoundException($"The ONNX model '{path}' does not exist.", path);
+        string source = $"The ONNX model '{path}'";
+        var proto = Parse(File.ReadAllBytes(path), source);
+        string folder = Path.GetDirectoryName(Path.GetFullPath(path))!;
+        using var external = new OnnxExternalData(folder);
+        return Convert(proto, source, external);
     }
 
-    /// <summary>Reads the stream to its end, then parses it.</summary>
+    /// <summary>Reads the stream to its end, then parses it. Tensors with external data cannot be read from a stream
+    /// (see <see cref="OnnxTensor.IsExternal"/>); use <see cref="ReadFile"/> for such models.</summary>
     public static OnnxModel Read(Stream stream)
     {
         ArgumentNullException.ThrowIfNull(stream);
-        byte[] bytes;
-        if (stream.CanSeek)
-        {
-            long remaining = stream.Length - stream.Position;
-            if (remaining > Array.MaxLength)
-                throw new InvalidDataException($"The ONNX stream holds {remaining} bytes, more than one array can hold.");
-            bytes = new byte[remaining];
-            stream.ReadExactly(bytes);
-        }
-        else
-        {
-            using var copy = new MemoryStream();
-            stream.CopyTo(copy);
-            bytes = copy.ToArray();
-        }
-        return Read(bytes);
+        using var copy = new MemoryStream();
+        stream.CopyTo(copy);
+        return Read(copy.GetBuffer().AsMemory(0, (int)copy.Length), "The ONNX stream");
     }
 
-    /// <summary>Parses a whole <c>ModelProto</c>. The returned tensors refer to <paramref name="bytes"/>: do not
-    /// change it afterwards.</summary>
+    /// <summary>Parses a whole <c>ModelProto</c>. <paramref name="bytes"/> may be changed afterwards: the model holds
+    /// copies of what it needs.</summary>
     public static OnnxModel Read(byte[] bytes)
     {
         ArgumentNullException.ThrowIfNull(bytes);
-        var reader = new ProtoReader(bytes, 0, bytes.Length, "ModelProto");
-        long irVersion = 0;
-        string producerName = "", producerVersion = "";
-        var opsets = new List<OnnxOperatorSet>();
-        OnnxGraph? graph = null;
-        while (reader.TryReadTag(out int field, out var wire))
-        {
-            switch (field)
-            {
-                case 1: irVersion = reader.ReadInt64("ir_version", wire); break;
-                case 2: producerName = reader.ReadString("producer_name", wire); break;
-                case 3: producerVersion = reader.ReadString("producer_version", wire); break;
-                case 7:
-                    if (graph is not null)
-                        throw reader.Error("graph", reader.Position, "the model has more than one graph");
-                    var graphReader = reader.ReadMessage("graph", wire, "GraphProto");
-                    graph = ReadGraph(ref graphReader);
-                    break;
-                case 8:
-                    var opsetReader = reader.ReadMessage("opset_import", wire, "OperatorSetIdProto");
-                    opsets.Add(ReadOpset(ref opsetReader));
-                    break;
-                default: reader.Skip(field, wire); break;
-            }
-        }
-        if (graph is null)
-            throw new InvalidDataException("Malformed ONNX protobuf: ModelProto.graph (field 7) is missing; this is not an ONNX model.");
-        return new OnnxModel(irVersion, producerName, producerVersion, opsets, graph);
+        return Read(bytes, "The ONNX bytes");
     }
 
-    private static OnnxOperatorSet ReadOpset(ref ProtoReader reader)
+    private static OnnxModel Read(ReadOnlyMemory<byte> bytes, string source) =>
+        Convert(Parse(bytes, source), source, external: null);
+
+    private static ModelProto Parse(ReadOnlyMemory<byte> bytes, string source)
     {
-        string domain = "";
-        long version = 0;
-        while (reader.TryReadTag(out int field, out var wire))
+        ModelProto proto;
+        try
         {
-            switch (field)
-            {
-                case 1: domain = reader.ReadString("domain", wire); break;
-                case 2: version = reader.ReadInt64("version", wire); break;
-                default: reader.Skip(field, wire); break;
-            }
+            proto = Parser.ParseFrom(bytes.Span);
         }
-        return new OnnxOperatorSet(domain, version);
+        catch (InvalidProtocolBufferException e)
+        {
+            throw new InvalidDataException($"{source} is not a readable ONNX model: {Describe(e)}", e);
+        }
+        if (proto.Graph is null || proto.IrVersion <= 0)
+            throw new InvalidDataException(
+                $"{source} is not an ONNX model: it has no {(proto.Graph is null ? "graph (ModelProto.graph)" : "IR version (ModelProto.ir_version)")}.");
+        return proto;
     }
 
-    private static OnnxGraph ReadGraph(ref ProtoReader reader)
+    /// <summary>Protobuf's message for a cut file spans two sentences; the others name the broken wire data.</summary>
+    private static string Describe(InvalidProtocolBufferException e) =>
+        e.Message.Contains("ended unexpectedly", StringComparison.Ordinal)
+            ? "it ends in the middle of a field (is the file truncated?)."
+            : "protobuf says: " + string.Join(' ', e.Message.Split(new[] { '\r', '\n' }, StringSplitOptions.RemoveEmptyEntries));
+
+    private static OnnxModel Convert(ModelProto proto, string source, OnnxExternalData? external)
     {
-        string name = "";
-        var nodes = new List<OnnxNode>();
-        var initializers = new List<OnnxTensor>();
-        var inputs = new List<string>();
-        var outputs = new List<string>();
-        while (reader.TryReadTag(out int field, out var wire))
-        {
-            switch (field)
-            {
-                case 1:
-                    var nodeReader = reader.ReadMessage("node", wire, "NodeProto");
-                    nodes.Add(ReadNode(ref nodeReader));
-                    break;
-                case 2: name = reader.ReadString("name", wire); break;
-                case 5:
-                    var tensorReader = reader.ReadMessage("initializer", wire, "TensorProto");
-                    initializers.Add(ReadTensor(ref tensorReader));
-                    break;
-                case 11:
-                    var inputReader = reader.ReadMessage("input", wire, "ValueInfoProto");
-                    inputs.Add(ReadValueInfoName(ref inputReader));
-                    break;
-                case 12:
-                    var outputReader = reader.ReadMessage("output", wire, "ValueInfoProto");
-                    outputs.Add(ReadValueInfoName(ref outputReader));
-                    break;
-                default: reader.Skip(field, wire); break;
-            }
-        }
-        return new OnnxGraph(name, nodes, initializers, inputs, outputs);
+        var opsets = proto.OpsetImport.Select(o => new OnnxOperatorSet(o.Domain, o.Version)).ToArray();
+        return new OnnxModel(proto.IrVersion, proto.ProducerName, proto.ProducerVersion, opsets,
+            Convert(proto.Graph, source, external));
     }
 
-    private static string ReadValueInfoName(ref ProtoReader reader)
+    private static OnnxGraph Convert(GraphProto graph, string source, OnnxExternalData? external)
     {
-        string name = "";
-        while (reader.TryReadTag(out int field, out var wire))
-        {
-            if (field == 1) name = reader.ReadString("name", wire);
-            else reader.Skip(field, wire);
-        }
-        return name;
+        var nodes = graph.Node.Select(n => Convert(n, source, external)).ToArray();
+        var initializers = graph.Initializer.Select(t => Convert(t, source, external)).ToArray();
+        return new OnnxGraph(graph.Name, nodes, initializers,
+            graph.Input.Select(v => v.Name).ToArray(), graph.Output.Select(v => v.Name).ToArray());
     }
 
-    private static OnnxNode ReadNode(ref ProtoReader reader)
+    private static OnnxNode Convert(NodeProto node, string source, OnnxExternalData? external)
     {
-        string name = "", opType = "", domain = "";
-        var inputs = new List<string>();
-        var outputs = new List<string>();
-        var attributes = new List<OnnxAttribute>();
-        while (reader.TryReadTag(out int field, out var wire))
-        {
-            switch (field)
-            {
-                case 1: inputs.Add(reader.ReadString("input", wire)); break;
-                case 2: outputs.Add(reader.ReadString("output", wire)); break;
-                case 3: name = reader.ReadString("name", wire); break;
-                case 4: opType = reader.ReadString("op_type", wire); break;
-                case 5:
-                    var attributeReader = reader.ReadMessage("attribute", wire, "AttributeProto");
-                    attributes.Add(ReadAttribute(ref attributeReader));
-                    break;
-                case 7: domain = reader.ReadString("domain", wire); break;
-                default: reader.Skip(field, wire); break;
-            }
-        }
-        return new OnnxNode(name, opType, domain, inputs, outputs, attributes);
+        var attributes = node.Attribute.Select(a => new OnnxAttribute(a.Name, (OnnxAttributeType)a.Type, a.F, a.I,
+            a.S.Memory, a.T is null ? null : Convert(a.T, source, external), a.Floats.ToArray(), a.Ints.ToArray(),
+            a.Strings.Select(s => s.Memory).ToArray())).ToArray();
+        return new OnnxNode(node.Name, node.OpType, node.Domain, node.Input.ToArray(), node.Output.ToArray(), attributes);
     }
 
-    /// <summary>Graph-valued attributes (<c>g</c>, <c>graphs</c>) are skipped, so nothing here recurses.</summary>
-    private static OnnxAttribute ReadAttribute(ref ProtoReader reader)
+    private static OnnxTensor Convert(TensorProto tensor, string source, OnnxExternalData? external)
     {
-        string name = "";
-        var type = OnnxAttributeType.Undefined;
-        float f = 0;
-        long i = 0;
-        ReadOnlyMemory<byte> s = default;
-        OnnxTensor? t = null;
-        var floatBits = new List<uint>();
-        var ints = new List<long>();
-        var strings = new List<ReadOnlyMemory<byte>>();
-        while (reader.TryReadTag(out int field, out var wire))
-        {
-            switch (field)
-            {
-                case 1: name = reader.ReadString("name", wire); break;
-                case 2: f = reader.ReadFloat("f", wire); break;
-                case 3: i = reader.ReadInt64("i", wire); break;
-                case 4: s = reader.ReadBytes("s", wire); break;
-                case 5:
-                    var tensorReader = reader.ReadMessage("t", wire, "TensorProto");
-                    t = ReadTensor(ref tensorReader);
-                    break;
-                case 7: reader.ReadRepeatedFixed32("floats", wire, floatBits); break;
-                case 8: reader.ReadRepeatedVarint("ints", wire, ints); break;
-                case 9: strings.Add(reader.ReadBytes("strings", wire)); break;
-                case 20: type = (OnnxAttributeType)reader.ReadInt32("type", wire); break;
-                default: reader.Skip(field, wire); break;
-            }
-        }
-        var floats = new float[floatBits.Count];
-        for (int k = 0; k < floats.Length; k++)
-            floats[k] = BitConverter.Int32BitsToSingle((int)floatBits[k]);
-        return new OnnxAttribute(name, type, f, i, s, t, floats, ints, strings);
-    }
-
-    private static OnnxTensor ReadTensor(ref ProtoReader reader)
-    {
-        string name = "";
-        var dims = new List<long>();
-        int dataType = 0;
-        ReadOnlyMemory<byte> raw = default;
-        var floatBits = new List<uint>();
-        var int64s = new List<long>();
-        var int32s = new List<long>();
-        var doubleBits = new List<ulong>();
-        bool external = false;
-        while (reader.TryReadTag(out int field, out var wire))
-        {
-            switch (field)
-            {
-                case 1: reader.ReadRepeatedVarint("dims", wire, dims); break;
-                case 2: dataType = reader.ReadInt32("data_type", wire); break;
-                case 4: reader.ReadRepeatedFixed32("float_data", wire, floatBits); break;
-                case 5: reader.ReadRepeatedVarint("int32_data", wire, int32s); break;
-                case 7: reader.ReadRepeatedVarint("int64_data", wire, int64s); break;
-                case 8: name = reader.ReadString("name", wire); break;
-                case 9: raw = reader.ReadBytes("raw_data", wire); break;
-                case 10: reader.ReadRepeatedFixed64("double_data", wire, doubleBits); break;
-                case 14: external = reader.ReadInt32("data_location", wire) == 1; break;
-                default: reader.Skip(field, wire); break;
-            }
-        }
-        foreach (long d in dims)
+        foreach (long d in tensor.Dims)
             if (d < 0)
-                throw new InvalidDataException($"Malformed ONNX protobuf: TensorProto.dims of tensor '{name}' has the negative dimension {d}.");
-        if (!Enum.IsDefined(typeof(OnnxDataType), dataType))
-            throw new InvalidDataException($"Malformed ONNX protobuf: TensorProto.data_type of tensor '{name}' is {dataType}, not a known ONNX data type.");
+                throw new InvalidDataException($"{source} is malformed: tensor '{tensor.Name}' has the negative dimension {d} (TensorProto.dims).");
+        if (!Enum.IsDefined(typeof(OnnxDataType), tensor.DataType))
+            throw new InvalidDataException($"{source} is malformed: tensor '{tensor.Name}' has data_type {tensor.DataType}, not an ONNX data type.");
 
-        var floats = new float[floatBits.Count];
-        for (int k = 0; k < floats.Length; k++)
-            floats[k] = BitConverter.Int32BitsToSingle((int)floatBits[k]);
-        var int32Values = new int[int32s.Count];
-        for (int k = 0; k < int32Values.Length; k++)
-            int32Values[k] = unchecked((int)int32s[k]);
-        var doubles = new double[doubleBits.Count];
-        for (int k = 0; k < doubles.Length; k++)
-            doubles[k] = BitConverter.Int64BitsToDouble((long)doubleBits[k]);
-        return new OnnxTensor(name, dims.ToArray(), (OnnxDataType)dataType, raw, floats, int64s.ToArray(),
-            int32Values, doubles, external);
+        ReadOnlyMemory<byte> raw = tensor.RawData.Memory;
+        string? location = null;
+        if (tensor.DataLocation == OnnxExternalData.External)
+        {
+            location = OnnxExternalData.Location(tensor, source);
+            if (external is not null)
+                raw = external.Read(tensor, location, source);
+        }
+        return new OnnxTensor(tensor.Name, tensor.Dims.ToArray(), (OnnxDataType)tensor.DataType, raw,
+            tensor.FloatData, tensor.Int64Data, tensor.Int32Data, tensor.DoubleData,
+            external is null ? location : null);
     }
 }
