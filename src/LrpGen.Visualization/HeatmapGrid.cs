@@ -65,7 +65,8 @@ public sealed class GridCell
 }
 
 /// <summary>Several examples in a table: column titles on top, an optional label left of each row, an optional
-/// caption under each cell, and a colour bar of the heatmaps' scale below. Written as PNG.</summary>
+/// caption under each cell, and a colour bar of the heatmaps' scale below, all text in the embedded Inter font
+/// (<see cref="CaptionText"/>). Written as PNG.</summary>
 public sealed class HeatmapGrid
 {
     private const int Margin = 16;
@@ -87,9 +88,6 @@ public sealed class HeatmapGrid
     /// <summary>Scaling, opacity and gaps of the heatmaps; <see cref="HeatmapOptions.MinPanelSize"/> is the cell size
     /// (default here 128). The layout option is not used: each cell says what it shows.</summary>
     public HeatmapOptions Options { get; init; } = new() { MinPanelSize = 128 };
-
-    /// <summary>The font of titles, labels and captions (default: a system font if one is found, else the built-in one).</summary>
-    public CaptionFont Font { get; init; } = CaptionFont.Auto;
 
     /// <summary>Text size of titles and labels in pixels (captions are 85% of it).</summary>
     public float TextSize { get; init; } = 15f;
@@ -124,9 +122,8 @@ public sealed class HeatmapGrid
         if (!(TextSize >= 4 && TextSize <= 200)) throw new InvalidOperationException($"TextSize {TextSize} is outside [4, 200].");
         if (_rows.Count == 0) throw new InvalidOperationException("the grid has no rows.");
 
-        var text = new CaptionText(Font);
         float size = TextSize, small = TextSize * 0.85f;
-        float line = text.LineHeight(size), smallLine = text.LineHeight(small);
+        float line = CaptionText.LineHeight(size), smallLine = CaptionText.LineHeight(small);
         int gap = options.Gap;
         var cells = _rows.SelectMany(r => r.Cells).Where(c => c.Width > 0).ToList();
         int slotWidth = 1, slotHeight = 1;
@@ -138,22 +135,22 @@ public sealed class HeatmapGrid
         }
 
         // Columns are as wide as the widest cell, column title or caption.
-        slotWidth = Math.Max(slotWidth, (int)MathF.Ceiling(_titles.Max(t => text.Measure(t, size))));
+        slotWidth = Math.Max(slotWidth, (int)MathF.Ceiling(_titles.Max(t => CaptionText.Measure(t, size))));
         foreach (var c in _rows.SelectMany(r => r.Cells))
-            if (!string.IsNullOrEmpty(c.Caption)) slotWidth = Math.Max(slotWidth, (int)MathF.Ceiling(text.Measure(c.Caption!, small)));
+            if (!string.IsNullOrEmpty(c.Caption)) slotWidth = Math.Max(slotWidth, (int)MathF.Ceiling(CaptionText.Measure(c.Caption!, small)));
 
         float labelWidth = _rows.Any(r => !string.IsNullOrEmpty(r.Label))
-            ? _rows.Max(r => string.IsNullOrEmpty(r.Label) ? 0 : text.Measure(r.Label!, size)) + gap * 1.5f : 0;
+            ? _rows.Max(r => string.IsNullOrEmpty(r.Label) ? 0 : CaptionText.Measure(r.Label!, size)) + gap * 1.5f : 0;
         float tableWidth = _titles.Length * slotWidth + (_titles.Length - 1) * gap;
-        float titleHeight = string.IsNullOrEmpty(Title) ? 0 : text.LineHeight(size * 1.15f) + gap / 2f;
+        float titleHeight = string.IsNullOrEmpty(Title) ? 0 : CaptionText.LineHeight(size * 1.15f) + gap / 2f;
         var rowHeights = _rows.Select(r => slotHeight + (r.Cells.Any(c => !string.IsNullOrEmpty(c.Caption)) ? smallLine : 0)).ToList();
         string legend = ColorBarLabel ?? DefaultLegend(options);
         float barWidth = Math.Min(320f, tableWidth), barHeight = 12f;
         float barBlock = ShowColorBar ? gap * 2 + barHeight + smallLine + smallLine : 0;
 
         float width = Margin * 2 + labelWidth + tableWidth;
-        if (!string.IsNullOrEmpty(Title)) width = Math.Max(width, Margin * 2 + text.Measure(Title!, size * 1.15f));
-        if (ShowColorBar) width = Math.Max(width, Margin * 2 + text.Measure(legend, small));
+        if (!string.IsNullOrEmpty(Title)) width = Math.Max(width, Margin * 2 + CaptionText.Measure(Title!, size * 1.15f));
+        if (ShowColorBar) width = Math.Max(width, Margin * 2 + CaptionText.Measure(legend, small));
         float height = Margin + titleHeight + line + rowHeights.Sum() + gap * (_rows.Count - 1) + barBlock + Margin;
 
         var bitmap = new SKBitmap(new SKImageInfo((int)MathF.Ceiling(width), (int)MathF.Ceiling(height), SKColorType.Rgba8888, SKAlphaType.Opaque));
@@ -164,24 +161,24 @@ public sealed class HeatmapGrid
         float y = Margin;
         if (!string.IsNullOrEmpty(Title))
         {
-            text.Draw(canvas, Title!, width / 2, y, size * 1.15f, ink, SKTextAlign.Center);
+            CaptionText.Draw(canvas, Title!, width / 2, y, size * 1.15f, ink, SKTextAlign.Center);
             y += titleHeight;
         }
         for (int c = 0; c < _titles.Length; c++)
-            text.Draw(canvas, _titles[c], tableLeft + c * (slotWidth + gap) + slotWidth / 2f, y, size, ink, SKTextAlign.Center);
+            CaptionText.Draw(canvas, _titles[c], tableLeft + c * (slotWidth + gap) + slotWidth / 2f, y, size, ink, SKTextAlign.Center);
         y += line;
 
         for (int r = 0; r < _rows.Count; r++)
         {
             var (label, row) = _rows[r];
             if (!string.IsNullOrEmpty(label))
-                text.Draw(canvas, label!, tableLeft - gap, y + (slotHeight - line) / 2, size, ink, SKTextAlign.Right);
+                CaptionText.Draw(canvas, label!, tableLeft - gap, y + (slotHeight - line) / 2, size, ink, SKTextAlign.Right);
             for (int c = 0; c < row.Length; c++)
             {
                 float left = tableLeft + c * (slotWidth + gap);
                 DrawCell(canvas, row[c], left, y, slotWidth, slotHeight, options);
                 if (!string.IsNullOrEmpty(row[c].Caption))
-                    text.Draw(canvas, row[c].Caption!, left + slotWidth / 2f, y + slotHeight, small, ink, SKTextAlign.Center);
+                    CaptionText.Draw(canvas, row[c].Caption!, left + slotWidth / 2f, y + slotHeight, small, ink, SKTextAlign.Center);
             }
             y += rowHeights[r] + gap;
         }
@@ -192,10 +189,10 @@ public sealed class HeatmapGrid
             float barLeft = tableLeft + (tableWidth - barWidth) / 2;
             DrawColorBar(canvas, barLeft, y, barWidth, barHeight);
             y += barHeight;
-            text.Draw(canvas, "\u22121", barLeft, y, small, ink, SKTextAlign.Center);
-            text.Draw(canvas, "0", barLeft + barWidth / 2, y, small, ink, SKTextAlign.Center);
-            text.Draw(canvas, "+1", barLeft + barWidth, y, small, ink, SKTextAlign.Center);
-            text.Draw(canvas, legend, barLeft + barWidth / 2, y + smallLine, small, ink, SKTextAlign.Center);
+            CaptionText.Draw(canvas, "\u22121", barLeft, y, small, ink, SKTextAlign.Center);
+            CaptionText.Draw(canvas, "0", barLeft + barWidth / 2, y, small, ink, SKTextAlign.Center);
+            CaptionText.Draw(canvas, "+1", barLeft + barWidth, y, small, ink, SKTextAlign.Center);
+            CaptionText.Draw(canvas, legend, barLeft + barWidth / 2, y + smallLine, small, ink, SKTextAlign.Center);
         }
         canvas.Flush();
         return bitmap;

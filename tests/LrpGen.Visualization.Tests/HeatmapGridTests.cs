@@ -6,7 +6,7 @@ using Xunit;
 
 namespace LrpGen.Visualization.Tests;
 
-/// <summary>Grids of several examples: layout, cell colours, captions drawn with either font, box and marker,
+/// <summary>Grids of several examples: layout, cell colours, captions, box and marker,
 /// argument errors.</summary>
 public sealed class HeatmapGridTests : IDisposable
 {
@@ -33,15 +33,12 @@ public sealed class HeatmapGridTests : IDisposable
         return count;
     }
 
-    [Theory]
-    [InlineData(CaptionFont.BuiltIn)]
-    [InlineData(CaptionFont.Auto)]
-    public void GridHasCellsInTheirColoursAndVisibleText(CaptionFont font)
+    [Fact]
+    public void GridHasCellsInTheirColoursAndVisibleText()
     {
         var grid = new HeatmapGrid(new[] { "image", "positive", "negative" })
         {
             Title = "Title: all printable ASCII !\"#$%&'()*+,-./0123456789:;<=>?@[\\]^_`{|}~",
-            Font = font,
             Options = new HeatmapOptions { MinPanelSize = 64, Gap = 8 },
         };
         grid.AddRow("first", GridCell.ForImage(Grey()), GridCell.ForHeatmap(Uniform(2f), caption: "+2"), GridCell.ForHeatmap(Uniform(-1f), caption: "-1"));
@@ -77,7 +74,7 @@ public sealed class HeatmapGridTests : IDisposable
     public void BoxAndMarkerAreDrawnInBlack()
     {
         var map = RelevanceMap.FromValues(new float[16 * 16], 16, 16);
-        var grid = new HeatmapGrid(new[] { "" }) { Options = new HeatmapOptions { MinPanelSize = 160, Gap = 8 }, ShowColorBar = false, Font = CaptionFont.BuiltIn };
+        var grid = new HeatmapGrid(new[] { "" }) { Options = new HeatmapOptions { MinPanelSize = 160, Gap = 8 }, ShowColorBar = false };
         grid.AddRow(null, GridCell.ForHeatmap(map).WithBox(2, 2, 8, 8).WithMarker(12, 12));
         using var bitmap = grid.Render();
         Assert.True(DarkPixels(bitmap, 0, bitmap.Height) > 200, "box and marker should draw dark strokes");
