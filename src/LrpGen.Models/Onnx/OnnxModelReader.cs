@@ -25,20 +25,35 @@ public static class OnnxModelReader
         if (!File.Exists(path))
             throw new FileNotFoundException($"The ONNX model '{path}' does not exist.", path);
         string source = $"The ONNX model '{path}'";
-        var proto = Parse(File.ReadAllBytes(path), source);
-        string folder = Path.GetDirectoryName(Path.GetFullPath(path))!;
-        using var external = new OnnxExternalData(folder);
+        byte[] bytes = File.ReadAllBytes(path);
+        var proto = Parse(() => Parser.ParseFrom(bytes), source);
+        using var external = new OnnxExternalData(Path.GetDirectoryName(Path.GetFullPath(path))!);
         return Convert(proto, source, external);
     }
 
-    /// <summary>Reads the stream to its end, then parses it. Tensors with external data cannot be read from a stream
+    /// <summary>Reads the stream to its end, then parses it (protobuf parses a byte array about six times as fast as
+    /// a stream: 0.2 s against 1.2 s for MiniLM's 91 MB). Tensors with external data cannot be read from a stream
     /// (see <see cref="OnnxTensor.IsExternal"/>); use <see cref="ReadFile"/> for such models.</summary>
     public static OnnxModel Read(Stream stream)
     {
         ArgumentNullException.ThrowIfNull(stream);
-        using var copy = new MemoryStream();
-        stream.CopyTo(copy);
-        return Read(copy.GetBuffer().AsMemory(0, (int)copy.Length), "The ONNX stream");
+        byte[] bytes;
+        if (stream.CanSeek)
+        {
+            long remaining = stream.Length - stream.Position;
+            if (remaining > Array.MaxLength)
+                throw new InvalidDataException($"The ONNX stream holds {remaining} bytes, more than one array can hold (keep the weights in external data).");
+            bytes = new byte[remaining];
+            stream.ReadExactly(bytes);
+        }
+        else
+        {
+            using var copy = new MemoryStream();
+            stream.CopyTo(copy);
+            bytes = copy.ToArray();
+        }
+        const string source = "The ONNX stream";
+        return Convert(Parse(() => Parser.ParseFrom(bytes), source), source, external: null);
     }
 
     /// <summary>Parses a whole <c>ModelProto</c>. <paramref name="bytes"/> may be changed afterwards: the model holds
@@ -46,18 +61,18 @@ public static class OnnxModelReader
     public static OnnxModel Read(byte[] bytes)
     {
         ArgumentNullException.ThrowIfNull(bytes);
-        return Read(bytes, "The ONNX bytes");
+        const string source = "The ONNX bytes";
+        return Convert(Parse(() => Parser.ParseFrom(bytes), source), source, external: null);
     }
 
-    private static OnnxModel Read(ReadOnlyMemory<byte> bytes, string source) =>
-        Convert(Parse(bytes, source), source, external: null);
-
-    private static ModelProto Parse(ReadOnlyMemory<byte> bytes, string source)
+    /// <summary>Protobuf's errors become one-line <see cref="InvalidDataException"/>s; a protobuf that parses is an
+    /// ONNX model only with a graph and an IR version (other bytes can parse as a message of unknown fields).</summary>
+    private static ModelProto Parse(Func<ModelProto> parse, string source)
     {
         ModelProto proto;
         try
         {
-            proto = Parser.ParseFrom(bytes.Span);
+            proto = parse();
         }
         catch (InvalidProtocolBufferException e)
         {
