@@ -1,3 +1,4 @@
+using System.Collections.Generic;
 using LrpGen;
 using LrpGen.Models.Bert;
 using TorchSharp;
@@ -29,6 +30,13 @@ public partial class RobertaEncoder : nn.Module<Tensor, Tensor, Tensor, Tensor>
         using var scope = torch.NewDisposeScope();
         var real = ids.ne(padTokenId).to(ScalarType.Int64);
         return real.cumsum(1).mul(real).add(padTokenId).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Each layer's attention probabilities [B, heads, T, T], in layer order (for attention rollout).</summary>
+    public IReadOnlyList<Tensor> AttentionProbabilities(Tensor wordEmbeds, Tensor positionIds, Tensor mask)
+    {
+        using var tokenTypes = torch.zeros_like(positionIds);
+        return roberta.AttentionProbabilities(wordEmbeds, positionIds, tokenTypes, mask);
     }
 
     public override Tensor forward(Tensor wordEmbeds, [NoRelevance] Tensor positionIds, [NoRelevance] Tensor mask)

@@ -12,7 +12,7 @@ namespace LrpGen.Models.Tokenizers;
 /// and greedy longest-match WordPiece with "##" continuations, where a word longer than
 /// <see cref="MaxCharactersPerWord"/> characters, or one with a part that matches nothing, is one [UNK]; and
 /// [CLS] ... [SEP] go around it. Tested against the Hugging Face tokenizers library on the same vocabulary.</summary>
-public sealed class BertWordPieceTokenizer : ISentenceTokenizer
+public sealed class BertWordPieceTokenizer
 {
     /// <summary>Hugging Face's max_input_chars_per_word: longer words are [UNK].</summary>
     public const int MaxCharactersPerWord = 100;
@@ -43,14 +43,19 @@ public sealed class BertWordPieceTokenizer : ISentenceTokenizer
         SepId = Special(SepToken);
         UnkId = Special(UnkToken);
         PadId = Special(PadToken);
+        Description = $"WordPiece from {source}, {(options.LowerCase ? "uncased" : "cased")}, accents {(options.StripAccents ? "stripped" : "kept")}, "
+            + $"CJK ideographs {(options.SplitChineseCharacters ? "split" : "not split")}";
     }
+
+    /// <summary>What it is, for reports.</summary>
+    public string Description { get; }
 
     public WordPieceOptions Options { get; }
 
     public long ClsId { get; }
     public long SepId { get; }
     public long UnkId { get; }
-    public long? PadId { get; }
+    public long PadId { get; }
     public int VocabularySize => _pieces.Length;
 
     /// <summary>The pieces by id.</summary>

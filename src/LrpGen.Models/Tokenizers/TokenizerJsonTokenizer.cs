@@ -13,7 +13,7 @@ namespace LrpGen.Models.Tokenizers;
 /// pre-tokenizer, model, added tokens and post-processor (the special tokens around the text) are exactly what
 /// transformers' fast tokenizer does. The application adds the library's native runtime for its platform
 /// (Tokenizers.DotNet.runtime.linux-x64, ...).</summary>
-public sealed class TokenizerJsonTokenizer : ISentenceTokenizer, IDisposable
+public sealed class TokenizerJsonTokenizer : IDisposable
 {
     public const string FileName = "tokenizer.json";
 
@@ -34,7 +34,12 @@ public sealed class TokenizerJsonTokenizer : ISentenceTokenizer, IDisposable
     /// <summary>The tokenizer.json this tokenizer was read from.</summary>
     public string Path { get; }
 
+    /// <summary>The padding id the file declares ("padding": {"pad_id"}), or null when it declares none (a model's
+    /// config.json pad_token_id is then the one to use).</summary>
     public long? PadId { get; }
+
+    /// <summary>What it is, for reports ("BPE from .../tokenizer.json").</summary>
+    public string Description { get; private init; } = "";
 
     public int VocabularySize { get; }
 
@@ -83,8 +88,12 @@ public sealed class TokenizerJsonTokenizer : ISentenceTokenizer, IDisposable
         {
             File.Delete(unpadded);
         }
-        return new TokenizerJsonTokenizer(full, tokenizer, pieces, added, padId);
+        return new TokenizerJsonTokenizer(full, tokenizer, pieces, added, padId) { Description = $"{ModelType(full)} from {full} (Hugging Face tokenizers)" };
     }
+
+    private static string ModelType(string path) =>
+        JsonFile.ReadObject(path).TryGetProperty("model", out var model) && model.TryGetProperty("type", out var type) && type.ValueKind == JsonValueKind.String
+            ? type.GetString()! : "tokenizer";
 
     private static string WithoutTruncationAndPadding(string path)
     {

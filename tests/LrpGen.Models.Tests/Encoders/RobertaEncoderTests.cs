@@ -115,6 +115,13 @@ public class RobertaEncoderTests
         using var words = HfEncoderReference.Rows(stateDict[prefix + "embeddings.word_embeddings.weight"], ids);
         HfEncoderReference.Check(options => encoder.LrpForward(words, positions, mask, options), words,
             (ri, x) => Reference(ri, x, stateDict, prefix), $"xlm-roberta ({(prefix == "" ? "bare" : prefix)})");
+
+        // Attention probabilities for rollout: one [B, heads, T, T] per layer, no weight on padded keys.
+        var probabilities = encoder.AttentionProbabilities(words, positions, mask);
+        Assert.Equal(Layers, probabilities.Count);
+        Assert.Equal(new long[] { 3, Heads, 6, 6 }, probabilities[0].shape);
+        Assert.Equal(0.0, probabilities[1][1, TensorIndex.Ellipsis, TensorIndex.Slice(3)].abs().max().item<double>());
+        foreach (var p in probabilities) p.Dispose();
     }
 
     [Theory]

@@ -62,6 +62,9 @@ public class BertWordPieceTokenizerTests
         Assert.Equal(new[] { "[CLS]", "una", "##ffa", "##ble", "un", "##bel", "##ie", "##va", "##bly", "transformers", "token", "##ization", "[SEP]" },
             uncased.Encode(WordPieceCorpus.Texts[20], 512).Pieces);
 
+        Assert.Equal("WordPiece from the vocabulary, uncased, accents stripped, CJK ideographs split", uncased.Description);
+        Assert.Equal(0, uncased.PadId);
+
         var cased = new BertWordPieceTokenizer(CasedVocab, WordPieceOptions.Cased);
         Assert.Equal(new long[] { 101, 30522, 2088, 999, 102 }, cased.Encode("Hello world!", 512).Ids);
         // Case and accents kept: "Café" is Caf ##é (30523, 30524), "Zoë" one piece; "MiXeD" Mi ##X ##e ##D.

@@ -30,6 +30,7 @@ public class TokenizerJsonTokenizerTests
         Assert.True(cut.Truncated);
         Assert.Null(tokenizer.PadId);
         Assert.Equal(22, tokenizer.VocabularySize);
+        Assert.StartsWith("BPE from ", tokenizer.Description);
     }
 
     [Fact]
