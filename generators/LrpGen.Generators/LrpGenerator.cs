@@ -1,5 +1,5 @@
 using LrpGen.Generators.Emit;
-using LrpGen.Generators.Model;
+using LrpGen.Generators.Ir;
 using LrpGen.Generators.Parse;
 using Microsoft.CodeAnalysis;
 

@@ -1,5 +1,5 @@
 using System.Linq;
-using LrpGen.Generators.Model;
+using LrpGen.Generators.Ir;
 using Microsoft.CodeAnalysis;
 using Xunit;
 

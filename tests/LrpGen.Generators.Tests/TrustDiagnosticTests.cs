@@ -243,7 +243,7 @@ public partial class M : nn.Module<Tensor, Tensor>
         foreach (var d in Diagnostics.LrpDiagnostics.Descriptors)
             Assert.True(File.Exists(Path.Combine(docs, d.Id + ".md")), $"docs/diagnostics/{d.Id}.md is missing");
         var lrp004 = File.ReadAllText(Path.Combine(docs, "LRP004.md"));
-        foreach (var m in Model.BuiltinModules.All)
+        foreach (var m in Ir.BuiltinModules.All)
             Assert.True(lrp004.Contains($"`{m.Name}`"), $"docs/diagnostics/LRP004.md does not list `{m.Name}`");
     }
 

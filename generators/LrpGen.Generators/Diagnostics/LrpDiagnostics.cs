@@ -28,7 +28,7 @@ internal static class LrpDiagnostics
     public static readonly DiagnosticDescriptor UnsupportedSubmodule = Create("LRP004",
         "Submodule without relevance support",
         "Submodule '{0}' of type '{1}' is neither an [LrpModule] nor a supported TorchSharp module{2}",
-        "Supported built-ins: " + Model.BuiltinModules.Names + ". Wrap anything else in an [LrpModule] class.");
+        "Supported built-ins: " + Ir.BuiltinModules.Names + ". Wrap anything else in an [LrpModule] class.");
 
     public static readonly DiagnosticDescriptor MisplacedRule = Create("LRP005",
         "Rule attribute cannot apply here",

@@ -1,6 +1,6 @@
 using System.Collections.Generic;
 using System.Linq;
-using LrpGen.Generators.Model;
+using LrpGen.Generators.Ir;
 
 namespace LrpGen.Generators.Emit;
 

@@ -1,7 +1,7 @@
 using System.Collections.Generic;
 using System.Globalization;
 using System.Linq;
-using LrpGen.Generators.Model;
+using LrpGen.Generators.Ir;
 
 namespace LrpGen.Generators.Emit;
 

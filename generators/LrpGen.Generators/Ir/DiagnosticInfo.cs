@@ -1,6 +1,6 @@
 using Microsoft.CodeAnalysis;
 
-namespace LrpGen.Generators.Model;
+namespace LrpGen.Generators.Ir;
 
 /// <summary>A diagnostic to report, held as data (descriptor id + location + message arguments).</summary>
 internal sealed record DiagnosticInfo(string Id, LocationInfo? Location, EquatableArray<string> Arguments)

@@ -1,7 +1,7 @@
 using System.Collections.Generic;
 using System.Linq;
 
-namespace LrpGen.Generators.Model;
+namespace LrpGen.Generators.Ir;
 
 /// <summary>Facts about each operation kind that both the lowering and the backward analysis read.</summary>
 internal static class OpTable

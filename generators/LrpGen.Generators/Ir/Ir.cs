@@ -1,6 +1,6 @@
 using System;
 
-namespace LrpGen.Generators.Model;
+namespace LrpGen.Generators.Ir;
 
 /// <summary>The operations the generator knows, grouped by the rule their backward applies.</summary>
 internal enum OpKind

@@ -1,6 +1,6 @@
 using System.Linq;
 
-namespace LrpGen.Generators.Model;
+namespace LrpGen.Generators.Ir;
 
 /// <summary>How the generated pass treats a built-in TorchSharp module.</summary>
 internal enum BuiltinRule { Linear, Conv2d, Sequential, Embedding, LayerNorm, Identity, Activation }

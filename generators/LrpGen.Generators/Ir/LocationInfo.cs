@@ -1,7 +1,7 @@
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Text;
 
-namespace LrpGen.Generators.Model;
+namespace LrpGen.Generators.Ir;
 
 /// <summary>A source location without a SyntaxTree reference, so it can live in a cached model.</summary>
 internal sealed record LocationInfo(string FilePath, TextSpan Span, LinePositionSpan LineSpan)

@@ -1,4 +1,4 @@
-namespace LrpGen.Generators.Model;
+namespace LrpGen.Generators.Ir;
 
 internal sealed record ForwardParameter(string Name, string Type, bool IsTensor, bool NoRelevance, int ValueId);
 

@@ -3,7 +3,7 @@ using System.Collections;
 using System.Collections.Generic;
 using System.Collections.Immutable;
 
-namespace LrpGen.Generators.Model;
+namespace LrpGen.Generators.Ir;
 
 /// <summary>An immutable array with value equality, so pipeline models compare by content and cache.</summary>
 internal readonly struct EquatableArray<T> : IEquatable<EquatableArray<T>>, IReadOnlyList<T>
