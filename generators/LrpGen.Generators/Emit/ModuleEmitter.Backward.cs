@@ -149,13 +149,10 @@ internal static partial class ModuleEmitter
             }
         }
 
-        private string Add(int input, string contribution) =>
-            _plan.Live.Contains(input) ? $"{Rules}.Grad.Add(ref {_plan.G(input)}, {contribution});" : "";
-
         private void Step(Op op)
         {
             string g = _plan.G(op.Output);
-            _w.Line($"// [{RuleName(op)}] {op.Source}  (line {op.Line})");
+            _w.Line($"// [{OpTable.Of(op.Kind).RuleName(op)}] {op.Source}  (line {op.Line})");
             if (op.Kind == OpKind.Child)
                 _w.Line($"{P}ctx.AtGradient({_plan.FrameOfOp[op.Id]}.p{op.Id}, ref {g}); // latent relevance and seeds at \"{op.PointName}\"");
             _w.Open($"if ({g} is not null)");
@@ -165,225 +162,36 @@ internal static partial class ModuleEmitter
             _w.Close();
         }
 
-        private string Saved(int value) => _plan.SavedRef(value);
+        private IEnumerable<string> StepBody(Op op, string g) => OpTable.Of(op.Kind).Backward(op, new Site(_plan, op, g));
+    }
 
-        private IEnumerable<string> StepBody(Op op, string g)
+    /// <summary>One backward step's view of the plan, for the op table's runtime calls.</summary>
+    private sealed class Site : IBackwardSite
+    {
+        private readonly Plan _plan;
+        private readonly Op _op;
+
+        public Site(Plan plan, Op op, string g)
         {
-            string A(string name) => _plan.Arg(op, name);
-            int x = op.Inputs.Count > 0 ? op.Inputs[0] : -1;
-            switch (op.Kind)
-            {
-                case OpKind.Identity:
-                    yield return Add(x, $"{Rules}.Adjoint.Identity({g})");
-                    break;
-                case OpKind.Reshape:
-                    yield return Add(x, $"{Rules}.Adjoint.Reshape({g}, {A("inputShape")})");
-                    break;
-                case OpKind.Transpose:
-                    yield return Add(x, $"{Rules}.Adjoint.Transpose({g}, {A("dim0")}, {A("dim1")})");
-                    break;
-                case OpKind.Permute:
-                    yield return Add(x, $"{Rules}.Adjoint.Permute({g}, {A("dims")})");
-                    break;
-                case OpKind.Expand:
-                    yield return Add(x, $"{Rules}.Adjoint.Expand({g}, {A("inputShape")})");
-                    break;
-                case OpKind.RepeatInterleave:
-                    yield return Add(x, $"{Rules}.Adjoint.RepeatInterleave({g}, {A("repeats")}, {A("dim")}, {A("inputShape")})");
-                    break;
-                case OpKind.IndexSelect:
-                    yield return Add(x, $"{Rules}.Adjoint.IndexSelect({g}, {A("dim")}, {Saved(op.Inputs[1])}, {A("inputShape")})");
-                    break;
-                case OpKind.Narrow:
-                    yield return Add(x, $"{Rules}.Adjoint.Narrow({g}, {A("dim")}, {A("start")}, {A("length")}, {A("inputShape")})");
-                    break;
-                case OpKind.Index:
-                    yield return Add(x, $"{Rules}.Adjoint.Index({g}, {A("indices")}, {A("inputShape")})");
-                    break;
-                case OpKind.Cat:
-                    for (int i = 0; i < op.Inputs.Count; i++)
-                        yield return Add(op.Inputs[i], $"{Rules}.Adjoint.CatPart({g}, {A("dim")}, {A("sizes")}, {i})");
-                    break;
-                case OpKind.Chunk:
-                    yield return Add(x, $"{Rules}.Adjoint.Split({g}, {A("dim")}, {_plan.FrameOfOp[op.Id]}.d{op.Id}_sizes, {A("inputShape")})");
-                    break;
-                case OpKind.Element:
-                {
-                    var chunk = _plan.Producer.TryGetValue(x, out var p) ? p : null;
-                    string count = chunk is not null && chunk.Kind == OpKind.Chunk ? $"{_plan.FrameOfOp[chunk.Id]}.d{chunk.Id}_sizes.Length" : "0";
-                    yield return $"{Rules}.Grad.AddAt(ref {_plan.G(x)}, {A("index")}, {count}, {g});";
-                    yield return $"{g} = null;";
-                    break;
-                }
-                case OpKind.Sum:
-                    yield return Add(x, $"{Rules}.Adjoint.Sum({g}, {A("dims")}, {A("keepdim")}, {A("inputShape")})");
-                    break;
-                case OpKind.Mean:
-                    yield return Add(x, $"{Rules}.Adjoint.Mean({g}, {A("dims")}, {A("keepdim")}, {A("inputShape")})");
-                    break;
-                case OpKind.Scale:
-                    yield return Add(x, $"{Rules}.Adjoint.Scale({g}, {A("factor")})");
-                    break;
-                case OpKind.Negate:
-                    yield return Add(x, $"{Rules}.Adjoint.Negate({g})");
-                    break;
-                case OpKind.AddSub:
-                    yield return Add(op.Inputs[0], $"{Rules}.Adjoint.AddOperand({g}, {A("aShape")}, negate: false)");
-                    yield return Add(op.Inputs[1], $"{Rules}.Adjoint.AddOperand({g}, {A("bShape")}, negate: {(op.Detail == "sub" ? "true" : "false")})");
-                    break;
-                case OpKind.Mul or OpKind.Matmul:
-                {
-                    int a = op.Inputs[0], b = op.Inputs[1];
-                    string fn = op.Kind == OpKind.Mul ? "ElementwiseBackward" : "MatmulBackward";
-                    string aRef = _plan.Saved.Contains(a) && _plan.Live.Contains(b) ? Saved(a) : "null";
-                    string bRef = _plan.Saved.Contains(b) && _plan.Live.Contains(a) ? Saved(b) : "null";
-                    yield return $"var ({P}ga, {P}gb) = {Rules}.ProductRule.{fn}({P}ctx, {g}, {aRef}, {bRef}, {A("aShape")}, {A("bShape")},";
-                    yield return $"    aOnPath: {_plan.ReceivesExpr(a)}, bOnPath: {_plan.ReceivesExpr(b)}, aIsGate: {B(V(a).IsGate)}, bIsGate: {B(V(b).IsGate)}, cpForced: {B(op.CpForced)});";
-                    yield return _plan.Live.Contains(a) ? Add(a, $"{P}ga") : $"{P}ga?.Dispose();";
-                    yield return _plan.Live.Contains(b) ? Add(b, $"{P}gb") : $"{P}gb?.Dispose();";
-                    break;
-                }
-                case OpKind.Div:
-                {
-                    int a = op.Inputs[0], b = op.Inputs[1];
-                    yield return Add(a, $"{Rules}.PointwiseAdjoint.DivNumerator({g}, {Saved(b)}, {A("aShape")})");
-                    if (_plan.Live.Contains(b))
-                        yield return $"if ({_plan.ReceivesExpr(b)}) {Add(b, $"{Rules}.PointwiseAdjoint.DivDenominator({g}, {Saved(a)}, {Saved(b)})")}";
-                    break;
-                }
-                case OpKind.Einsum:
-                {
-                    int a = op.Inputs[0], b = op.Inputs.Count > 1 ? op.Inputs[1] : -1;
-                    yield return $"var ({P}ga, {P}gb) = {Rules}.EinsumRule.Backward({P}ctx, {g}, {A("equation")}, {Saved(a)}, {(b >= 0 ? Saved(b) : "null")},";
-                    yield return $"    aOnPath: {_plan.ReceivesExpr(a)}, bOnPath: {(b >= 0 ? _plan.ReceivesExpr(b) : "false")}, aIsGate: {B(V(a).IsGate)}, bIsGate: {B(b >= 0 && V(b).IsGate)}, cpForced: {B(op.CpForced)});";
-                    yield return _plan.Live.Contains(a) ? Add(a, $"{P}ga") : $"{P}ga?.Dispose();";
-                    yield return b >= 0 && _plan.Live.Contains(b) ? Add(b, $"{P}gb") : $"{P}gb?.Dispose();";
-                    break;
-                }
-                case OpKind.Selection:
-                    yield return Add(x, $"{Rules}.SelectionAdjoint.Gathered({g}, {_plan.FrameOfOp[op.Id]}.s{op.Id}, {A("dim")}, {A("inputShape")})");
-                    break;
-                case OpKind.Where:
-                    yield return Add(op.Inputs[1], $"{Rules}.SelectionAdjoint.WhereBranch({g}, {Saved(op.Inputs[0])}, {A("aShape")}, whereTrue: true)");
-                    yield return Add(op.Inputs[2], $"{Rules}.SelectionAdjoint.WhereBranch({g}, {Saved(op.Inputs[0])}, {A("bShape")}, whereTrue: false)");
-                    break;
-                case OpKind.Select:
-                    yield return Add(x, $"{Rules}.SelectionAdjoint.Select({g}, {A("dim")}, {A("index")}, {A("inputShape")})");
-                    break;
-                case OpKind.Triangle:
-                    yield return Add(x, $"{Rules}.SelectionAdjoint.Triangle({g}, upper: {B(op.Detail == "triu")}, {A("diagonal")})");
-                    break;
-                case OpKind.Stack:
-                    for (int i = 0; i < op.Inputs.Count; i++)
-                        yield return Add(op.Inputs[i], $"{Rules}.SelectionAdjoint.StackPart({g}, {A("dim")}, {i})");
-                    break;
-                case OpKind.Softmax:
-                    yield return Add(x, op.Args.Any(a => a.Name == "inputType")
-                        ? $"{Rules}.SoftmaxRule.Backward({g}, {Saved(op.Output)}, {A("dim")}, {A("inputType")})"
-                        : $"{Rules}.SoftmaxRule.Backward({g}, {Saved(op.Output)}, {A("dim")})");
-                    break;
-                case OpKind.Activation or OpKind.CustomElementwise:
-                    yield return Add(x, $"{Rules}.ActivationRule.Backward({g}, {_plan.FrameOfOp[op.Id]}.s{op.Id})");
-                    break;
-                case OpKind.Linear:
-                {
-                    string module = A("module");
-                    string gx = P + "gx" + op.Id;
-                    yield return op.Gamma >= 0
-                        ? $"{TensorType}? {gx} = {Rules}.GammaRule.LinearBackward({P}ctx, {g}, {Saved(x)}, {module}.weight, {module}.bias, {Saved(op.Output)}, {P}ctx.Gamma({module}, {F(op.Gamma)}));"
-                        : $"{TensorType}? {gx} = {Rules}.LinearRule.Backward({P}ctx, {g}, {module}.weight, {(op.Epsilon > 0 ? Saved(op.Output) : "null")}, {F(op.Epsilon)});";
-                    yield return $"{P}ctx.AtGradient({_plan.FrameOfOp[op.Id]}.p{op.Id}, ref {gx}); // latent relevance and seeds at \"{op.PointName}\" (input)";
-                    yield return _plan.Live.Contains(x) ? Add(x, gx) : $"{gx}?.Dispose();";
-                    break;
-                }
-                case OpKind.Conv2d:
-                {
-                    string module = A("module");
-                    string gx = P + "gx" + op.Id;
-                    yield return op.Gamma >= 0
-                        ? $"{TensorType}? {gx} = {Rules}.GammaRule.Conv2dBackward({P}ctx, {g}, {Saved(x)}, {module}, {Saved(op.Output)}, {P}ctx.Gamma({module}, {F(op.Gamma)}));"
-                        : $"{TensorType}? {gx} = {Rules}.ConvRule.Conv2dBackward({P}ctx, {g}, {module}, {A("inputShape")}, {(op.Epsilon > 0 ? Saved(op.Output) : "null")}, {F(op.Epsilon)});";
-                    yield return $"{P}ctx.AtGradient({_plan.FrameOfOp[op.Id]}.p{op.Id}, ref {gx}); // latent relevance and seeds at \"{op.PointName}\" (input)";
-                    yield return _plan.Live.Contains(x) ? Add(x, gx) : $"{gx}?.Dispose();";
-                    break;
-                }
-                case OpKind.Sequential:
-                    yield return Add(x, $"{Rules}.SequentialRule.Backward({P}ctx, {_plan.FrameOfOp[op.Id]}.q{op.Id}, {g})");
-                    break;
-                case OpKind.LinearFunctional:
-                    yield return op.Gamma >= 0
-                        ? Add(x, $"{Rules}.GammaRule.LinearBackward({P}ctx, {g}, {Saved(x)}, {Saved(op.Inputs[1])}, null, {Saved(op.Output)}, {F(op.Gamma)})")
-                        : Add(x, $"{Rules}.LinearRule.Backward({P}ctx, {g}, {Saved(op.Inputs[1])}, {(op.Epsilon > 0 ? Saved(op.Output) : "null")}, {F(op.Epsilon)})");
-                    break;
-                case OpKind.LayerNorm:
-                {
-                    string weight = op.Detail == "functional"
-                        ? (op.Args.First(a => a.Name == "weight").Expr == "null" ? "null" : Saved(op.Inputs[1]))
-                        : A("weight");
-                    yield return Add(x, $"{Rules}.LayerNormRule.Backward({P}ctx, {g}, {Saved(x)}, {weight}, {A("eps")}, {A("dims")})");
-                    break;
-                }
-                case OpKind.Embedding:
-                    yield return Add(x, $"{Rules}.EmbeddingRule.TokenRelevance({Saved(op.Output)}, {g})");
-                    break;
-                case OpKind.MaskedFill:
-                    yield return Add(x, $"{Rules}.Adjoint.MaskedFill({g}, {Saved(op.Inputs[1])})");
-                    break;
-                case OpKind.ToDtype:
-                    yield return Add(x, $"{Rules}.Adjoint.ToLike({g}, {A("dtype")}, {A("device")})");
-                    break;
-                case OpKind.Rsqrt:
-                    yield return Add(x, $"{Rules}.PointwiseAdjoint.Rsqrt({g}, {Saved(op.Output)})");
-                    break;
-                case OpKind.Sqrt:
-                    yield return Add(x, $"{Rules}.PointwiseAdjoint.Sqrt({g}, {Saved(op.Output)})");
-                    break;
-                case OpKind.Pow:
-                    yield return Add(x, $"{Rules}.PointwiseAdjoint.Pow({g}, {Saved(x)}, {A("exponent")})");
-                    break;
-                case OpKind.Child:
-                {
-                    string f = _plan.FrameOfOp[op.Id];
-                    yield return $"{P}ctx.Enter({f}.p{op.Id});";
-                    if (op.Args.Any(a => a.Name == "recomputable"))
-                    {
-                        string inputs = string.Join(", ", op.Inputs.Select((_, i) => $"{f}.k{op.Id}[{i}]"));
-                        yield return $"if ({f}.k{op.Id} is not null) {A("module")}.LrpForwardCore({P}ctx, {f}.c{op.Id} = new {op.Detail}.LrpTape(), {inputs}).Dispose(); // recompute the block";
-                    }
-                    yield return $"var {P}gs = {A("module")}.LrpBackwardCore({P}ctx, {f}.c{op.Id}, {g});";
-                    if (op.Args.Any(a => a.Name == "recomputable"))
-                        yield return $"if ({f}.k{op.Id} is not null) {{ {f}.c{op.Id}!.Dispose(); {f}.c{op.Id} = null; }}";
-                    yield return $"{P}ctx.Exit();";
-                    for (int i = 0; i < op.Inputs.Count; i++)
-                    {
-                        int p = op.InputParamIndices[i];
-                        yield return _plan.Live.Contains(op.Inputs[i]) ? Add(op.Inputs[i], $"{P}gs[{p}]") : $"{P}gs[{p}]?.Dispose();";
-                    }
-                    break;
-                }
-            }
+            _plan = plan;
+            _op = op;
+            G = g;
         }
 
-        private static string B(bool b) => b ? "true" : "false";
-
-        private static string RuleName(Op op) => op.Kind switch
-        {
-            OpKind.Sequential => "Sequential: each child's rule",
-            OpKind.Linear or OpKind.LinearFunctional or OpKind.Conv2d => op.Gamma >= 0 ? $"gamma {F(op.Gamma)}" : $"epsilon {F(op.Epsilon)}",
-            OpKind.Mul => "uniform (product)",
-            OpKind.Matmul => "uniform (matmul)",
-            OpKind.Einsum => op.Inputs.Count == 2 ? "uniform (einsum)" : "exact adjoint: einsum",
-            OpKind.Softmax => "softmax: Taylor at x (plain gradient)",
-            OpKind.Activation => $"identity ({op.Detail})",
-            OpKind.CustomElementwise => $"identity ({op.Detail})",
-            OpKind.LayerNorm => "norm identity (LayerNorm)",
-            OpKind.Embedding => "embedding: token relevance",
-            OpKind.Child => "child module's generated backward",
-            OpKind.Div => "division (constant denominator under [NormIdentity])",
-            OpKind.Rsqrt or OpKind.Sqrt or OpKind.Pow => "gradient only: constant under [NormIdentity]",
-            OpKind.AddSub => "epsilon 0 (sum)",
-            _ => "exact adjoint: " + op.Kind.ToString().ToLowerInvariant(),
-        };
+        public string P => _plan.P;
+        public string G { get; }
+        public string Frame => _plan.FrameOfOp[_op.Id];
+        public string Arg(string name) => _plan.Arg(_op, name);
+        public string Saved(int value) => _plan.SavedRef(value);
+        public bool IsSaved(int value) => _plan.Saved.Contains(value);
+        public bool Receives(int value) => _plan.Live.Contains(value);
+        public string ReceivesExpr(int value) => _plan.ReceivesExpr(value);
+        public bool IsGate(int value) => _plan.Values[value].IsGate;
+        public string Add(int input, string contribution) =>
+            _plan.Live.Contains(input) ? $"{Rules}.Grad.Add(ref {_plan.G(input)}, {contribution});" : "";
+        public string GradOf(int value) => _plan.G(value);
+        public Op? Producer(int value) => _plan.Producer.TryGetValue(value, out var op) ? op : null;
+        public string FrameOf(Op op) => _plan.FrameOfOp[op.Id];
     }
 
     // ------------------------------------------------------------------ tape and frames
@@ -411,14 +219,11 @@ internal static partial class ModuleEmitter
                 case OpStmt { Op: var op } when plan.IsLive(op):
                 {
                     string frame = plan.FrameOfOp[op.Id];
-                    foreach (var arg in op.Args.Where(a => !a.Stable && !IsForwardOnly(op, a)))
+                    var entry = OpTable.Of(op.Kind);
+                    foreach (var arg in op.Args.Where(a => !a.Stable && !entry.ForwardOnlyArg(a)))
                         Field(frame, $"d{op.Id}_{arg.Name}", arg.Type, false);
-                    if (op.Kind == OpKind.Chunk) Field(frame, $"d{op.Id}_sizes", "long[]", false);
-                    if (op.Kind is OpKind.Activation or OpKind.CustomElementwise or OpKind.Selection) Field(frame, $"s{op.Id}", $"{TensorType}?", true);
-                    if (op.Kind == OpKind.Child) Field(frame, $"c{op.Id}", $"{op.Detail}.LrpTape?", true);
-                    if (op.Kind == OpKind.Child && op.Args.Any(a => a.Name == "recomputable")) Field(frame, $"k{op.Id}", $"{TensorType}[]?", true);
-                    if (op.Kind == OpKind.Sequential) Field(frame, $"q{op.Id}", $"{Rules}.SequentialRule.Tape?", true);
-                    if (op.Kind is OpKind.Child or OpKind.Linear or OpKind.Conv2d) Field(frame, $"p{op.Id}", "global::LrpGen.LrpPoint?", true);
+                    foreach (var field in entry.Fields)
+                        if (field.Name(op) is { Length: > 0 } name) Field(frame, name, field.Type(op), field.Dispose);
                     break;
                 }
                 case ControlStmt c:

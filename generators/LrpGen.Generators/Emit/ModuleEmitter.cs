@@ -1,5 +1,4 @@
 using System.Collections.Generic;
-using System.Globalization;
 using System.Linq;
 using LrpGen.Generators.Ir;
 
@@ -263,7 +262,7 @@ internal static partial class ModuleEmitter
                     string args = op.Forward.Length > 0 ? ", " + op.Forward : "";
                     string point = PointVar(_plan, op);
                     _w.Line($"var {point} = {PointExpr(P, op)};");
-                    bool recomputable = live && op.Args.Any(a => a.Name == "recomputable");
+                    bool recomputable = live && ((ChildParams)op.Params).Recomputable;
                     if (recomputable)
                     {
                         // Memory-saving mode: keep the block's inputs only and recompute its forward in the backward.
@@ -272,23 +271,23 @@ internal static partial class ModuleEmitter
                         _w.Line("{");
                         _w.Line($"    {frame}.k{op.Id} = new[] {{ {string.Join(", ", op.Inputs.Select(i => V(i).CName + ".alias()"))} }};");
                         _w.Line($"    {P}ctx.Enter({point});");
-                        _w.Line($"    using (var {P}discarded = new {op.Detail}.LrpTape()) {y.CName} = {module}.LrpForwardCore({P}ctx, {P}discarded{args});");
+                        _w.Line($"    using (var {P}discarded = new {((ChildParams)op.Params).Type}.LrpTape()) {y.CName} = {module}.LrpForwardCore({P}ctx, {P}discarded{args});");
                         _w.Line("}");
                         _w.Line("else");
                         _w.Line("{");
                         _w.Line($"    {P}ctx.Enter({point});");
-                        _w.Line($"    {y.CName} = {module}.LrpForwardCore({P}ctx, {frame}.c{op.Id} = new {op.Detail}.LrpTape(){args});");
+                        _w.Line($"    {y.CName} = {module}.LrpForwardCore({P}ctx, {frame}.c{op.Id} = new {((ChildParams)op.Params).Type}.LrpTape(){args});");
                         _w.Line("}");
                     }
                     else
                         _w.Line($"{P}ctx.Enter({point});");
                     if (recomputable) { }
                     else if (live)
-                        _w.Line($"var {y.CName} = {module}.LrpForwardCore({P}ctx, {frame}.c{op.Id} = new {op.Detail}.LrpTape(){args});");
+                        _w.Line($"var {y.CName} = {module}.LrpForwardCore({P}ctx, {frame}.c{op.Id} = new {((ChildParams)op.Params).Type}.LrpTape(){args});");
                     else
                     {
                         _w.Line($"{TensorType} {y.CName};");
-                        _w.Line($"using (var {P}childTape = new {op.Detail}.LrpTape()) {y.CName} = {module}.LrpForwardCore({P}ctx, {P}childTape{args});");
+                        _w.Line($"using (var {P}childTape = new {((ChildParams)op.Params).Type}.LrpTape()) {y.CName} = {module}.LrpForwardCore({P}ctx, {P}childTape{args});");
                     }
                     _w.Line($"{P}ctx.Exit();");
                     _w.Line($"{y.CName} = {P}ctx.AtOutput({point}, {y.CName});");
@@ -343,14 +342,12 @@ internal static partial class ModuleEmitter
                 if (_plan.Saved.Contains(op.Output)) _w.Line(SaveLine(frame, op.Output));
                 return;
             }
-            foreach (var arg in op.Args.Where(a => !a.Stable && !IsForwardOnly(op, a)))
+            var entry = OpTable.Of(op.Kind);
+            foreach (var arg in op.Args.Where(a => !a.Stable && !entry.ForwardOnlyArg(a)))
                 _w.Line($"{frame}.d{op.Id}_{arg.Name} = {arg.Expr};");
-            if (op.Kind == OpKind.Chunk)
-                _w.Line($"{frame}.d{op.Id}_sizes = {Rules}.Shapes.SizesAlong({_plan.Arg(op, "dim")}, {y.CName});");
-            if (op.Kind is OpKind.Activation)
-                _w.Line($"{frame}.s{op.Id} = {Rules}.ActivationRule.Scale({P}ctx, {op.Args[0].Expr}, {V(op.Inputs[0]).CName}, {y.CName});");
-            if (op.Kind is OpKind.CustomElementwise)
-                _w.Line($"{frame}.s{op.Id} = {Rules}.ActivationRule.Scale({P}ctx, {Rules}.Activation.Custom, {V(op.Inputs[0]).CName}, {y.CName}, {op.Args[0].Expr});");
+            var site = new ForwardSite(_plan, frame);
+            foreach (var field in entry.Fields)
+                if (field.Fill is not null) _w.Line(field.Fill(op, site));
             if (_plan.Saved.Contains(op.Output)) _w.Line(SaveLine(frame, op.Output));
         }
 
@@ -419,9 +416,20 @@ internal static partial class ModuleEmitter
     private static string PointExpr(string P, Op op) =>
         $"{P}ctx.Point(\"{op.PointName}\", {(op.PointIndex.Length > 0 ? op.PointIndex : "-1")})";
 
-    /// <summary>Arguments only the forward uses (the activation kind and function feed the saved scale).</summary>
-    private static bool IsForwardOnly(Op op, OpArg arg) =>
-        op.Kind is OpKind.Activation or OpKind.CustomElementwise || (op.Kind == OpKind.Cat && arg.Name == "dim" && false);
+    /// <summary>The forward writer's view of the plan, for the op table's frame fields.</summary>
+    private sealed class ForwardSite : IForwardSite
+    {
+        private readonly Plan _plan;
 
-    private static string F(double d) => d.ToString("R", CultureInfo.InvariantCulture);
+        public ForwardSite(Plan plan, string frame)
+        {
+            _plan = plan;
+            Frame = frame;
+        }
+
+        public string P => _plan.P;
+        public string Frame { get; }
+        public string ValueName(int value) => _plan.Values[value].CName;
+        public string Arg(Op op, string name) => _plan.Arg(op, name);
+    }
 }

@@ -128,49 +128,7 @@ internal sealed class Plan
     public bool IsLive(Op op) => Live.Contains(op.Output);
 
     /// <summary>The tensor values an operation's backward reads.</summary>
-    public IEnumerable<int> SavedBy(Op op)
-    {
-        bool Recv(int i) => Live.Contains(op.Inputs[i]);
-        switch (op.Kind)
-        {
-            case OpKind.Mul or OpKind.Matmul or OpKind.Div:
-                if (Recv(1) || op.Kind == OpKind.Div) yield return op.Inputs[0];
-                if (Recv(0) || op.Kind == OpKind.Div) yield return op.Inputs[1];
-                break;
-            case OpKind.Softmax or OpKind.Embedding or OpKind.Rsqrt or OpKind.Sqrt:
-                yield return op.Output;
-                break;
-            case OpKind.Linear:
-                if (op.Epsilon > 0 || op.Gamma >= 0) yield return op.Output;
-                if (op.Gamma >= 0) yield return op.Inputs[0];
-                break;
-            case OpKind.Conv2d:
-                if (op.Epsilon > 0 || op.Gamma >= 0) yield return op.Output;
-                if (op.Gamma >= 0) yield return op.Inputs[0];
-                break;
-            case OpKind.LinearFunctional:
-                yield return op.Inputs[1];
-                if (op.Epsilon > 0 || op.Gamma >= 0) yield return op.Output;
-                if (op.Gamma >= 0) yield return op.Inputs[0];
-                break;
-            case OpKind.LayerNorm:
-                yield return op.Inputs[0];
-                if (op.Detail == "functional" && op.Args.First(a => a.Name == "weight").Expr != "null") yield return op.Inputs[1];
-                break;
-            case OpKind.Pow:
-                yield return op.Inputs[0];
-                break;
-            case OpKind.MaskedFill or OpKind.IndexSelect:
-                yield return op.Inputs[1];
-                break;
-            case OpKind.Where:
-                yield return op.Inputs[0];
-                break;
-            case OpKind.Einsum:
-                foreach (var input in op.Inputs) yield return input;
-                break;
-        }
-    }
+    public IEnumerable<int> SavedBy(Op op) => OpTable.Of(op.Kind).Saves(op, Live.Contains);
 
     private void CollectSaves(Region region)
     {
@@ -186,21 +144,13 @@ internal sealed class Plan
     }
 
     /// <summary>When an operation's backward reads a saved value: "" always, or only for the gradient baseline
-    /// (the operation runs only then, or the value feeds only a factor that receives relevance only then).</summary>
+    /// (the operation runs only then, or the value feeds only an input that receives relevance only then).</summary>
     private string SaveNeed(Op op, int value)
     {
         bool runsAlways = Values[op.Output].OnPathUnderRules;
         bool Receives(int v) => Live.Contains(v) && Values[v].OnPathUnderRules;
         if (!runsAlways) return GradientOnly;
-        if (op.Kind is OpKind.Mul or OpKind.Matmul && op.Inputs[0] != op.Inputs[1])
-        {
-            // a is read for g_b, b for g_a.
-            int other = value == op.Inputs[0] ? op.Inputs[1] : op.Inputs[0];
-            return Receives(other) ? "" : GradientOnly;
-        }
-        if (op.Kind == OpKind.Div && value == op.Inputs[0] && !(value == op.Inputs[1]))
-            return Receives(op.Inputs[1]) ? "" : GradientOnly;
-        return "";
+        return OpTable.Of(op.Kind).SavedFor(op, value) is int reader && !Receives(reader) ? GradientOnly : "";
     }
 
     /// <summary>The name of the modified-gradient accumulator of a value.</summary>

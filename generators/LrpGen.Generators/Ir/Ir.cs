@@ -29,8 +29,8 @@ internal sealed record ValueInfo(
 /// others are evaluated once in the forward and kept on the tape.</summary>
 internal sealed record OpArg(string Name, string Expr, string Type, bool Stable);
 
-/// <summary>One operation: its forward C# expression, tensor inputs, and what its rule needs. Submodule calls
-/// carry a point (member name, and a C# index expression for module-list elements) for latent relevance.</summary>
+/// <summary>One operation: its forward C# expression, tensor inputs, and what its rule needs (<see cref="Params"/>,
+/// typed per kind; see <see cref="OpTable"/> for what each kind's backward does). Submodule calls carry a point (member name, and a C# index expression for module-list elements) for latent relevance.</summary>
 internal sealed record Op(
     int Id,
     OpKind Kind,
@@ -40,9 +40,7 @@ internal sealed record Op(
     EquatableArray<OpArg> Args,
     string Source,
     int Line,
-    string Detail,
-    double Epsilon,
-    double Gamma,
+    OpParams Params,
     bool CpForced,
     EquatableArray<int> InputParamIndices,
     string PointName = "",

@@ -70,45 +70,45 @@ internal sealed partial class ForwardLowerer
         switch (name)
         {
             case "view" or "reshape" or "flatten" or "unsqueeze" or "squeeze" or "view_as" or "reshape_as" or "unflatten":
-                return Emit(OpKind.Reshape, inv, tensorArgs.Select(t => t.Value).ToArray(), name, new[] { InShape() });
+                return Emit(OpKind.Reshape, inv, tensorArgs.Select(t => t.Value).ToArray(), new[] { InShape() });
             case "contiguous" or "clone" or "alias" or "requires_grad_":
-                return Emit(OpKind.Identity, inv, new[] { X() }, name);
+                return Emit(OpKind.Identity, inv, new[] { X() });
             case "dropout" or "dropout1d" or "dropout2d" or "alpha_dropout" or "feature_alpha_dropout":
-                return EmitWithForward(OpKind.Identity, inv, new[] { X() }, $"{XName()}.alias()", "dropout (evaluation: identity)");
+                return EmitWithForward(OpKind.Identity, inv, new[] { X() }, $"{XName()}.alias()");
             case "transpose" or "swapaxes" or "swapdims":
-                return Emit(OpKind.Transpose, inv, new[] { X() }, name, new[] { Arg(inv, 0, "dim0"), Arg(inv, 1, "dim1") });
+                return Emit(OpKind.Transpose, inv, new[] { X() }, new[] { Arg(inv, 0, "dim0"), Arg(inv, 1, "dim1") });
             case "t":
-                return Emit(OpKind.Transpose, inv, new[] { X() }, name, new[] { new OpArg("dim0", "0L", "long", true), new OpArg("dim1", "1L", "long", true) });
+                return Emit(OpKind.Transpose, inv, new[] { X() }, new[] { new OpArg("dim0", "0L", "long", true), new OpArg("dim1", "1L", "long", true) });
             case "permute":
-                return Emit(OpKind.Permute, inv, new[] { X() }, name, new[] { LongArrayArg(inv, "dims") });
+                return Emit(OpKind.Permute, inv, new[] { X() }, new[] { LongArrayArg(inv, "dims") });
             case "expand" or "expand_as" or "broadcast_to":
-                return Emit(OpKind.Expand, inv, tensorArgs.Select(t => t.Value).ToArray(), name, new[] { InShape() });
+                return Emit(OpKind.Expand, inv, tensorArgs.Select(t => t.Value).ToArray(), new[] { InShape() });
             case "repeat_interleave":
             {
                 var repeats = inv.Arguments.FirstOrDefault(a => a.Parameter?.Name == "repeats");
                 var dim = inv.Arguments.FirstOrDefault(a => a.Parameter?.Name == "dim");
                 if (repeats is null || TorchSymbols.IsTensor(repeats.Value.Type) || dim is null || dim.ArgumentKind == ArgumentKind.DefaultValue)
                     return LowerUnknown(inv, "repeat_interleave without an integer repeats and an explicit dim");
-                return Emit(OpKind.RepeatInterleave, inv, new[] { X() }, name, new[] { ValueArg("repeats", repeats, "long"), ValueArg("dim", dim, "long"), InShape() });
+                return Emit(OpKind.RepeatInterleave, inv, new[] { X() }, new[] { ValueArg("repeats", repeats, "long"), ValueArg("dim", dim, "long"), InShape() });
             }
             case "index_select":
                 if (tensorArgs.Count != 2 || _values[tensorArgs[1].Value].OnPath)
                     return LowerUnknown(inv, "index_select with an index that carries relevance");
-                return Emit(OpKind.IndexSelect, inv, new[] { X(), tensorArgs[1].Value }, name, new[] { Arg(inv, 0, "dim"), InShape() });
+                return Emit(OpKind.IndexSelect, inv, new[] { X(), tensorArgs[1].Value }, new[] { Arg(inv, 0, "dim"), InShape() });
             case "select":
-                return Emit(OpKind.Select, inv, new[] { X() }, name, new[] { Arg(inv, 0, "dim"), Arg(inv, 1, "index"), InShape() });
+                return Emit(OpKind.Select, inv, new[] { X() }, new[] { Arg(inv, 0, "dim"), Arg(inv, 1, "index"), InShape() });
             case "tril" or "triu":
-                return Emit(OpKind.Triangle, inv, new[] { X() }, name, new[] { Arg(inv, 0, "diagonal") });
+                return Emit(OpKind.Triangle, inv, new[] { X() }, new[] { Arg(inv, 0, "diagonal") }, new TriangleParams(name == "triu"));
             case "where":
                 return LowerWhere(inv, tensorArgs);
             case "type_as":
-                return Emit(OpKind.ToDtype, inv, new[] { X() }, name, new[]
+                return Emit(OpKind.ToDtype, inv, new[] { X() }, new[]
                 {
                     new OpArg("dtype", $"{XName()}.dtype", "global::TorchSharp.torch.ScalarType", false),
                     new OpArg("device", $"{XName()}.device", "global::TorchSharp.torch.Device", false),
                 });
             case "narrow":
-                return Emit(OpKind.Narrow, inv, new[] { X() }, name, new[] { Arg(inv, 0, "dim"), Arg(inv, 1, "start"), Arg(inv, 2, "length"), InShape() });
+                return Emit(OpKind.Narrow, inv, new[] { X() }, new[] { Arg(inv, 0, "dim"), Arg(inv, 1, "start"), Arg(inv, 2, "length"), InShape() });
             case "cat" or "concat" or "concatenate":
                 return LowerCat(inv);
             case "chunk" or "split" or "tensor_split":
@@ -120,30 +120,30 @@ internal sealed partial class ForwardLowerer
                 return EmitProduct(OpKind.Matmul, inv, tensorArgs[0].Value, tensorArgs[1].Value);
             case "mul" or "multiply":
                 if (tensorArgs.Count == 2) return EmitProduct(OpKind.Mul, inv, tensorArgs[0].Value, tensorArgs[1].Value);
-                return Emit(OpKind.Scale, inv, new[] { X() }, name, new[] { ScalarArg("factor", OtherArgument(inv), false) });
+                return Emit(OpKind.Scale, inv, new[] { X() }, new[] { ScalarArg("factor", OtherArgument(inv), false) });
             case "div" or "divide" or "true_divide":
                 if (tensorArgs.Count == 2) return EmitDiv(inv, tensorArgs[0].Value, tensorArgs[1].Value);
-                return Emit(OpKind.Scale, inv, new[] { X() }, name, new[] { ScalarArg("factor", OtherArgument(inv), true) });
+                return Emit(OpKind.Scale, inv, new[] { X() }, new[] { ScalarArg("factor", OtherArgument(inv), true) });
             case "add" or "sub" or "subtract":
                 if (inv.Arguments.Any(a => a.Parameter?.Name == "alpha" && a.ArgumentKind != ArgumentKind.DefaultValue))
                     return LowerUnknown(inv, $"{name} with alpha");
                 if (tensorArgs.Count == 2)
-                    return Emit(OpKind.AddSub, inv, new[] { tensorArgs[0].Value, tensorArgs[1].Value }, name == "add" ? "add" : "sub",
-                        ShapeArgs(tensorArgs[0].Value, tensorArgs[1].Value));
-                return Emit(OpKind.Identity, inv, new[] { X() }, "shift by a constant");
+                    return Emit(OpKind.AddSub, inv, new[] { tensorArgs[0].Value, tensorArgs[1].Value },
+                        ShapeArgs(tensorArgs[0].Value, tensorArgs[1].Value), new AddSubParams(name != "add"));
+                return Emit(OpKind.Identity, inv, new[] { X() });
             case "neg" or "negative":
-                return Emit(OpKind.Negate, inv, new[] { X() }, name);
+                return Emit(OpKind.Negate, inv, new[] { X() });
             case "softmax":
             {
                 var dtype = inv.Arguments.FirstOrDefault(a => a.Parameter?.Name == "dtype");
                 if (dtype is null || dtype.ArgumentKind == ArgumentKind.DefaultValue)
-                    return Emit(OpKind.Softmax, inv, new[] { X() }, name, new[] { Arg(inv, 0, "dim") });
+                    return Emit(OpKind.Softmax, inv, new[] { X() }, new[] { Arg(inv, 0, "dim") }, new SoftmaxParams(ConvertsBack: false));
                 // Computed in another dtype: the backward converts the gradient back to the scores' dtype.
-                return Emit(OpKind.Softmax, inv, new[] { X() }, name, new[]
+                return Emit(OpKind.Softmax, inv, new[] { X() }, new[]
                 {
                     Arg(inv, 0, "dim"),
                     new OpArg("inputType", $"{XName()}.dtype", "global::TorchSharp.torch.ScalarType", false),
-                });
+                }, new SoftmaxParams(ConvertsBack: true));
             }
             case "silu" or "gelu" or "relu" or "tanh" or "sigmoid" or "exp":
                 return EmitActivation(inv, X(), ActivationKind(inv, name), module: null);
@@ -155,9 +155,9 @@ internal sealed partial class ForwardLowerer
                 return LowerLinearFunctional(inv, tensorArgs);
             case "masked_fill":
                 if (tensorArgs.Count < 2 || _values[tensorArgs[1].Value].OnPath) return LowerUnknown(inv, "masked_fill with a mask that carries relevance");
-                return Emit(OpKind.MaskedFill, inv, new[] { tensorArgs[0].Value, tensorArgs[1].Value }, name);
+                return Emit(OpKind.MaskedFill, inv, new[] { tensorArgs[0].Value, tensorArgs[1].Value });
             case "to" or "type" or "@float" or "@double" or "half" or "bfloat16" or "cpu" or "cuda":
-                return Emit(OpKind.ToDtype, inv, new[] { X() }, name, new[]
+                return Emit(OpKind.ToDtype, inv, new[] { X() }, new[]
                 {
                     new OpArg("dtype", $"{XName()}.dtype", "global::TorchSharp.torch.ScalarType", false),
                     new OpArg("device", $"{XName()}.device", "global::TorchSharp.torch.Device", false),
@@ -171,7 +171,7 @@ internal sealed partial class ForwardLowerer
                 return EmitScaleOp(inv, OpKind.Pow, X(), new[] { exponent });
             }
             case "detach":
-                return Emit(OpKind.Detach, inv, new[] { X() }, name);
+                return Emit(OpKind.Detach, inv, new[] { X() });
             default:
                 return LowerUnknown(inv, $"'{name}'");
         }
@@ -183,7 +183,7 @@ internal sealed partial class ForwardLowerer
         if (!_scope.NormIdentity && _values[x].OnPath)
             return LowerUnknown(inv, $"'{inv.TargetMethod.Name}'",
                 "use it inside a helper method marked [NormIdentity] (a normalisation; an RMSNorm is '[NormIdentity] Tensor RmsNorm(Tensor x) => x * x.pow(2).mean(new long[] { -1 }, keepdim: true).add(eps).rsqrt() * weight;', or mark forward itself) or [IdentityNonlinearity] (an element-wise activation)");
-        return Emit(kind, inv, new[] { x }, inv.TargetMethod.Name, args);
+        return Emit(kind, inv, new[] { x }, args);
     }
 
     private List<(int Value, IArgumentOperation? Argument)> TensorArguments(IInvocationOperation inv)
@@ -276,8 +276,8 @@ internal sealed partial class ForwardLowerer
             : module is not null ? $"global::LrpGen.Rules.ActivationRule.KindOf({module})" : $"global::LrpGen.Rules.Activation.{kind}";
         var args = new[] { new OpArg("kind", kindExpr, "global::LrpGen.Rules.Activation", true) };
         return forward is null
-            ? Emit(OpKind.Activation, op, new[] { x }, kind, args)
-            : EmitWithForward(OpKind.Activation, op, new[] { x }, forward, kind, args);
+            ? Emit(OpKind.Activation, op, new[] { x }, args, new ElementwiseParams(kind))
+            : EmitWithForward(OpKind.Activation, op, new[] { x }, forward, args, new ElementwiseParams(kind));
     }
 
     private bool HasTensorList(IInvocationOperation inv) =>
@@ -290,7 +290,7 @@ internal sealed partial class ForwardLowerer
         var elements = listArg is null ? null : CollectionElements(listArg.Value);
         if (elements is null) return LowerUnknown(inv, "stack of a tensor list that is not written out ({ a, b, ... })");
         var inputs = elements.Select(LowerTensor).ToArray();
-        return Emit(OpKind.Stack, inv, inputs, "stack", new[] { Arg(inv, 0, "dim") });
+        return Emit(OpKind.Stack, inv, inputs, new[] { Arg(inv, 0, "dim") });
     }
 
     /// <summary>einsum of one operand (a linear map) or two (a product under the uniform rule); more operands have
@@ -307,7 +307,7 @@ internal sealed partial class ForwardLowerer
         var inputs = elements.Select(LowerTensor).ToArray();
         var equation = ValueArg("equation", equationArg, "string");
         var args = inputs.Length == 2 ? ShapeArgs(inputs[0], inputs[1]).Prepend(equation).ToArray() : new[] { equation };
-        return Emit(OpKind.Einsum, inv, inputs, "einsum", args);
+        return Emit(OpKind.Einsum, inv, inputs, args);
     }
 
     /// <summary>where(condition, a, b) (or a.where(condition, b)): a gets the gradient where the condition holds,
@@ -320,7 +320,7 @@ internal sealed partial class ForwardLowerer
             ? (tensorArgs[0].Value, tensorArgs[1].Value, tensorArgs[2].Value)
             : (tensorArgs[1].Value, tensorArgs[0].Value, tensorArgs[2].Value);
         if (_values[condition].OnPath) Report(LrpDiagnostics.RelevanceStops, inv.Syntax.GetLocation(), "the condition of 'where'");
-        return Emit(OpKind.Where, inv, new[] { condition, a, b }, "where", new[]
+        return Emit(OpKind.Where, inv, new[] { condition, a, b }, new[]
         {
             new OpArg("aShape", $"{_values[a].CName}.shape", "long[]", false),
             new OpArg("bShape", $"{_values[b].CName}.shape", "long[]", false),
@@ -339,7 +339,7 @@ internal sealed partial class ForwardLowerer
         int x = tensorArgs[0].Value;
         var dimArg = inv.Arguments.FirstOrDefault(a => a.Parameter?.Name == "dim");
         var dim = dimArg is null ? new OpArg("dim", "-1L", "long", true) : ValueArg("dim", dimArg, "long");
-        return Emit(OpKind.Selection, inv, new[] { x }, name, new[] { dim, new OpArg("inputShape", $"{_values[x].CName}.shape", "long[]", false) });
+        return Emit(OpKind.Selection, inv, new[] { x }, new[] { dim, new OpArg("inputShape", $"{_values[x].CName}.shape", "long[]", false) });
     }
 
     private int LowerCat(IInvocationOperation inv)
@@ -350,7 +350,7 @@ internal sealed partial class ForwardLowerer
         var inputs = elements.Select(LowerTensor).ToArray();
         var dim = Arg(inv, 0, "dim");
         string sizes = $"global::LrpGen.Rules.Shapes.SizesAlong({dim.Expr}, {string.Join(", ", inputs.Select(i => _values[i].CName))})";
-        return Emit(OpKind.Cat, inv, inputs, "cat", new[] { dim, new OpArg("sizes", sizes, "long[]", false) });
+        return Emit(OpKind.Cat, inv, inputs, new[] { dim, new OpArg("sizes", sizes, "long[]", false) });
     }
 
     private static IReadOnlyList<IOperation>? CollectionElements(IOperation value)
@@ -370,7 +370,7 @@ internal sealed partial class ForwardLowerer
         int x = tensorArgs[0].Value;
         var dimArg = inv.Arguments.FirstOrDefault(a => a.Parameter?.Name == "dim");
         var dim = dimArg is null ? new OpArg("dim", "0L", "long", true) : ValueArg("dim", dimArg, "long");
-        int id = Emit(OpKind.Chunk, inv, new[] { x }, inv.TargetMethod.Name, new[] { dim, new OpArg("inputShape", $"{_values[x].CName}.shape", "long[]", false) });
+        int id = Emit(OpKind.Chunk, inv, new[] { x }, new[] { dim, new OpArg("inputShape", $"{_values[x].CName}.shape", "long[]", false) });
         return id;
     }
 
@@ -399,7 +399,7 @@ internal sealed partial class ForwardLowerer
             else dims.Add($"(long)({text})");
         }
         string dimExpr = dimArray ?? (dims.Count == 0 ? "null" : $"new long[] {{ {string.Join(", ", dims)} }}");
-        return Emit(kind, inv, new[] { x }, inv.TargetMethod.Name, new[]
+        return Emit(kind, inv, new[] { x }, new[]
         {
             new OpArg("dims", dimExpr, "long[]?", stable && dimArray is null),
             new OpArg("keepdim", keepdim, "bool", stable),
@@ -416,12 +416,13 @@ internal sealed partial class ForwardLowerer
         var shapeArg = inv.Arguments.First(a => a.Parameter?.Name == "normalized_shape");
         var epsArg = inv.Arguments.First(a => a.Parameter?.Name == "eps");
         var (shapeText, _) = RenderCode(shapeArg.Value);
-        return Emit(OpKind.LayerNorm, inv, tensorArgs.Select(t => t.Value).ToArray(), "functional", new[]
+        // The weight, when given, is the second input (saved for the backward); the bias only shifts.
+        return Emit(OpKind.LayerNorm, inv, tensorArgs.Select(t => t.Value).ToArray(), new[]
         {
             new OpArg("weight", weightArg.Argument is null ? "null" : _values[weightArg.Value].CName, "global::TorchSharp.torch.Tensor?", false),
             new OpArg("eps", ValueArg("eps", epsArg, "double").Expr, "double", IsStable(epsArg.Value) || epsArg.ArgumentKind == ArgumentKind.DefaultValue),
             new OpArg("dims", $"global::LrpGen.Rules.LayerNormRule.Dims({shapeText})", "int", IsStable(shapeArg.Value)),
-        });
+        }, new LayerNormParams(weightArg.Argument is null ? LayerNormWeight.None : LayerNormWeight.SecondInput));
     }
 
     private int LowerLinearFunctional(IInvocationOperation inv, List<(int Value, IArgumentOperation? Argument)> tensorArgs)
@@ -429,9 +430,9 @@ internal sealed partial class ForwardLowerer
         if (tensorArgs.Count < 2) return LowerUnknown(inv, "'linear'");
         if (tensorArgs.Skip(1).Any(t => _values[t.Value].OnPath))
             return LowerUnknown(inv, "linear with a weight or bias that carries relevance", "detach() the weight, or use a matmul of two relevance-carrying tensors");
-        var (eps, gamma) = (_scope.Epsilon ?? 0, _scope.Gamma ?? -1);
-        return Emit(OpKind.LinearFunctional, inv, tensorArgs.Select(t => t.Value).ToArray(), "functional",
-            new[] { new OpArg("weight", _values[tensorArgs[1].Value].CName, "global::TorchSharp.torch.Tensor", false) }, eps, gamma);
+        return Emit(OpKind.LinearFunctional, inv, tensorArgs.Select(t => t.Value).ToArray(),
+            new[] { new OpArg("weight", _values[tensorArgs[1].Value].CName, "global::TorchSharp.torch.Tensor", false) },
+            new LayerRuleParams(_scope.Epsilon ?? 0, _scope.Gamma));
     }
 
     /// <summary>scaled_dot_product_attention expanded into the operations it computes, each with its rule:
@@ -447,18 +448,18 @@ internal sealed partial class ForwardLowerer
         string causal = causalArg is null || causalArg.ArgumentKind == ArgumentKind.DefaultValue ? "false" : Render(causalArg.Value);
         string N(int id) => _values[id].CName;
 
-        int kt = EmitWithForward(OpKind.Transpose, inv, new[] { k }, $"{N(k)}.transpose(-2, -1)", "sdpa: k^T",
+        int kt = EmitWithForward(OpKind.Transpose, inv, new[] { k }, $"{N(k)}.transpose(-2, -1)",
             new[] { new OpArg("dim0", "-2L", "long", true), new OpArg("dim1", "-1L", "long", true) });
         int scores = EmitProduct(OpKind.Matmul, inv, q, kt, $"{N(q)}.matmul({N(kt)})");
         string factor = $"1.0 / global::System.Math.Sqrt({N(q)}.shape[{N(q)}.shape.Length - 1])";
-        int scaled = EmitWithForward(OpKind.Scale, inv, new[] { scores }, $"{N(scores)} * ({factor})", "sdpa: scale",
+        int scaled = EmitWithForward(OpKind.Scale, inv, new[] { scores }, $"{N(scores)} * ({factor})",
             new[] { new OpArg("factor", factor, "double", false) });
         var biasInputs = mask >= 0 ? new[] { scaled, mask } : new[] { scaled };
         var bias = NewValue("bias" + _values.Count, owned: true);
         AppendOp(OpKind.Constant, inv, biasInputs, $"global::LrpGen.Rules.AttentionBias.For({N(scaled)}, {(mask >= 0 ? N(mask) : "null")}, {causal})", bias, Array.Empty<OpArg>());
-        int biased = EmitWithForward(OpKind.AddSub, inv, new[] { scaled, bias.Id }, $"{N(scaled)} + {bias.CName}", "add", ShapeArgs(scaled, bias.Id));
-        int probs = EmitWithForward(OpKind.Softmax, inv, new[] { biased }, $"{N(biased)}.softmax(-1)", "sdpa: softmax",
-            new[] { new OpArg("dim", "-1L", "long", true) });
+        int biased = EmitWithForward(OpKind.AddSub, inv, new[] { scaled, bias.Id }, $"{N(scaled)} + {bias.CName}", ShapeArgs(scaled, bias.Id), new AddSubParams(Subtract: false));
+        int probs = EmitWithForward(OpKind.Softmax, inv, new[] { biased }, $"{N(biased)}.softmax(-1)",
+            new[] { new OpArg("dim", "-1L", "long", true) }, new SoftmaxParams(ConvertsBack: false));
         return EmitProduct(OpKind.Matmul, inv, probs, v, $"{N(probs)}.matmul({N(v)})");
     }
 
@@ -536,8 +537,8 @@ internal sealed partial class ForwardLowerer
             var rendered = args.Where(a => a.ArgumentKind != ArgumentKind.DefaultValue).Select(a => TorchSymbols.IsTensor(a.Value.Type) ? _values[LowerTensor(a.Value)].CName : Render(a.Value));
             // A call whose arguments are all tensors can be recomputed in the backward (memory-saving mode).
             bool recomputable = args.All(a => a.ArgumentKind != ArgumentKind.DefaultValue && TorchSymbols.IsTensor(a.Value.Type));
-            var childArgs = recomputable ? new[] { moduleArg, new OpArg("recomputable", "true", "bool", true) } : new[] { moduleArg };
-            return EmitWithForward(OpKind.Child, inv, inputs, string.Join(", ", rendered), Display(type), childArgs, paramIndices: paramIndices);
+            return EmitWithForward(OpKind.Child, inv, inputs, string.Join(", ", rendered), new[] { moduleArg },
+                new ChildParams(Display(type), recomputable), paramIndices);
         }
 
         string? builtin = TorchSymbols.BuiltinModuleName(type);
@@ -555,34 +556,34 @@ internal sealed partial class ForwardLowerer
             case BuiltinRule.Linear:
             {
                 double eps = TorchSymbols.DoubleArgument(epsilonAttr) ?? _scope.Epsilon ?? 0;
-                double gamma = TorchSymbols.DoubleArgument(gammaAttr) ?? (epsilonAttr is null ? _scope.Gamma : null) ?? -1;
-                return EmitWithForward(OpKind.Linear, inv, new[] { x }, $"{receiverText}.forward({xName})", memberName, new[] { moduleArg }, eps, gamma);
+                double? gamma = TorchSymbols.DoubleArgument(gammaAttr) ?? (epsilonAttr is null ? _scope.Gamma : null);
+                return EmitWithForward(OpKind.Linear, inv, new[] { x }, $"{receiverText}.forward({xName})", new[] { moduleArg }, new LayerRuleParams(eps, gamma));
             }
             case BuiltinRule.Conv2d:
             {
                 double eps = TorchSymbols.DoubleArgument(epsilonAttr) ?? _scope.Epsilon ?? 0;
-                double gamma = TorchSymbols.DoubleArgument(gammaAttr) ?? (epsilonAttr is null ? _scope.Gamma : null) ?? -1;
-                return EmitWithForward(OpKind.Conv2d, inv, new[] { x }, $"{receiverText}.forward({xName})", memberName,
-                    new[] { moduleArg, new OpArg("inputShape", $"{xName}.shape", "long[]", false) }, eps, gamma);
+                double? gamma = TorchSymbols.DoubleArgument(gammaAttr) ?? (epsilonAttr is null ? _scope.Gamma : null);
+                return EmitWithForward(OpKind.Conv2d, inv, new[] { x }, $"{receiverText}.forward({xName})",
+                    new[] { moduleArg, new OpArg("inputShape", $"{xName}.shape", "long[]", false) }, new LayerRuleParams(eps, gamma));
             }
             case BuiltinRule.Sequential:
                 // The children are known at run time only: SequentialRule dispatches each to its rule.
-                return EmitWithForward(OpKind.Sequential, inv, new[] { x }, xName, memberName, new[] { moduleArg });
+                return EmitWithForward(OpKind.Sequential, inv, new[] { x }, xName, new[] { moduleArg });
             case BuiltinRule.Embedding:
             {
                 MarkTokenIds(x);
-                var id = EmitWithForward(OpKind.Embedding, inv, new[] { x }, $"{receiverText}.forward({xName})", memberName, new[] { moduleArg });
+                var id = EmitWithForward(OpKind.Embedding, inv, new[] { x }, $"{receiverText}.forward({xName})", new[] { moduleArg });
                 return id;
             }
             case BuiltinRule.LayerNorm:
-                return EmitWithForward(OpKind.LayerNorm, inv, new[] { x }, $"{receiverText}.forward({xName})", memberName, new[]
+                return EmitWithForward(OpKind.LayerNorm, inv, new[] { x }, $"{receiverText}.forward({xName})", new[]
                 {
                     new OpArg("weight", $"{receiverText}.weight", "global::TorchSharp.torch.Tensor?", moduleArg.Stable),
                     new OpArg("eps", $"{receiverText}.eps", "double", moduleArg.Stable),
                     new OpArg("dims", $"{receiverText}.normalized_shape.Length", "int", moduleArg.Stable),
-                });
+                }, new LayerNormParams(LayerNormWeight.ModuleMember));
             case BuiltinRule.Identity:
-                return EmitWithForward(OpKind.Identity, inv, new[] { x }, $"{xName}.alias()", $"{builtin} (evaluation: identity)");
+                return EmitWithForward(OpKind.Identity, inv, new[] { x }, $"{xName}.alias()");
             case BuiltinRule.Activation:
                 return EmitActivation(inv, x, builtin!, receiverText, $"{receiverText}.forward({xName})");
             default:
@@ -711,7 +712,8 @@ internal sealed partial class ForwardLowerer
             return Fail(inv, $"the [IdentityNonlinearity] helper '{method.Name}' is not accessible from '{_class.Name}' (make it internal or public)");
         string forward = $"{target}({string.Join(", ", callArgs)})";
         string lambda = $"{_prefix}v__ => {target}({string.Join(", ", lambdaArgs)})";
-        return EmitWithForward(OpKind.CustomElementwise, inv, new[] { x }, forward, method.Name,
-            new[] { new OpArg("function", lambda, "global::System.Func<global::TorchSharp.torch.Tensor, global::TorchSharp.torch.Tensor>", false) });
+        return EmitWithForward(OpKind.CustomElementwise, inv, new[] { x }, forward,
+            new[] { new OpArg("function", lambda, "global::System.Func<global::TorchSharp.torch.Tensor, global::TorchSharp.torch.Tensor>", false) },
+            new ElementwiseParams(method.Name));
     }
 }

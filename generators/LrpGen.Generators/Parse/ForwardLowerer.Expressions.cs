@@ -191,7 +191,7 @@ internal sealed partial class ForwardLowerer
                 if (member.Instance is not null && TorchSymbols.IsTensor(member.Instance.Type))
                 {
                     if (member.Member.Name == "mT")
-                        return Emit(OpKind.Transpose, op, new[] { LowerTensor(member.Instance) }, "mT",
+                        return Emit(OpKind.Transpose, op, new[] { LowerTensor(member.Instance) },
                             new[] { new OpArg("dim0", "-2L", "long", true), new OpArg("dim1", "-1L", "long", true) });
                     return LowerUnknown(op, $"the tensor property '{member.Member.Name}'");
                 }
@@ -342,13 +342,13 @@ internal sealed partial class ForwardLowerer
                 if (leftTensor && rightTensor)
                 {
                     int a = LowerTensor(binary.LeftOperand), b = LowerTensor(binary.RightOperand);
-                    return Emit(OpKind.AddSub, binary, new[] { a, b }, detail: subtract ? "sub" : "add",
+                    return Emit(OpKind.AddSub, binary, new[] { a, b }, parameters: new AddSubParams(subtract),
                         args: ShapeArgs(a, b));
                 }
                 if (leftTensor)
-                    return Emit(OpKind.Identity, binary, new[] { LowerTensor(binary.LeftOperand) }, detail: "shift by a constant");
+                    return Emit(OpKind.Identity, binary, new[] { LowerTensor(binary.LeftOperand) });
                 int only = LowerTensor(binary.RightOperand);
-                return Emit(subtract ? OpKind.Negate : OpKind.Identity, binary, new[] { only }, detail: "shift by a constant");
+                return Emit(subtract ? OpKind.Negate : OpKind.Identity, binary, new[] { only });
             }
             case BinaryOperatorKind.Multiply:
             {
@@ -407,9 +407,9 @@ internal sealed partial class ForwardLowerer
         {
             case BinaryOperatorKind.Add or BinaryOperatorKind.Subtract when rightTensor:
                 return EmitWithForward(OpKind.AddSub, compound, new[] { a, b }, forward,
-                    detail: compound.OperatorKind == BinaryOperatorKind.Subtract ? "sub" : "add", args: ShapeArgs(a, b));
+                    args: ShapeArgs(a, b), parameters: new AddSubParams(compound.OperatorKind == BinaryOperatorKind.Subtract));
             case BinaryOperatorKind.Add or BinaryOperatorKind.Subtract:
-                return EmitWithForward(OpKind.Identity, compound, new[] { a }, forward, detail: "shift by a constant");
+                return EmitWithForward(OpKind.Identity, compound, new[] { a }, forward);
             case BinaryOperatorKind.Multiply when rightTensor:
                 return EmitProduct(OpKind.Mul, compound, a, b, forward);
             case BinaryOperatorKind.Multiply:
@@ -504,7 +504,7 @@ internal sealed partial class ForwardLowerer
             {
                 // The side is an existing value: give the branch its own handle of it.
                 _regions.Push(stmts);
-                exit = EmitWithForward(OpKind.Identity, side, new[] { exit }, _values[exit].CName + ".alias()", "selected as is");
+                exit = EmitWithForward(OpKind.Identity, side, new[] { exit }, _values[exit].CName + ".alias()");
                 _regions.Pop();
             }
             return (new Region(stmts.ToEquatable()), exit);
@@ -545,38 +545,37 @@ internal sealed partial class ForwardLowerer
 
     // ---------------------------------------------------------------- emitting operations
 
-    private int Emit(OpKind kind, IOperation op, int[] inputs, string detail = "", OpArg[]? args = null, double epsilon = 0, double gamma = -1)
+    private int Emit(OpKind kind, IOperation op, int[] inputs, OpArg[]? args = null, OpParams? parameters = null)
     {
         var (forward, _) = PeekTensorInputs(op);
-        return EmitWithForward(kind, op, inputs, forward, detail, args, epsilon, gamma);
+        return EmitWithForward(kind, op, inputs, forward, args, parameters);
     }
 
-    private int EmitWithForward(OpKind kind, IOperation op, int[] inputs, string forward, string detail = "", OpArg[]? args = null,
-        double epsilon = 0, double gamma = -1, int[]? paramIndices = null)
+    private int EmitWithForward(OpKind kind, IOperation op, int[] inputs, string forward, OpArg[]? args = null,
+        OpParams? parameters = null, int[]? paramIndices = null)
     {
         var output = NewValue("t" + _values.Count, owned: true);
         output.IsArray = kind == OpKind.Chunk;
         var ins = inputs.Select(i => _values[i]).ToList();
-        bool passes = kind is not (OpKind.Constant or OpKind.Detach);
         // Which inputs relevance flows through (masks, weights and indices never carry it).
         var relevanceInputs = OpTable.RelevanceInputs(kind, ins);
-        output.OnPath = passes && relevanceInputs.Any(v => v.OnPath);
-        output.OnPathUnderRules = passes && relevanceInputs.Any(v => v.OnPathUnderRules);
+        output.OnPath = relevanceInputs.Any(v => v.OnPath);
+        output.OnPathUnderRules = relevanceInputs.Any(v => v.OnPathUnderRules);
         if (_scope.NormIdentity && kind is OpKind.Rsqrt or OpKind.Sqrt or OpKind.Pow)
             output.OnPathUnderRules = false; // the identity rule makes the normaliser's scale a constant
         output.IsGate = OpTable.MakesGate(kind) || (OpTable.KeepsGate(kind) && ins.Count > 0 && ins[0].IsGate);
         output.ProducerKind = kind;
         output.ProducerInputs = inputs;
-        return AppendOp(kind, op, inputs, forward, output, args ?? Array.Empty<OpArg>(), detail, epsilon, gamma, paramIndices);
+        return AppendOp(kind, op, inputs, forward, output, args ?? Array.Empty<OpArg>(), parameters, paramIndices);
     }
 
     private int AppendOp(OpKind kind, IOperation op, int[] inputs, string forward, ValueBuilder output, OpArg[] args,
-        string detail = "", double epsilon = 0, double gamma = -1, int[]? paramIndices = null)
+        OpParams? parameters = null, int[]? paramIndices = null)
     {
         var reads = ReadsOf(output.Id, inputs, forward, args);
         var (pointName, pointIndex) = kind is OpKind.Child or OpKind.Linear or OpKind.Conv2d or OpKind.Sequential ? _pendingPoint : ("", "");
         var stmt = new Op(_nextOp++, kind, output.Id, inputs.ToEquatable(), forward, args.ToEquatable(),
-            FirstLine(op.Syntax), Line(op.Syntax), detail, epsilon, gamma, _scope.CpForced,
+            FirstLine(op.Syntax), Line(op.Syntax), parameters ?? OpParams.None, _scope.CpForced,
             (paramIndices ?? Array.Empty<int>()).ToEquatable(), pointName, pointIndex, reads);
         Append(new OpStmt(stmt));
         return output.Id;

@@ -114,8 +114,9 @@ internal sealed partial class ForwardLowerer
                 "an [IdentityNonlinearity] forward is one element-wise function of exactly one relevance-carrying tensor");
             return;
         }
-        int y = EmitWithForward(OpKind.CustomElementwise, body, new[] { input.ValueId }, $"this.forward({input.Name})", "forward",
-            new[] { new OpArg("function", $"{_prefix}v__ => this.forward({_prefix}v__)", "global::System.Func<global::TorchSharp.torch.Tensor, global::TorchSharp.torch.Tensor>", false) });
+        int y = EmitWithForward(OpKind.CustomElementwise, body, new[] { input.ValueId }, $"this.forward({input.Name})",
+            new[] { new OpArg("function", $"{_prefix}v__ => this.forward({_prefix}v__)", "global::System.Func<global::TorchSharp.torch.Tensor, global::TorchSharp.torch.Tensor>", false) },
+            new ElementwiseParams("forward"));
         Append(new ReturnStmt(y, "[IdentityNonlinearity] forward", Line(body.Syntax)));
     }
 
