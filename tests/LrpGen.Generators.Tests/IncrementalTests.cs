@@ -56,4 +56,30 @@ public class IncrementalTests
         Assert.Equal(1, modified);
         Assert.Contains("Gelu", second.Result.GeneratedSources.Single(s => s.HintName.Contains("GatedMlp")).SourceText.ToString());
     }
+
+    [Fact]
+    public void AnEditAboveAClassThatKeepsItsLinesMovesItsDiagnosticsButEmitsNothing()
+    {
+        // The warning (LRP010 at x.gt(0)) carries a source span, which the edit shifts; the model carries no
+        // location (its comments cite line numbers, which the edit keeps), so its code is not emitted again.
+        const string before = GeneratorHarness.Usings + "namespace T;\n/* note */\n[LrpModule]\n"
+            + "public partial class Masked : nn.Module<Tensor, Tensor>\n{\n    public Masked() : base(\"Masked\") { }\n"
+            + "    public override Tensor forward(Tensor x) => x * x.gt(0).to(x.dtype);\n}\n";
+        string after = before.Replace("/* note */", "/* a longer note, written above the class */");
+        var compilation = GeneratorHarness.Compile(("Masked.cs", before));
+        var first = GeneratorHarness.Generate(compilation);
+        var warning = Assert.Single(first.Result.Diagnostics, d => d.Id == "LRP010");
+
+        var edited = compilation.ReplaceSyntaxTree(compilation.SyntaxTrees.Single(), CSharpSyntaxTree.ParseText(after, GeneratorHarness.ParseOptions, path: "Masked.cs"));
+        var second = GeneratorHarness.Generate(edited, first.Driver);
+
+        var model = second.Result.TrackedSteps[TrackingNames.Model].SelectMany(s => s.Outputs).ToList();
+        Assert.NotEmpty(model);
+        Assert.All(model, o => Assert.True(o.Reason is IncrementalStepRunReason.Cached or IncrementalStepRunReason.Unchanged, $"model step: {o.Reason}"));
+        var diagnostics = second.Result.TrackedSteps[TrackingNames.Diagnostics].SelectMany(s => s.Outputs).ToList();
+        Assert.Contains(diagnostics, o => o.Reason == IncrementalStepRunReason.Modified);
+        var moved = Assert.Single(second.Result.Diagnostics, d => d.Id == "LRP010");
+        Assert.Equal(warning.Location.SourceSpan.Start + (after.Length - before.Length), moved.Location.SourceSpan.Start);
+        Assert.Equal(first.Result.GeneratedSources.Single().SourceText.ToString(), second.Result.GeneratedSources.Single().SourceText.ToString());
+    }
 }

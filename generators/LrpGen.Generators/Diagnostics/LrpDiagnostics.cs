@@ -8,7 +8,9 @@ namespace LrpGen.Generators.Diagnostics;
 internal static class LrpDiagnostics
 {
     private const string Category = "LrpGen";
-    private const string HelpBase = "https://github.com/lrpgen/lrpgen/blob/main/docs/diagnostics/";
+    /// <summary>The pages ship with the project: relative to the repository root, and to the LrpGen package's root
+    /// (the package carries docs/diagnostics). No web address is claimed that does not exist.</summary>
+    private const string HelpBase = "docs/diagnostics/";
 
     public static readonly DiagnosticDescriptor ClassNotPartial = Create("LRP001",
         "[LrpModule] class must be partial",
