@@ -17,30 +17,27 @@ public static class PointingGame
     /// <summary>A named way to get the relevance map [B, H, W] of a batch for given target classes; null: random.</summary>
     public sealed record Method(string Name, Func<Explainers, Tensor, long[], Tensor>? Map);
 
-    /// <summary>The models that explain: the loaded classifier (LXT's ViT recipe: CP-LRP inside attention) and its copy
-    /// with AttnLRP's rules inside attention.</summary>
-    public sealed class Explainers : IDisposable
+    /// <summary>The model that explains: the loaded classifier (LXT's ViT recipe: CP-LRP inside attention), also run
+    /// with AttnLRP's rules inside attention through a rule override.</summary>
+    public sealed class Explainers
     {
-        public Explainers(VitClassifier vit)
-        {
-            Vit = vit;
-            AttentionRules = AttentionRulesVit.CopyOf(vit.Model, vit.Config);
-        }
+        /// <summary>Every attention module's products under AttnLRP's uniform rule instead of its compiled [CpLrp].</summary>
+        private static readonly IReadOnlyDictionary<string, LrpRule> RulesInAttention =
+            new Dictionary<string, LrpRule> { ["layers.*.self_attention"] = LrpRule.AttnLrp };
+
+        public Explainers(VitClassifier vit) => Vit = vit;
 
         public VitClassifier Vit { get; }
-        public AttentionRulesVit AttentionRules { get; }
 
         public Tensor Recipe(Tensor input, long[] targets, LrpMethod method) => Vit.Explain(input, method, targets).PixelRelevance.sum(1);
 
         public Tensor ThroughAttention(Tensor input, long[] targets)
         {
             var overrides = new Dictionary<Type, double> { [typeof(Conv2d)] = Vit.Config.GammaConv, [typeof(Linear)] = Vit.Config.GammaLinear };
-            using var pass = AttentionRules.LrpForward(input, new LrpOptions { Method = LrpMethod.AttnLrp, GammaOverrides = overrides });
+            using var pass = Vit.Model.LrpForward(input, new LrpOptions { Method = LrpMethod.AttnLrp, GammaOverrides = overrides, RuleOverrides = RulesInAttention });
             using var seed = nn.functional.one_hot(torch.tensor(targets), Vit.Config.Classes).to(pass.Output.dtype);
             return pass.Backward(seed)[0].sum(1);
         }
-
-        public void Dispose() => AttentionRules.Dispose();
     }
 
     /// <summary>The maps compared: LrpMethod.AttnLrp and CpLrp on the ViT as LrpGen.Models defines it (LXT's recipe,
@@ -96,7 +93,7 @@ public static class PointingGame
         var shares = Methods.Select(_ => new double[samples.Count]).ToArray();
         var examples = new List<Example>();
         var random = new Random(randomSeed);
-        using var explainers = new Explainers(vit);
+        var explainers = new Explainers(vit);
         int correct = 0;
         double boxShare = 0;
 

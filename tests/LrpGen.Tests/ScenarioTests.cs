@@ -60,14 +60,14 @@ public class ScenarioTests
             method, nameof(MaskedAttention));
     }
 
-    internal static Tensor GqaRef(RuleInjection r, GqaAttention m, Tensor v)
+    internal static Tensor GqaRef(RuleInjection r, GqaAttention m, Tensor v, bool cpForced = false)
     {
         long B = v.shape[0], T = v.shape[1], groups = m.heads / m.kvHeads;
         var q = m.q_proj.call(v).view(B, T, m.heads, m.headDim).transpose(1, 2);
         var k = m.k_proj.call(v).view(B, T, m.kvHeads, m.headDim).transpose(1, 2).repeat_interleave(groups, dim: 1);
         var vv = m.v_proj.call(v).view(B, T, m.kvHeads, m.headDim).transpose(1, 2).repeat_interleave(groups, dim: 1);
         var causal = torch.ones(T, T, dtype: v.dtype).triu(1) * -1e9;
-        var a = r.Attention(q, k, vv, causal, 1 / Math.Sqrt(m.headDim));
+        var a = r.Attention(q, k, vv, causal, 1 / Math.Sqrt(m.headDim), cpForced);
         return m.o_proj.call(a.transpose(1, 2).reshape(B, T, -1));
     }
 

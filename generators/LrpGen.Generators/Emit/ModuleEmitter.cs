@@ -110,7 +110,7 @@ internal static partial class ModuleEmitter
         w.Line($"{TensorType}? {P}output = null;");
         w.Open("try");
         w.Line($"using (global::TorchSharp.torch.no_grad()) {P}output = this.LrpForwardCore({P}ctx, {P}tape{(names.Length > 0 ? ", " : "")}{names});");
-        w.Line($"{P}ctx.CheckInterventionsApplied();");
+        w.Line($"{P}ctx.CheckOptionsApplied();");
         w.Close();
         var tensors = model.Parameters.Where(p => p.IsTensor).ToList();
         // LibTorch's errors (a wrong shape or dtype) come with C++ frames: say which inputs, with their shapes, instead.

@@ -101,6 +101,19 @@ internal static class OpTable
         _ => inputs,
     };
 
+    /// <summary>torch / tensor functions that are element-wise non-linearities under the identity rule
+    /// (<see cref="OpKind.Activation"/>), with the member of the runtime's <c>LrpGen.Rules.Activation</c> that computes
+    /// their derivative for the gradient baseline. Adding one is a line here and a case in <c>ActivationRule.Derivative</c>.</summary>
+    public static readonly IReadOnlyDictionary<string, string> IdentityFunctions = new Dictionary<string, string>
+    {
+        ["silu"] = "Silu",
+        ["gelu"] = "Gelu",
+        ["relu"] = "Relu",
+        ["tanh"] = "Tanh",
+        ["sigmoid"] = "Sigmoid",
+        ["exp"] = "Exp",
+    };
+
     public static bool MakesGate(OpKind kind) => Of(kind).Gate == GateFlow.Makes;
 
     public static bool KeepsGate(OpKind kind) => Of(kind).Gate == GateFlow.Keeps;
@@ -120,13 +133,17 @@ internal static class OpTable
 
     private static string LayerRuleName(Op op) => Layer(op).Gamma is { } gamma ? $"gamma {F(gamma)}" : $"epsilon {F(Layer(op).Epsilon)}";
 
-    /// <summary>Linear and Conv2d keep their output for epsilon &gt; 0 and gamma, their input for gamma.</summary>
-    private static IEnumerable<int> LayerSaves(Op op)
+    /// <summary>The layer rule of this pass, resolved by the context in the forward (an override may replace the
+    /// compiled one), and the input and output kept when that rule reads them.</summary>
+    private static FrameField[] LayerFields(bool atPoint) => new[]
     {
-        var rule = Layer(op);
-        if (rule.Epsilon > 0 || rule.Gamma is not null) yield return op.Output;
-        if (rule.Gamma is not null) yield return op.Inputs[0];
-    }
+        new FrameField(op => $"r{op.Id}", _ => "global::LrpGen.LrpLayerRule?", false, (op, f) =>
+            $"{f.Frame}.r{op.Id} = {f.P}ctx.LayerRule({(atPoint ? $"{f.Frame}.p{op.Id}" : "null")}, {F(Layer(op).Epsilon)}, {(Layer(op).Gamma is { } gamma ? F(gamma) : "null")}, {(atPoint ? f.Arg(op, "module") : "null")});"),
+        new FrameField(op => $"x{op.Id}", _ => $"{TensorType}?", true, (op, f) =>
+            $"if ({f.Frame}.r{op.Id}.KeepsInput) {f.Frame}.x{op.Id} = {f.ValueName(op.Inputs[0])}.alias();"),
+        new FrameField(op => $"y{op.Id}", _ => $"{TensorType}?", true, (op, f) =>
+            $"if ({f.Frame}.r{op.Id}.KeepsOutput) {f.Frame}.y{op.Id} = {f.ValueName(op.Output)}.alias();"),
+    };
 
     private static readonly FrameField PointField = new(op => $"p{op.Id}", _ => "global::LrpGen.LrpPoint?", true);
 
@@ -147,10 +164,10 @@ internal static class OpTable
     private static int? OtherOperand(Op op, int value) =>
         op.Inputs[0] == op.Inputs[1] ? null : value == op.Inputs[0] ? op.Inputs[1] : op.Inputs[0];
 
-    private static IEnumerable<string> LayerBackward(Op op, IBackwardSite s, Func<string> gammaCall, Func<string> epsilonCall)
+    private static IEnumerable<string> LayerBackward(Op op, IBackwardSite s, string call)
     {
         string gx = s.P + "gx" + op.Id;
-        yield return $"{TensorType}? {gx} = {(Layer(op).Gamma is not null ? gammaCall() : epsilonCall())};";
+        yield return $"{TensorType}? {gx} = {call};";
         yield return $"{s.P}ctx.AtGradient({s.Frame}.p{op.Id}, ref {gx}); // latent relevance and seeds at \"{op.PointName}\" (input)";
         yield return s.Receives(op.Inputs[0]) ? s.Add(op.Inputs[0], gx) : $"{gx}?.Dispose();";
     }
@@ -284,30 +301,17 @@ internal static class OpTable
         {
             string module = s.Arg("module");
             return LayerBackward(op, s,
-                () => $"{Rules}.GammaRule.LinearBackward({s.P}ctx, {s.G}, {s.Saved(op.Inputs[0])}, {module}.weight, {module}.bias, {s.Saved(op.Output)}, {s.P}ctx.Gamma({module}, {F(Layer(op).Gamma ?? 0)}))",
-                () => $"{Rules}.LinearRule.Backward({s.P}ctx, {s.G}, {module}.weight, {(Layer(op).Epsilon > 0 ? s.Saved(op.Output) : "null")}, {F(Layer(op).Epsilon)})");
+                $"{Rules}.LinearRule.Backward({s.P}ctx, {s.G}, {s.Frame}.r{op.Id}, {module}.weight, {module}.bias, {s.Frame}.x{op.Id}, {s.Frame}.y{op.Id})");
         })
-        { Saves = (op, _) => LayerSaves(op), Fields = new[] { PointField } };
-        yield return new(OpKind.Conv2d, RelevanceFlow.All, GateFlow.None, LayerRuleName, (op, s) =>
+        { Fields = LayerFields(atPoint: true).Prepend(PointField).ToArray() };
+        yield return new(OpKind.Conv2d, RelevanceFlow.All, GateFlow.None, LayerRuleName, (op, s) => LayerBackward(op, s,
+            $"{Rules}.ConvRule.Conv2dBackward({s.P}ctx, {s.G}, {s.Frame}.r{op.Id}, {s.Arg("module")}, {s.Arg("inputShape")}, {s.Frame}.x{op.Id}, {s.Frame}.y{op.Id})"))
+        { Fields = LayerFields(atPoint: true).Prepend(PointField).ToArray() };
+        yield return new(OpKind.LinearFunctional, RelevanceFlow.First, GateFlow.None, LayerRuleName, (op, s) => new[]
         {
-            string module = s.Arg("module");
-            return LayerBackward(op, s,
-                () => $"{Rules}.GammaRule.Conv2dBackward({s.P}ctx, {s.G}, {s.Saved(op.Inputs[0])}, {module}, {s.Saved(op.Output)}, {s.P}ctx.Gamma({module}, {F(Layer(op).Gamma ?? 0)}))",
-                () => $"{Rules}.ConvRule.Conv2dBackward({s.P}ctx, {s.G}, {module}, {s.Arg("inputShape")}, {(Layer(op).Epsilon > 0 ? s.Saved(op.Output) : "null")}, {F(Layer(op).Epsilon)})");
+            s.Add(op.Inputs[0], $"{Rules}.LinearRule.Backward({s.P}ctx, {s.G}, {s.Frame}.r{op.Id}, {s.Saved(op.Inputs[1])}, null, {s.Frame}.x{op.Id}, {s.Frame}.y{op.Id})"),
         })
-        { Saves = (op, _) => LayerSaves(op), Fields = new[] { PointField } };
-        yield return new(OpKind.LinearFunctional, RelevanceFlow.First, GateFlow.None, LayerRuleName, (op, s) =>
-        {
-            int x = op.Inputs[0];
-            var rule = Layer(op);
-            return new[]
-            {
-                rule.Gamma is { } gamma
-                    ? s.Add(x, $"{Rules}.GammaRule.LinearBackward({s.P}ctx, {s.G}, {s.Saved(x)}, {s.Saved(op.Inputs[1])}, null, {s.Saved(op.Output)}, {F(gamma)})")
-                    : s.Add(x, $"{Rules}.LinearRule.Backward({s.P}ctx, {s.G}, {s.Saved(op.Inputs[1])}, {(rule.Epsilon > 0 ? s.Saved(op.Output) : "null")}, {F(rule.Epsilon)})"),
-            };
-        })
-        { Saves = (op, _) => LayerSaves(op).Prepend(op.Inputs[1]) };
+        { Saves = (op, _) => new[] { op.Inputs[1] }, Fields = LayerFields(atPoint: false) };
         yield return new(OpKind.Sequential, RelevanceFlow.All, GateFlow.None, _ => "Sequential: each child's rule",
             (op, s) => new[] { s.Add(op.Inputs[0], $"{Rules}.SequentialRule.Backward({s.P}ctx, {s.Frame}.q{op.Id}, {s.G})") })
         { Fields = new[] { new FrameField(op => $"q{op.Id}", _ => $"{Rules}.SequentialRule.Tape?", true) } };

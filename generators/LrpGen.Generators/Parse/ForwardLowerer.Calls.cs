@@ -145,8 +145,6 @@ internal sealed partial class ForwardLowerer
                     new OpArg("inputType", $"{XName()}.dtype", "global::TorchSharp.torch.ScalarType", false),
                 }, new SoftmaxParams(ConvertsBack: true));
             }
-            case "silu" or "gelu" or "relu" or "tanh" or "sigmoid" or "exp":
-                return EmitActivation(inv, X(), ActivationKind(inv, name), module: null);
             case "scaled_dot_product_attention":
                 return LowerSdpa(inv, tensorArgs);
             case "layer_norm":
@@ -173,6 +171,8 @@ internal sealed partial class ForwardLowerer
             case "detach":
                 return Emit(OpKind.Detach, inv, new[] { X() });
             default:
+                if (OpTable.IdentityFunctions.TryGetValue(name, out var activation))
+                    return EmitActivation(inv, X(), ActivationOf(inv, activation));
                 return LowerUnknown(inv, $"'{name}'");
         }
     }
@@ -251,33 +251,28 @@ internal sealed partial class ForwardLowerer
         };
     }
 
-    private string ActivationKind(IInvocationOperation inv, string name)
+    private const string ActivationEnum = "global::LrpGen.Rules.Activation";
+
+    /// <summary>The element-wise function's name (shown in the rule comment) and the C# expression of its runtime
+    /// <c>Activation</c>: from the op table, except gelu, whose approximation is an argument.</summary>
+    private (string Name, string KindExpr) ActivationOf(IInvocationOperation inv, string member)
     {
-        switch (name)
-        {
-            case "silu": return "Silu";
-            case "relu": return "Relu";
-            case "tanh": return "Tanh";
-            case "sigmoid": return "Sigmoid";
-            case "exp": return "Exp";
-            default:
-                var approx = inv.Arguments.FirstOrDefault(a => a.Parameter?.Name == "approximate");
-                if (approx is null || approx.ArgumentKind == ArgumentKind.DefaultValue) return "Gelu";
-                var c = approx.Value.ConstantValue;
-                if (c.HasValue) return Convert.ToInt32(c.Value, System.Globalization.CultureInfo.InvariantCulture) == 0 ? "Gelu" : "GeluTanh";
-                return "runtime:" + Render(approx.Value);
-        }
+        if (member != "Gelu") return (member, $"{ActivationEnum}.{member}");
+        var approx = inv.Arguments.FirstOrDefault(a => a.Parameter?.Name == "approximate");
+        if (approx is null || approx.ArgumentKind == ArgumentKind.DefaultValue) return ("Gelu", $"{ActivationEnum}.Gelu");
+        var c = approx.Value.ConstantValue;
+        if (c.HasValue)
+            return Convert.ToInt32(c.Value, System.Globalization.CultureInfo.InvariantCulture) == 0 ? ("Gelu", $"{ActivationEnum}.Gelu") : ("GeluTanh", $"{ActivationEnum}.GeluTanh");
+        string text = Render(approx.Value);
+        return ("runtime:" + text, $"(({text}) == global::TorchSharp.Modules.GELU.Approximate.none ? {ActivationEnum}.Gelu : {ActivationEnum}.GeluTanh)");
     }
 
-    private int EmitActivation(IOperation op, int x, string kind, string? module, string? forward = null)
+    private int EmitActivation(IOperation op, int x, (string Name, string KindExpr) activation, string? forward = null)
     {
-        string kindExpr = kind.StartsWith("runtime:", StringComparison.Ordinal)
-            ? $"(({kind.Substring(8)}) == global::TorchSharp.Modules.GELU.Approximate.none ? global::LrpGen.Rules.Activation.Gelu : global::LrpGen.Rules.Activation.GeluTanh)"
-            : module is not null ? $"global::LrpGen.Rules.ActivationRule.KindOf({module})" : $"global::LrpGen.Rules.Activation.{kind}";
-        var args = new[] { new OpArg("kind", kindExpr, "global::LrpGen.Rules.Activation", true) };
+        var args = new[] { new OpArg("kind", activation.KindExpr, ActivationEnum, true) };
         return forward is null
-            ? Emit(OpKind.Activation, op, new[] { x }, args, new ElementwiseParams(kind))
-            : EmitWithForward(OpKind.Activation, op, new[] { x }, forward, args, new ElementwiseParams(kind));
+            ? Emit(OpKind.Activation, op, new[] { x }, args, new ElementwiseParams(activation.Name))
+            : EmitWithForward(OpKind.Activation, op, new[] { x }, forward, args, new ElementwiseParams(activation.Name));
     }
 
     private bool HasTensorList(IInvocationOperation inv) =>
@@ -585,7 +580,7 @@ internal sealed partial class ForwardLowerer
             case BuiltinRule.Identity:
                 return EmitWithForward(OpKind.Identity, inv, new[] { x }, $"{xName}.alias()");
             case BuiltinRule.Activation:
-                return EmitActivation(inv, x, builtin!, receiverText, $"{receiverText}.forward({xName})");
+                return EmitActivation(inv, x, (builtin!, $"global::LrpGen.Rules.ActivationRule.KindOf({receiverText})"), $"{receiverText}.forward({xName})");
             default:
                 return ReportSubmodule(inv, memberName, type);
         }

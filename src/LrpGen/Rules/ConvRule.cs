@@ -6,6 +6,13 @@ namespace LrpGen.Rules;
 /// the transposed convolution with the same weight.</summary>
 public static class ConvRule
 {
+    /// <summary>The rule resolved for this pass (<see cref="LrpContext.LayerRule"/>): gamma or epsilon.</summary>
+    public static Tensor Conv2dBackward(LrpContext ctx, Tensor g, LrpLayerRule rule, TorchSharp.Modules.Conv2d conv, long[] inputShape, Tensor? input, Tensor? output) =>
+        rule.Gamma is double gamma
+            ? GammaRule.Conv2dBackward(ctx, g, input ?? throw new System.ArgumentNullException(nameof(input), "The gamma rule needs the layer input."),
+                conv, output ?? throw new System.ArgumentNullException(nameof(output), "The gamma rule needs the layer output."), gamma)
+            : Conv2dBackward(ctx, g, conv, inputShape, output, rule.Epsilon);
+
     public static Tensor Conv2dBackward(LrpContext ctx, Tensor g, TorchSharp.Modules.Conv2d conv, long[] inputShape, Tensor? output, double epsilon)
     {
         Tensor? scaled = null;

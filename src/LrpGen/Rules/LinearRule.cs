@@ -20,6 +20,14 @@ public static class LinearRule
         return MatmulWeight(g, weight);
     }
 
+    /// <summary>The rule resolved for this pass (<see cref="LrpContext.LayerRule"/>): gamma or epsilon. The tape keeps
+    /// <paramref name="input"/> and <paramref name="output"/> only when the rule reads them.</summary>
+    public static Tensor Backward(LrpContext ctx, Tensor g, LrpLayerRule rule, Tensor weight, Tensor? bias, Tensor? input, Tensor? output) =>
+        rule.Gamma is double gamma
+            ? GammaRule.LinearBackward(ctx, g, input ?? throw new System.ArgumentNullException(nameof(input), "The gamma rule needs the layer input."),
+                weight, bias, output ?? throw new System.ArgumentNullException(nameof(output), "The gamma rule needs the layer output."), gamma)
+            : Backward(ctx, g, weight, output, rule.Epsilon);
+
     /// <summary>g W, with W cast to g's dtype only when they differ (half-precision models, float32 relevance).</summary>
     internal static Tensor MatmulWeight(Tensor g, Tensor weight)
     {

@@ -14,6 +14,10 @@ public sealed class LrpContext
     private readonly string[] _latentPatterns;
     private readonly IReadOnlyDictionary<string, Func<Tensor, Tensor>> _interventions;
     private readonly IReadOnlyDictionary<Type, double> _gammaOverrides;
+    private readonly KeyValuePair<string, LrpRule>[] _ruleOverrides;
+    private readonly Stack<RuleScope> _scopes = new();
+    private readonly Dictionary<string, RuleScope> _scopeOfPath = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _overridesMatched = new(StringComparer.Ordinal);
     private readonly HashSet<string> _interventionsApplied = new(StringComparer.Ordinal);
     private IReadOnlyDictionary<string, Tensor>? _seeds;
     private readonly HashSet<string> _seedsApplied = new(StringComparer.Ordinal);
@@ -26,6 +30,9 @@ public sealed class LrpContext
         _latentPatterns = options.Latents.ToArray();
         _interventions = options.Interventions;
         _gammaOverrides = options.GammaOverrides;
+        _ruleOverrides = (options.RuleOverrides ?? throw new ArgumentException("LrpOptions.RuleOverrides must not be null.", nameof(options))).ToArray();
+        foreach (var o in _ruleOverrides)
+            if (o.Value is null) throw new ArgumentException($"The rule override '{o.Key}' has no rule (null).", nameof(options));
         Checkpointing = options.Checkpointing;
         foreach (var gamma in _gammaOverrides.Values)
             if (!(gamma >= 0)) throw new ArgumentException($"gamma must be >= 0, got {gamma}.", nameof(options));
@@ -37,13 +44,80 @@ public sealed class LrpContext
 
     public LrpMethod Method { get; }
 
-    /// <summary>True when LRP rules apply (AttnLRP or CP-LRP); false for the plain-gradient baseline.</summary>
-    public bool RulesActive => Method != LrpMethod.Gradient;
+    /// <summary>True when LRP rules apply here (AttnLRP or CP-LRP, and no <see cref="LrpRule.Gradient"/> override
+    /// on the module being run or one around it); false for the plain gradient.</summary>
+    public bool RulesActive => Method != LrpMethod.Gradient && !Current.Gradient;
 
-    /// <summary>True when gates and attention weights are constants here: CP-LRP chosen at run time,
-    /// or forced by <see cref="CpLrpAttribute"/> on the enclosing class or method.</summary>
-    public bool GatesAreConstant(bool cpForced) =>
-        Method == LrpMethod.CpLrp || (cpForced && Method == LrpMethod.AttnLrp);
+    /// <summary>True when gates and attention weights are constants here: an <see cref="LrpRule.CpLrp"/> override
+    /// (<see cref="LrpRule.AttnLrp"/> says no) on the module being run or one around it; else CP-LRP chosen as the
+    /// method, or forced by <see cref="CpLrpAttribute"/> (<paramref name="cpForced"/>, compiled) under AttnLRP.</summary>
+    public bool GatesAreConstant(bool cpForced)
+    {
+        if (Method == LrpMethod.Gradient) return false;
+        if (Current.GatesConstant is bool overridden) return overridden;
+        return Method == LrpMethod.CpLrp || cpForced;
+    }
+
+    /// <summary>Forward, at a Linear / Conv2d layer (at its point; null for a functional linear, which follows the
+    /// module being run): the rule it applies in this pass. The compiled rule (<paramref name="epsilon"/>, or
+    /// <paramref name="gamma"/> when the gamma rule was compiled, replaced by <see cref="LrpOptions.GammaOverrides"/>
+    /// for the module's type) unless an <see cref="LrpRule.Epsilon"/> / <see cref="LrpRule.Gamma"/> override or the
+    /// gradient applies.</summary>
+    public LrpLayerRule LayerRule(LrpPoint? point, double epsilon, double? gamma, object? module)
+    {
+        var scope = point is null ? Current : ScopeOf(point.Path, Current);
+        if (Method == LrpMethod.Gradient || scope.Gradient) return new LrpLayerRule(0, null);
+        if (scope.Layer is { } layer)
+            return layer.Kind == LrpRuleKind.Gamma ? new LrpLayerRule(0, layer.Value) : new LrpLayerRule(layer.Value, null);
+        if (gamma is double compiled) return new LrpLayerRule(0, module is null ? compiled : Gamma(module, compiled));
+        return new LrpLayerRule(epsilon, null);
+    }
+
+    /// <summary>The overrides in force inside a module or at a layer.</summary>
+    private sealed record RuleScope(bool? GatesConstant, LrpRule? Layer, bool Gradient)
+    {
+        public static readonly RuleScope None = new(null, null, false);
+    }
+
+    private RuleScope Current => _scopes.Count == 0 ? RuleScope.None : _scopes.Peek();
+
+    /// <summary>The scope at a path: the enclosing one with the overrides whose pattern matches the path on top
+    /// (one per kind: gates, layer rule, gradient).</summary>
+    private RuleScope ScopeOf(string path, RuleScope outer)
+    {
+        if (_ruleOverrides.Length == 0) return outer;
+        if (_scopeOfPath.TryGetValue(path, out var known)) return known;
+        var scope = outer;
+        KeyValuePair<string, LrpRule>? gates = null, layer = null;
+        foreach (var o in _ruleOverrides)
+        {
+            if (!Matches(o.Key, path)) continue;
+            _overridesMatched.Add(o.Key);
+            switch (o.Value.Kind)
+            {
+                case LrpRuleKind.AttnLrp or LrpRuleKind.CpLrp:
+                    Unique(ref gates, o, path);
+                    scope = scope with { GatesConstant = o.Value.Kind == LrpRuleKind.CpLrp };
+                    break;
+                case LrpRuleKind.Epsilon or LrpRuleKind.Gamma:
+                    Unique(ref layer, o, path);
+                    scope = scope with { Layer = o.Value };
+                    break;
+                default:
+                    scope = scope with { Gradient = true };
+                    break;
+            }
+        }
+        _scopeOfPath[path] = scope;
+        return scope;
+    }
+
+    private static void Unique(ref KeyValuePair<string, LrpRule>? chosen, KeyValuePair<string, LrpRule> next, string path)
+    {
+        if (chosen is { } first && first.Value != next.Value)
+            throw new ArgumentException($"The rule overrides '{first.Key}' ({first.Value}) and '{next.Key}' ({next.Value}) both match the point '{path}': make one pattern more specific.");
+        chosen = next;
+    }
 
     /// <summary>Memory-saving mode (<see cref="LrpOptions.Checkpointing"/>).</summary>
     public bool Checkpointing { get; }
@@ -61,10 +135,18 @@ public sealed class LrpContext
         return new LrpPoint(_prefix.Count == 0 ? name : _prefix.Peek() + "." + name);
     }
 
-    /// <summary>Runs a child module under this point's path.</summary>
-    public void Enter(LrpPoint point) => _prefix.Push(point.Path);
+    /// <summary>Runs a child module under this point's path (and the rule overrides matching it).</summary>
+    public void Enter(LrpPoint point)
+    {
+        _scopes.Push(ScopeOf(point.Path, Current));
+        _prefix.Push(point.Path);
+    }
 
-    public void Exit() => _prefix.Pop();
+    public void Exit()
+    {
+        _prefix.Pop();
+        _scopes.Pop();
+    }
 
     /// <summary>Forward, at a submodule's output (owned by the caller): applies a requested intervention, disposing
     /// the original, and keeps the value if its latent relevance was asked for.</summary>
@@ -151,12 +233,15 @@ public sealed class LrpContext
         return latents;
     }
 
-    /// <summary>After the forward: every requested intervention must have found its point.</summary>
-    public void CheckInterventionsApplied()
+    /// <summary>After the forward: every requested intervention and rule override must have found its point.</summary>
+    public void CheckOptionsApplied()
     {
         foreach (var path in _interventions.Keys)
             if (!_interventionsApplied.Contains(path))
                 throw new ArgumentException($"No point '{path}' was reached by the forward, so its intervention was not applied.");
+        foreach (var o in _ruleOverrides)
+            if (!_overridesMatched.Contains(o.Key))
+                throw new ArgumentException($"The rule override '{o.Key}' matched no point of the forward (points are submodule and layer paths, e.g. 'layers.0.attn' or 'layers.*.mlp.down_proj').");
     }
 
     /// <summary>Glob match: '*' is one path segment ("layers.*" = every block output), '**' any run of

@@ -35,6 +35,14 @@ public sealed class LrpOptions
     /// a [GammaRule] keep their rule.</summary>
     public IReadOnlyDictionary<Type, double> GammaOverrides { get; set; } = new Dictionary<Type, double>();
 
+    /// <summary>Rules chosen at run time, keyed by point globs (the syntax of <see cref="Latents"/>): each switches
+    /// the sites under the matching points between the rules their ops allow (docs/rules.md), e.g.
+    /// <c>{ ["layers.*.attn"] = LrpRule.CpLrp, ["**.down_proj"] = LrpRule.Epsilon(0.1), ["layers.0"] = LrpRule.Gradient }</c>.
+    /// A pattern applies to the point it matches and everything inside it; the nearest matching point wins, and two
+    /// patterns that match the same point with different rules of one kind are an error. Ignored by
+    /// <see cref="LrpMethod.Gradient"/>, which is the gradient everywhere.</summary>
+    public IReadOnlyDictionary<string, LrpRule> RuleOverrides { get; set; } = new Dictionary<string, LrpRule>();
+
     /// <summary>Changes to forward values at points (neuron manipulation): the function gets the value there and
     /// returns the value to use instead, of the same shape.</summary>
     public IReadOnlyDictionary<string, Func<Tensor, Tensor>> Interventions { get; set; } = new Dictionary<string, Func<Tensor, Tensor>>();

@@ -26,7 +26,7 @@ namespace LrpGen.Tests.Scenarios
             try
             {
                 using (global::TorchSharp.torch.no_grad()) output = this.LrpForwardCore(ctx, tape, x);
-                ctx.CheckInterventionsApplied();
+                ctx.CheckOptionsApplied();
             }
             catch (global::System.Runtime.InteropServices.ExternalException error)
             {
@@ -73,6 +73,9 @@ namespace LrpGen.Tests.Scenarios
                 changed0?.Dispose();
                 f0.p0 = point0;
                 f0.d0_module = layers[i];
+                f0.r0 = ctx.LayerRule(f0.p0, 0, null, f0.d0_module);
+                if (f0.r0.KeepsInput) f0.x0 = h_carry.alias();
+                if (f0.r0.KeepsOutput) f0.y0 = t2.alias();
                 // nn.functional.tanh(layers[i].call(h))
                 var y = nn.functional.tanh(t2);
                 f0.s1 = global::LrpGen.Rules.ActivationRule.Scale(ctx, global::LrpGen.Rules.Activation.Tanh, t2, y);
@@ -121,6 +124,9 @@ namespace LrpGen.Tests.Scenarios
                 var t12 = gate.forward(changed5 ?? x);
                 changed5?.Dispose();
                 tape.p5 = point5;
+                tape.r5 = ctx.LayerRule(tape.p5, 0, null, gate);
+                if (tape.r5.KeepsInput) tape.x5 = x.alias();
+                if (tape.r5.KeepsOutput) tape.y5 = t12.alias();
                 // torch.sigmoid(gate.call(x))
                 var t13 = torch.sigmoid(t12);
                 tape.s6 = global::LrpGen.Rules.ActivationRule.Scale(ctx, global::LrpGen.Rules.Activation.Sigmoid, t12, t13);
@@ -184,7 +190,7 @@ namespace LrpGen.Tests.Scenarios
                         // [epsilon 0] gate.call(x)  (line 38)
                         if (g_t12 is not null)
                         {
-                            global::TorchSharp.torch.Tensor? gx5 = global::LrpGen.Rules.LinearRule.Backward(ctx, g_t12, gate.weight, null, 0);
+                            global::TorchSharp.torch.Tensor? gx5 = global::LrpGen.Rules.LinearRule.Backward(ctx, g_t12, tape.r5, gate.weight, gate.bias, tape.x5, tape.y5);
                             ctx.AtGradient(tape.p5, ref gx5); // latent relevance and seeds at "gate" (input)
                             global::LrpGen.Rules.Grad.Add(ref g_x, gx5);
                             global::LrpGen.Rules.Grad.Release(ref g_t12);
@@ -293,7 +299,7 @@ namespace LrpGen.Tests.Scenarios
                         // [epsilon 0] layers[i].call(h)  (line 33)
                         if (g_t2 is not null)
                         {
-                            global::TorchSharp.torch.Tensor? gx0 = global::LrpGen.Rules.LinearRule.Backward(ctx, g_t2, f0.d0_module.weight, null, 0);
+                            global::TorchSharp.torch.Tensor? gx0 = global::LrpGen.Rules.LinearRule.Backward(ctx, g_t2, f0.r0, f0.d0_module.weight, f0.d0_module.bias, f0.x0, f0.y0);
                             ctx.AtGradient(f0.p0, ref gx0); // latent relevance and seeds at "layers" (input)
                             global::LrpGen.Rules.Grad.Add(ref g_h_carry_1, gx0);
                             global::LrpGen.Rules.Grad.Release(ref g_t2);
@@ -315,6 +321,9 @@ namespace LrpGen.Tests.Scenarios
             internal global::System.Collections.Generic.List<LrpFrame0>? loop0;
             internal bool b3;
             internal global::LrpGen.LrpPoint? p5;
+            internal global::LrpGen.LrpLayerRule? r5;
+            internal global::TorchSharp.torch.Tensor? x5;
+            internal global::TorchSharp.torch.Tensor? y5;
             internal global::TorchSharp.torch.Tensor? s6;
             internal long[] d7_aShape;
             internal long[] d7_bShape;
@@ -325,6 +334,8 @@ namespace LrpGen.Tests.Scenarios
                 v13?.Dispose(); v13 = null;
                 if (loop0 is not null) { foreach (var frame in loop0) frame.Dispose(); loop0 = null; }
                 p5?.Dispose(); p5 = null;
+                x5?.Dispose(); x5 = null;
+                y5?.Dispose(); y5 = null;
                 s6?.Dispose(); s6 = null;
             }
         }
@@ -335,6 +346,9 @@ namespace LrpGen.Tests.Scenarios
         {
             internal global::TorchSharp.Modules.Linear d0_module;
             internal global::LrpGen.LrpPoint? p0;
+            internal global::LrpGen.LrpLayerRule? r0;
+            internal global::TorchSharp.torch.Tensor? x0;
+            internal global::TorchSharp.torch.Tensor? y0;
             internal global::TorchSharp.torch.Tensor? s1;
             internal bool b1;
             internal bool b2;
@@ -344,6 +358,8 @@ namespace LrpGen.Tests.Scenarios
             public void Dispose()
             {
                 p0?.Dispose(); p0 = null;
+                x0?.Dispose(); x0 = null;
+                y0?.Dispose(); y0 = null;
                 s1?.Dispose(); s1 = null;
             }
         }

@@ -26,7 +26,7 @@ namespace LrpGen.Tests.Scenarios
             try
             {
                 using (global::TorchSharp.torch.no_grad()) output = this.LrpForwardCore(ctx, tape, pixels);
-                ctx.CheckInterventionsApplied();
+                ctx.CheckOptionsApplied();
             }
             catch (global::System.Runtime.InteropServices.ExternalException error)
             {
@@ -66,6 +66,9 @@ namespace LrpGen.Tests.Scenarios
             changed0?.Dispose();
             tape.p0 = point0;
             tape.d0_inputShape = pixels.shape;
+            tape.r0 = ctx.LayerRule(tape.p0, 0, null, patch);
+            if (tape.r0.KeepsInput) tape.x0 = pixels.alias();
+            if (tape.r0.KeepsOutput) tape.y0 = t1.alias();
             // patch.call(pixels).flatten(2)
             var t2 = t1.flatten(2);
             tape.d1_inputShape = t1.shape;
@@ -125,7 +128,7 @@ namespace LrpGen.Tests.Scenarios
             // [epsilon 0] patch.call(pixels)  (line 26)
             if (g_t1 is not null)
             {
-                global::TorchSharp.torch.Tensor? gx0 = global::LrpGen.Rules.ConvRule.Conv2dBackward(ctx, g_t1, patch, tape.d0_inputShape, null, 0);
+                global::TorchSharp.torch.Tensor? gx0 = global::LrpGen.Rules.ConvRule.Conv2dBackward(ctx, g_t1, tape.r0, patch, tape.d0_inputShape, tape.x0, tape.y0);
                 ctx.AtGradient(tape.p0, ref gx0); // latent relevance and seeds at "patch" (input)
                 global::LrpGen.Rules.Grad.Add(ref g_pixels, gx0);
                 global::LrpGen.Rules.Grad.Release(ref g_t1);
@@ -139,6 +142,9 @@ namespace LrpGen.Tests.Scenarios
         {
             internal long[] d0_inputShape;
             internal global::LrpGen.LrpPoint? p0;
+            internal global::LrpGen.LrpLayerRule? r0;
+            internal global::TorchSharp.torch.Tensor? x0;
+            internal global::TorchSharp.torch.Tensor? y0;
             internal long[] d1_inputShape;
             internal global::LrpGen.Rules.SequentialRule.Tape? q3;
             internal long[]? d4_dims;
@@ -148,6 +154,8 @@ namespace LrpGen.Tests.Scenarios
             public void Dispose()
             {
                 p0?.Dispose(); p0 = null;
+                x0?.Dispose(); x0 = null;
+                y0?.Dispose(); y0 = null;
                 q3?.Dispose(); q3 = null;
             }
         }

@@ -27,7 +27,7 @@ namespace LrpGen.Tests.Scenarios
             try
             {
                 using (global::TorchSharp.torch.no_grad()) output = this.LrpForwardCore(ctx, tape, x);
-                ctx.CheckInterventionsApplied();
+                ctx.CheckOptionsApplied();
             }
             catch (global::System.Runtime.InteropServices.ExternalException error)
             {
@@ -68,6 +68,9 @@ namespace LrpGen.Tests.Scenarios
             var t1 = qkv.forward(changed0 ?? x);
             changed0?.Dispose();
             tape.p0 = point0;
+            tape.r0 = ctx.LayerRule(tape.p0, 0, null, qkv);
+            if (tape.r0.KeepsInput) tape.x0 = x.alias();
+            if (tape.r0.KeepsOutput) tape.y0 = t1.alias();
             // qkv.call(x).view(B, T, 3, heads, headDim)
             var t2 = t1.view(B, T, 3, heads, headDim);
             tape.d1_inputShape = t1.shape;
@@ -137,6 +140,9 @@ namespace LrpGen.Tests.Scenarios
             var t19 = proj.forward(changed18 ?? y);
             changed18?.Dispose();
             tape.p18 = point18;
+            tape.r18 = ctx.LayerRule(tape.p18, 0, null, proj);
+            if (tape.r18.KeepsInput) tape.x18 = y.alias();
+            if (tape.r18.KeepsOutput) tape.y18 = t19.alias();
             y.Dispose();
             return t19;
         }
@@ -171,7 +177,7 @@ namespace LrpGen.Tests.Scenarios
             // [epsilon 0] proj.call(y)  (line 35)
             if (g_t19 is not null)
             {
-                global::TorchSharp.torch.Tensor? gx18 = global::LrpGen.Rules.LinearRule.Backward(ctx, g_t19, proj.weight, null, 0);
+                global::TorchSharp.torch.Tensor? gx18 = global::LrpGen.Rules.LinearRule.Backward(ctx, g_t19, tape.r18, proj.weight, proj.bias, tape.x18, tape.y18);
                 ctx.AtGradient(tape.p18, ref gx18); // latent relevance and seeds at "proj" (input)
                 global::LrpGen.Rules.Grad.Add(ref g_y, gx18);
                 global::LrpGen.Rules.Grad.Release(ref g_t19);
@@ -290,7 +296,7 @@ namespace LrpGen.Tests.Scenarios
             // [epsilon 0] qkv.call(x)  (line 28)
             if (g_t1 is not null)
             {
-                global::TorchSharp.torch.Tensor? gx0 = global::LrpGen.Rules.LinearRule.Backward(ctx, g_t1, qkv.weight, null, 0);
+                global::TorchSharp.torch.Tensor? gx0 = global::LrpGen.Rules.LinearRule.Backward(ctx, g_t1, tape.r0, qkv.weight, qkv.bias, tape.x0, tape.y0);
                 ctx.AtGradient(tape.p0, ref gx0); // latent relevance and seeds at "qkv" (input)
                 global::LrpGen.Rules.Grad.Add(ref g_x, gx0);
                 global::LrpGen.Rules.Grad.Release(ref g_t1);
@@ -308,6 +314,9 @@ namespace LrpGen.Tests.Scenarios
             internal global::TorchSharp.torch.Tensor? v15;
             internal global::TorchSharp.torch.Tensor? v10;
             internal global::LrpGen.LrpPoint? p0;
+            internal global::LrpGen.LrpLayerRule? r0;
+            internal global::TorchSharp.torch.Tensor? x0;
+            internal global::TorchSharp.torch.Tensor? y0;
             internal long[] d1_inputShape;
             internal long[] d3_inputShape;
             internal long[] d3_sizes;
@@ -321,6 +330,9 @@ namespace LrpGen.Tests.Scenarios
             internal long[] d15_bShape;
             internal long[] d17_inputShape;
             internal global::LrpGen.LrpPoint? p18;
+            internal global::LrpGen.LrpLayerRule? r18;
+            internal global::TorchSharp.torch.Tensor? x18;
+            internal global::TorchSharp.torch.Tensor? y18;
 
             public void Dispose()
             {
@@ -330,7 +342,11 @@ namespace LrpGen.Tests.Scenarios
                 v15?.Dispose(); v15 = null;
                 v10?.Dispose(); v10 = null;
                 p0?.Dispose(); p0 = null;
+                x0?.Dispose(); x0 = null;
+                y0?.Dispose(); y0 = null;
                 p18?.Dispose(); p18 = null;
+                x18?.Dispose(); x18 = null;
+                y18?.Dispose(); y18 = null;
             }
         }
     }

@@ -28,7 +28,7 @@ namespace LrpGen.Tests.Scenarios
             try
             {
                 using (global::TorchSharp.torch.no_grad()) output = this.LrpForwardCore(ctx, tape, x, context, padding);
-                ctx.CheckInterventionsApplied();
+                ctx.CheckOptionsApplied();
             }
             catch (global::System.Runtime.InteropServices.ExternalException error)
             {
@@ -61,6 +61,9 @@ namespace LrpGen.Tests.Scenarios
             var q = q_proj.forward(changed1 ?? t3);
             changed1?.Dispose();
             tape.p1 = point1;
+            tape.r1 = ctx.LayerRule(tape.p1, 0, null, q_proj);
+            if (tape.r1.KeepsInput) tape.x1 = t3.alias();
+            if (tape.r1.KeepsOutput) tape.y1 = q.alias();
             tape.v4 = q;
             t3.Dispose();
             // kv_proj.call(context)
@@ -69,6 +72,9 @@ namespace LrpGen.Tests.Scenarios
             var kv = kv_proj.forward(changed2 ?? context);
             changed2?.Dispose();
             tape.p2 = point2;
+            tape.r2 = ctx.LayerRule(tape.p2, 0, null, kv_proj);
+            if (tape.r2.KeepsInput) tape.x2 = context.alias();
+            if (tape.r2.KeepsOutput) tape.y2 = kv.alias();
             // kv.narrow(-1, 0, d)
             var k = kv.narrow(-1, 0, d);
             tape.d3_inputShape = kv.shape;
@@ -107,6 +113,9 @@ namespace LrpGen.Tests.Scenarios
             var t14 = out_proj.forward(changed11 ?? mixed);
             changed11?.Dispose();
             tape.p11 = point11;
+            tape.r11 = ctx.LayerRule(tape.p11, 0, null, out_proj);
+            if (tape.r11.KeepsInput) tape.x11 = mixed.alias();
+            if (tape.r11.KeepsOutput) tape.y11 = t14.alias();
             mixed.Dispose();
             // x + out_proj.call(mixed)
             var t15 = x + t14;
@@ -148,7 +157,7 @@ namespace LrpGen.Tests.Scenarios
             // [epsilon 0] out_proj.call(mixed)  (line 36)
             if (g_t14 is not null)
             {
-                global::TorchSharp.torch.Tensor? gx11 = global::LrpGen.Rules.LinearRule.Backward(ctx, g_t14, out_proj.weight, null, 0);
+                global::TorchSharp.torch.Tensor? gx11 = global::LrpGen.Rules.LinearRule.Backward(ctx, g_t14, tape.r11, out_proj.weight, out_proj.bias, tape.x11, tape.y11);
                 ctx.AtGradient(tape.p11, ref gx11); // latent relevance and seeds at "out_proj" (input)
                 global::LrpGen.Rules.Grad.Add(ref g_mixed, gx11);
                 global::LrpGen.Rules.Grad.Release(ref g_t14);
@@ -210,7 +219,7 @@ namespace LrpGen.Tests.Scenarios
             // [epsilon 0] kv_proj.call(context)  (line 30)
             if (g_kv is not null)
             {
-                global::TorchSharp.torch.Tensor? gx2 = global::LrpGen.Rules.LinearRule.Backward(ctx, g_kv, kv_proj.weight, null, 0);
+                global::TorchSharp.torch.Tensor? gx2 = global::LrpGen.Rules.LinearRule.Backward(ctx, g_kv, tape.r2, kv_proj.weight, kv_proj.bias, tape.x2, tape.y2);
                 ctx.AtGradient(tape.p2, ref gx2); // latent relevance and seeds at "kv_proj" (input)
                 global::LrpGen.Rules.Grad.Add(ref g_context, gx2);
                 global::LrpGen.Rules.Grad.Release(ref g_kv);
@@ -218,7 +227,7 @@ namespace LrpGen.Tests.Scenarios
             // [epsilon 0] q_proj.call(norm.call(x))  (line 29)
             if (g_q is not null)
             {
-                global::TorchSharp.torch.Tensor? gx1 = global::LrpGen.Rules.LinearRule.Backward(ctx, g_q, q_proj.weight, null, 0);
+                global::TorchSharp.torch.Tensor? gx1 = global::LrpGen.Rules.LinearRule.Backward(ctx, g_q, tape.r1, q_proj.weight, q_proj.bias, tape.x1, tape.y1);
                 ctx.AtGradient(tape.p1, ref gx1); // latent relevance and seeds at "q_proj" (input)
                 global::LrpGen.Rules.Grad.Add(ref g_t3, gx1);
                 global::LrpGen.Rules.Grad.Release(ref g_q);
@@ -243,7 +252,13 @@ namespace LrpGen.Tests.Scenarios
             internal global::TorchSharp.torch.Tensor? v12;
             internal global::TorchSharp.torch.Tensor? v7;
             internal global::LrpGen.LrpPoint? p1;
+            internal global::LrpGen.LrpLayerRule? r1;
+            internal global::TorchSharp.torch.Tensor? x1;
+            internal global::TorchSharp.torch.Tensor? y1;
             internal global::LrpGen.LrpPoint? p2;
+            internal global::LrpGen.LrpLayerRule? r2;
+            internal global::TorchSharp.torch.Tensor? x2;
+            internal global::TorchSharp.torch.Tensor? y2;
             internal long[] d3_inputShape;
             internal global::TorchSharp.torch.TensorIndex[] d4_indices;
             internal long[] d4_inputShape;
@@ -253,6 +268,9 @@ namespace LrpGen.Tests.Scenarios
             internal long[] d10_aShape;
             internal long[] d10_bShape;
             internal global::LrpGen.LrpPoint? p11;
+            internal global::LrpGen.LrpLayerRule? r11;
+            internal global::TorchSharp.torch.Tensor? x11;
+            internal global::TorchSharp.torch.Tensor? y11;
             internal long[] d12_aShape;
             internal long[] d12_bShape;
 
@@ -265,8 +283,14 @@ namespace LrpGen.Tests.Scenarios
                 v12?.Dispose(); v12 = null;
                 v7?.Dispose(); v7 = null;
                 p1?.Dispose(); p1 = null;
+                x1?.Dispose(); x1 = null;
+                y1?.Dispose(); y1 = null;
                 p2?.Dispose(); p2 = null;
+                x2?.Dispose(); x2 = null;
+                y2?.Dispose(); y2 = null;
                 p11?.Dispose(); p11 = null;
+                x11?.Dispose(); x11 = null;
+                y11?.Dispose(); y11 = null;
             }
         }
     }

@@ -26,7 +26,7 @@ namespace LrpGen.Tests.Scenarios
             try
             {
                 using (global::TorchSharp.torch.no_grad()) output = this.LrpForwardCore(ctx, tape, x, keep);
-                ctx.CheckInterventionsApplied();
+                ctx.CheckOptionsApplied();
             }
             catch (global::System.Runtime.InteropServices.ExternalException error)
             {
@@ -55,6 +55,9 @@ namespace LrpGen.Tests.Scenarios
             var h = q_proj.forward(changed0 ?? x);
             changed0?.Dispose();
             tape.p0 = point0;
+            tape.r0 = ctx.LayerRule(tape.p0, 0, null, q_proj);
+            if (tape.r0.KeepsInput) tape.x0 = x.alias();
+            if (tape.r0.KeepsOutput) tape.y0 = h.alias();
             // h * 1.0
             var q = h * 1.0;
             tape.v3 = q;
@@ -64,6 +67,9 @@ namespace LrpGen.Tests.Scenarios
             var t4 = k_proj.forward(changed2 ?? x);
             changed2?.Dispose();
             tape.p2 = point2;
+            tape.r2 = ctx.LayerRule(tape.p2, 0, null, k_proj);
+            if (tape.r2.KeepsInput) tape.x2 = x.alias();
+            if (tape.r2.KeepsOutput) tape.y2 = t4.alias();
             // k_proj.call(x).mT
             var t5 = t4.mT;
             t4.Dispose();
@@ -103,6 +109,9 @@ namespace LrpGen.Tests.Scenarios
             var t14 = v_proj.forward(changed12 ?? x);
             changed12?.Dispose();
             tape.p12 = point12;
+            tape.r12 = ctx.LayerRule(tape.p12, 0, null, v_proj);
+            if (tape.r12.KeepsInput) tape.x12 = x.alias();
+            if (tape.r12.KeepsOutput) tape.y12 = t14.alias();
             tape.v14 = t14;
             // torch.einsum("bts,bsd->btd", probs, v_proj.call(x))
             var t15 = torch.einsum("bts,bsd->btd", probs, t14);
@@ -142,7 +151,7 @@ namespace LrpGen.Tests.Scenarios
             // [epsilon 0] v_proj.call(x)  (line 33)
             if (g_t14 is not null)
             {
-                global::TorchSharp.torch.Tensor? gx12 = global::LrpGen.Rules.LinearRule.Backward(ctx, g_t14, v_proj.weight, null, 0);
+                global::TorchSharp.torch.Tensor? gx12 = global::LrpGen.Rules.LinearRule.Backward(ctx, g_t14, tape.r12, v_proj.weight, v_proj.bias, tape.x12, tape.y12);
                 ctx.AtGradient(tape.p12, ref gx12); // latent relevance and seeds at "v_proj" (input)
                 global::LrpGen.Rules.Grad.Add(ref g_x, gx12);
                 global::LrpGen.Rules.Grad.Release(ref g_t14);
@@ -189,7 +198,7 @@ namespace LrpGen.Tests.Scenarios
             // [epsilon 0] k_proj.call(x)  (line 29)
             if (g_t4 is not null)
             {
-                global::TorchSharp.torch.Tensor? gx2 = global::LrpGen.Rules.LinearRule.Backward(ctx, g_t4, k_proj.weight, null, 0);
+                global::TorchSharp.torch.Tensor? gx2 = global::LrpGen.Rules.LinearRule.Backward(ctx, g_t4, tape.r2, k_proj.weight, k_proj.bias, tape.x2, tape.y2);
                 ctx.AtGradient(tape.p2, ref gx2); // latent relevance and seeds at "k_proj" (input)
                 global::LrpGen.Rules.Grad.Add(ref g_x, gx2);
                 global::LrpGen.Rules.Grad.Release(ref g_t4);
@@ -203,7 +212,7 @@ namespace LrpGen.Tests.Scenarios
             // [epsilon 0] q_proj.call(x)  (line 27)
             if (g_h is not null)
             {
-                global::TorchSharp.torch.Tensor? gx0 = global::LrpGen.Rules.LinearRule.Backward(ctx, g_h, q_proj.weight, null, 0);
+                global::TorchSharp.torch.Tensor? gx0 = global::LrpGen.Rules.LinearRule.Backward(ctx, g_h, tape.r0, q_proj.weight, q_proj.bias, tape.x0, tape.y0);
                 ctx.AtGradient(tape.p0, ref gx0); // latent relevance and seeds at "q_proj" (input)
                 global::LrpGen.Rules.Grad.Add(ref g_x, gx0);
                 global::LrpGen.Rules.Grad.Release(ref g_h);
@@ -220,12 +229,21 @@ namespace LrpGen.Tests.Scenarios
             internal global::TorchSharp.torch.Tensor? v13;
             internal global::TorchSharp.torch.Tensor? v14;
             internal global::LrpGen.LrpPoint? p0;
+            internal global::LrpGen.LrpLayerRule? r0;
+            internal global::TorchSharp.torch.Tensor? x0;
+            internal global::TorchSharp.torch.Tensor? y0;
             internal global::LrpGen.LrpPoint? p2;
+            internal global::LrpGen.LrpLayerRule? r2;
+            internal global::TorchSharp.torch.Tensor? x2;
+            internal global::TorchSharp.torch.Tensor? y2;
             internal long[] d5_aShape;
             internal long[] d5_bShape;
             internal long[] d10_aShape;
             internal long[] d10_bShape;
             internal global::LrpGen.LrpPoint? p12;
+            internal global::LrpGen.LrpLayerRule? r12;
+            internal global::TorchSharp.torch.Tensor? x12;
+            internal global::TorchSharp.torch.Tensor? y12;
             internal long[] d13_aShape;
             internal long[] d13_bShape;
 
@@ -236,8 +254,14 @@ namespace LrpGen.Tests.Scenarios
                 v13?.Dispose(); v13 = null;
                 v14?.Dispose(); v14 = null;
                 p0?.Dispose(); p0 = null;
+                x0?.Dispose(); x0 = null;
+                y0?.Dispose(); y0 = null;
                 p2?.Dispose(); p2 = null;
+                x2?.Dispose(); x2 = null;
+                y2?.Dispose(); y2 = null;
                 p12?.Dispose(); p12 = null;
+                x12?.Dispose(); x12 = null;
+                y12?.Dispose(); y12 = null;
             }
         }
     }

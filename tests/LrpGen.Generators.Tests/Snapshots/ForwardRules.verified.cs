@@ -26,7 +26,7 @@ namespace LrpGen.Tests.Scenarios
             try
             {
                 using (global::TorchSharp.torch.no_grad()) output = this.LrpForwardCore(ctx, tape, x);
-                ctx.CheckInterventionsApplied();
+                ctx.CheckOptionsApplied();
             }
             catch (global::System.Runtime.InteropServices.ExternalException error)
             {
@@ -82,7 +82,9 @@ namespace LrpGen.Tests.Scenarios
             var t2 = up.forward(changed1 ?? t1);
             changed1?.Dispose();
             tape.p1 = point1;
-            tape.v2 = t2;
+            tape.r1 = ctx.LayerRule(tape.p1, 0.25, null, up);
+            if (tape.r1.KeepsInput) tape.x1 = t1.alias();
+            if (tape.r1.KeepsOutput) tape.y1 = t2.alias();
             t1.Dispose();
             // act.call(up.call(norm.call(x)))
             var point2 = ctx.Point("act", -1);
@@ -101,15 +103,18 @@ namespace LrpGen.Tests.Scenarios
             ctx.Exit();
             t3 = ctx.AtOutput(point2, t3);
             tape.p2 = point2;
+            t2.Dispose();
             // down.call(act.call(up.call(norm.call(x))))
             var point3 = ctx.Point("down", -1);
             var changed3 = ctx.AtInput(point3, t3);
             var t4 = down.forward(changed3 ?? t3);
             changed3?.Dispose();
             tape.p3 = point3;
-            tape.v4 = t4;
+            tape.r3 = ctx.LayerRule(tape.p3, 0.25, null, down);
+            if (tape.r3.KeepsInput) tape.x3 = t3.alias();
+            if (tape.r3.KeepsOutput) tape.y3 = t4.alias();
             t3.Dispose();
-            return t4.alias();
+            return t4;
         }
 
         /// <summary>The relevance backward: explains sum(gOutput * output). Returns the modified gradient of each
@@ -127,7 +132,7 @@ namespace LrpGen.Tests.Scenarios
             // [epsilon 0.25] down.call(act.call(up.call(norm.call(x))))  (line 108)
             if (g_t4 is not null)
             {
-                global::TorchSharp.torch.Tensor? gx3 = global::LrpGen.Rules.LinearRule.Backward(ctx, g_t4, down.weight, tape.v4, 0.25);
+                global::TorchSharp.torch.Tensor? gx3 = global::LrpGen.Rules.LinearRule.Backward(ctx, g_t4, tape.r3, down.weight, down.bias, tape.x3, tape.y3);
                 ctx.AtGradient(tape.p3, ref gx3); // latent relevance and seeds at "down" (input)
                 global::LrpGen.Rules.Grad.Add(ref g_t3, gx3);
                 global::LrpGen.Rules.Grad.Release(ref g_t4);
@@ -147,7 +152,7 @@ namespace LrpGen.Tests.Scenarios
             // [epsilon 0.25] up.call(norm.call(x))  (line 108)
             if (g_t2 is not null)
             {
-                global::TorchSharp.torch.Tensor? gx1 = global::LrpGen.Rules.LinearRule.Backward(ctx, g_t2, up.weight, tape.v2, 0.25);
+                global::TorchSharp.torch.Tensor? gx1 = global::LrpGen.Rules.LinearRule.Backward(ctx, g_t2, tape.r1, up.weight, up.bias, tape.x1, tape.y1);
                 ctx.AtGradient(tape.p1, ref gx1); // latent relevance and seeds at "up" (input)
                 global::LrpGen.Rules.Grad.Add(ref g_t1, gx1);
                 global::LrpGen.Rules.Grad.Release(ref g_t2);
@@ -171,29 +176,35 @@ namespace LrpGen.Tests.Scenarios
         [global::System.ComponentModel.EditorBrowsable(global::System.ComponentModel.EditorBrowsableState.Never)]
         public sealed class LrpTape : global::System.IDisposable
         {
-            internal global::TorchSharp.torch.Tensor? v2;
-            internal global::TorchSharp.torch.Tensor? v4;
             internal global::LrpGen.Tests.Scenarios.InlineRmsNorm.LrpTape? c0;
             internal global::TorchSharp.torch.Tensor[]? k0;
             internal global::LrpGen.LrpPoint? p0;
             internal global::LrpGen.LrpPoint? p1;
+            internal global::LrpGen.LrpLayerRule? r1;
+            internal global::TorchSharp.torch.Tensor? x1;
+            internal global::TorchSharp.torch.Tensor? y1;
             internal global::LrpGen.Tests.Scenarios.QuickGelu.LrpTape? c2;
             internal global::TorchSharp.torch.Tensor[]? k2;
             internal global::LrpGen.LrpPoint? p2;
             internal global::LrpGen.LrpPoint? p3;
+            internal global::LrpGen.LrpLayerRule? r3;
+            internal global::TorchSharp.torch.Tensor? x3;
+            internal global::TorchSharp.torch.Tensor? y3;
 
             public void Dispose()
             {
-                v2?.Dispose(); v2 = null;
-                v4?.Dispose(); v4 = null;
                 c0?.Dispose(); c0 = null;
                 if (k0 is not null) { foreach (var t in k0) t.Dispose(); k0 = null; }
                 p0?.Dispose(); p0 = null;
                 p1?.Dispose(); p1 = null;
+                x1?.Dispose(); x1 = null;
+                y1?.Dispose(); y1 = null;
                 c2?.Dispose(); c2 = null;
                 if (k2 is not null) { foreach (var t in k2) t.Dispose(); k2 = null; }
                 p2?.Dispose(); p2 = null;
                 p3?.Dispose(); p3 = null;
+                x3?.Dispose(); x3 = null;
+                y3?.Dispose(); y3 = null;
             }
         }
     }

@@ -26,7 +26,7 @@ namespace LrpGen.Tests.Scenarios
             try
             {
                 using (global::TorchSharp.torch.no_grad()) output = this.LrpForwardCore(ctx, tape, x);
-                ctx.CheckInterventionsApplied();
+                ctx.CheckOptionsApplied();
             }
             catch (global::System.Runtime.InteropServices.ExternalException error)
             {
@@ -59,7 +59,6 @@ namespace LrpGen.Tests.Scenarios
         [global::System.ComponentModel.EditorBrowsable(global::System.ComponentModel.EditorBrowsableState.Never)]
         public global::TorchSharp.torch.Tensor LrpForwardCore(global::LrpGen.LrpContext ctx, LrpTape tape, global::TorchSharp.torch.Tensor x)
         {
-            tape.v0 = x.alias(); // the caller owns the parameter; the tape keeps its own handle
             // conv.call(x)
             var point0 = ctx.Point("conv", -1);
             var changed0 = ctx.AtInput(point0, x);
@@ -67,19 +66,24 @@ namespace LrpGen.Tests.Scenarios
             changed0?.Dispose();
             tape.p0 = point0;
             tape.d0_inputShape = x.shape;
-            tape.v1 = t1;
+            tape.r0 = ctx.LayerRule(tape.p0, 0, 0.25, conv);
+            if (tape.r0.KeepsInput) tape.x0 = x.alias();
+            if (tape.r0.KeepsOutput) tape.y0 = t1.alias();
             // conv.call(x).flatten(1)
             var t2 = t1.flatten(1);
             tape.d1_inputShape = t1.shape;
-            tape.v2 = t2;
+            t1.Dispose();
             // fc.call(conv.call(x).flatten(1))
             var point2 = ctx.Point("fc", -1);
             var changed2 = ctx.AtInput(point2, t2);
             var t3 = fc.forward(changed2 ?? t2);
             changed2?.Dispose();
             tape.p2 = point2;
-            tape.v3 = t3;
-            return t3.alias();
+            tape.r2 = ctx.LayerRule(tape.p2, 0, 0.1, fc);
+            if (tape.r2.KeepsInput) tape.x2 = t2.alias();
+            if (tape.r2.KeepsOutput) tape.y2 = t3.alias();
+            t2.Dispose();
+            return t3;
         }
 
         /// <summary>The relevance backward: explains sum(gOutput * output). Returns the modified gradient of each
@@ -96,7 +100,7 @@ namespace LrpGen.Tests.Scenarios
             // [gamma 0.1] fc.call(conv.call(x).flatten(1))  (line 22)
             if (g_t3 is not null)
             {
-                global::TorchSharp.torch.Tensor? gx2 = global::LrpGen.Rules.GammaRule.LinearBackward(ctx, g_t3, tape.v2, fc.weight, fc.bias, tape.v3, ctx.Gamma(fc, 0.1));
+                global::TorchSharp.torch.Tensor? gx2 = global::LrpGen.Rules.LinearRule.Backward(ctx, g_t3, tape.r2, fc.weight, fc.bias, tape.x2, tape.y2);
                 ctx.AtGradient(tape.p2, ref gx2); // latent relevance and seeds at "fc" (input)
                 global::LrpGen.Rules.Grad.Add(ref g_t2, gx2);
                 global::LrpGen.Rules.Grad.Release(ref g_t3);
@@ -110,7 +114,7 @@ namespace LrpGen.Tests.Scenarios
             // [gamma 0.25] conv.call(x)  (line 22)
             if (g_t1 is not null)
             {
-                global::TorchSharp.torch.Tensor? gx0 = global::LrpGen.Rules.GammaRule.Conv2dBackward(ctx, g_t1, tape.v0, conv, tape.v1, ctx.Gamma(conv, 0.25));
+                global::TorchSharp.torch.Tensor? gx0 = global::LrpGen.Rules.ConvRule.Conv2dBackward(ctx, g_t1, tape.r0, conv, tape.d0_inputShape, tape.x0, tape.y0);
                 ctx.AtGradient(tape.p0, ref gx0); // latent relevance and seeds at "conv" (input)
                 global::LrpGen.Rules.Grad.Add(ref g_x, gx0);
                 global::LrpGen.Rules.Grad.Release(ref g_t1);
@@ -122,23 +126,25 @@ namespace LrpGen.Tests.Scenarios
         [global::System.ComponentModel.EditorBrowsable(global::System.ComponentModel.EditorBrowsableState.Never)]
         public sealed class LrpTape : global::System.IDisposable
         {
-            internal global::TorchSharp.torch.Tensor? v1;
-            internal global::TorchSharp.torch.Tensor? v0;
-            internal global::TorchSharp.torch.Tensor? v3;
-            internal global::TorchSharp.torch.Tensor? v2;
             internal long[] d0_inputShape;
             internal global::LrpGen.LrpPoint? p0;
+            internal global::LrpGen.LrpLayerRule? r0;
+            internal global::TorchSharp.torch.Tensor? x0;
+            internal global::TorchSharp.torch.Tensor? y0;
             internal long[] d1_inputShape;
             internal global::LrpGen.LrpPoint? p2;
+            internal global::LrpGen.LrpLayerRule? r2;
+            internal global::TorchSharp.torch.Tensor? x2;
+            internal global::TorchSharp.torch.Tensor? y2;
 
             public void Dispose()
             {
-                v1?.Dispose(); v1 = null;
-                v0?.Dispose(); v0 = null;
-                v3?.Dispose(); v3 = null;
-                v2?.Dispose(); v2 = null;
                 p0?.Dispose(); p0 = null;
+                x0?.Dispose(); x0 = null;
+                y0?.Dispose(); y0 = null;
                 p2?.Dispose(); p2 = null;
+                x2?.Dispose(); x2 = null;
+                y2?.Dispose(); y2 = null;
             }
         }
     }

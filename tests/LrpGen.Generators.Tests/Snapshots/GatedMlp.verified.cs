@@ -26,7 +26,7 @@ namespace LrpGen.Tests.Scenarios
             try
             {
                 using (global::TorchSharp.torch.no_grad()) output = this.LrpForwardCore(ctx, tape, x);
-                ctx.CheckInterventionsApplied();
+                ctx.CheckOptionsApplied();
             }
             catch (global::System.Runtime.InteropServices.ExternalException error)
             {
@@ -65,6 +65,9 @@ namespace LrpGen.Tests.Scenarios
             var t1 = gate_proj.forward(changed0 ?? x);
             changed0?.Dispose();
             tape.p0 = point0;
+            tape.r0 = ctx.LayerRule(tape.p0, 0, null, gate_proj);
+            if (tape.r0.KeepsInput) tape.x0 = x.alias();
+            if (tape.r0.KeepsOutput) tape.y0 = t1.alias();
             // nn.functional.silu(gate_proj.call(x))
             var gate = nn.functional.silu(t1);
             tape.s1 = global::LrpGen.Rules.ActivationRule.Scale(ctx, global::LrpGen.Rules.Activation.Silu, t1, gate);
@@ -76,6 +79,9 @@ namespace LrpGen.Tests.Scenarios
             var t3 = up_proj.forward(changed2 ?? x);
             changed2?.Dispose();
             tape.p2 = point2;
+            tape.r2 = ctx.LayerRule(tape.p2, 0, null, up_proj);
+            if (tape.r2.KeepsInput) tape.x2 = x.alias();
+            if (tape.r2.KeepsOutput) tape.y2 = t3.alias();
             tape.v3 = t3;
             // gate * up_proj.call(x)
             var t4 = gate * t3;
@@ -87,6 +93,9 @@ namespace LrpGen.Tests.Scenarios
             var t5 = down_proj.forward(changed4 ?? t4);
             changed4?.Dispose();
             tape.p4 = point4;
+            tape.r4 = ctx.LayerRule(tape.p4, 0, null, down_proj);
+            if (tape.r4.KeepsInput) tape.x4 = t4.alias();
+            if (tape.r4.KeepsOutput) tape.y4 = t5.alias();
             t4.Dispose();
             return t5;
         }
@@ -107,7 +116,7 @@ namespace LrpGen.Tests.Scenarios
             // [epsilon 0] down_proj.call(gate * up_proj.call(x))  (line 25)
             if (g_t5 is not null)
             {
-                global::TorchSharp.torch.Tensor? gx4 = global::LrpGen.Rules.LinearRule.Backward(ctx, g_t5, down_proj.weight, null, 0);
+                global::TorchSharp.torch.Tensor? gx4 = global::LrpGen.Rules.LinearRule.Backward(ctx, g_t5, tape.r4, down_proj.weight, down_proj.bias, tape.x4, tape.y4);
                 ctx.AtGradient(tape.p4, ref gx4); // latent relevance and seeds at "down_proj" (input)
                 global::LrpGen.Rules.Grad.Add(ref g_t4, gx4);
                 global::LrpGen.Rules.Grad.Release(ref g_t5);
@@ -124,7 +133,7 @@ namespace LrpGen.Tests.Scenarios
             // [epsilon 0] up_proj.call(x)  (line 25)
             if (g_t3 is not null)
             {
-                global::TorchSharp.torch.Tensor? gx2 = global::LrpGen.Rules.LinearRule.Backward(ctx, g_t3, up_proj.weight, null, 0);
+                global::TorchSharp.torch.Tensor? gx2 = global::LrpGen.Rules.LinearRule.Backward(ctx, g_t3, tape.r2, up_proj.weight, up_proj.bias, tape.x2, tape.y2);
                 ctx.AtGradient(tape.p2, ref gx2); // latent relevance and seeds at "up_proj" (input)
                 global::LrpGen.Rules.Grad.Add(ref g_x, gx2);
                 global::LrpGen.Rules.Grad.Release(ref g_t3);
@@ -138,7 +147,7 @@ namespace LrpGen.Tests.Scenarios
             // [epsilon 0] gate_proj.call(x)  (line 24)
             if (g_t1 is not null)
             {
-                global::TorchSharp.torch.Tensor? gx0 = global::LrpGen.Rules.LinearRule.Backward(ctx, g_t1, gate_proj.weight, null, 0);
+                global::TorchSharp.torch.Tensor? gx0 = global::LrpGen.Rules.LinearRule.Backward(ctx, g_t1, tape.r0, gate_proj.weight, gate_proj.bias, tape.x0, tape.y0);
                 ctx.AtGradient(tape.p0, ref gx0); // latent relevance and seeds at "gate_proj" (input)
                 global::LrpGen.Rules.Grad.Add(ref g_x, gx0);
                 global::LrpGen.Rules.Grad.Release(ref g_t1);
@@ -153,20 +162,35 @@ namespace LrpGen.Tests.Scenarios
             internal global::TorchSharp.torch.Tensor? v2;
             internal global::TorchSharp.torch.Tensor? v3;
             internal global::LrpGen.LrpPoint? p0;
+            internal global::LrpGen.LrpLayerRule? r0;
+            internal global::TorchSharp.torch.Tensor? x0;
+            internal global::TorchSharp.torch.Tensor? y0;
             internal global::TorchSharp.torch.Tensor? s1;
             internal global::LrpGen.LrpPoint? p2;
+            internal global::LrpGen.LrpLayerRule? r2;
+            internal global::TorchSharp.torch.Tensor? x2;
+            internal global::TorchSharp.torch.Tensor? y2;
             internal long[] d3_aShape;
             internal long[] d3_bShape;
             internal global::LrpGen.LrpPoint? p4;
+            internal global::LrpGen.LrpLayerRule? r4;
+            internal global::TorchSharp.torch.Tensor? x4;
+            internal global::TorchSharp.torch.Tensor? y4;
 
             public void Dispose()
             {
                 v2?.Dispose(); v2 = null;
                 v3?.Dispose(); v3 = null;
                 p0?.Dispose(); p0 = null;
+                x0?.Dispose(); x0 = null;
+                y0?.Dispose(); y0 = null;
                 s1?.Dispose(); s1 = null;
                 p2?.Dispose(); p2 = null;
+                x2?.Dispose(); x2 = null;
+                y2?.Dispose(); y2 = null;
                 p4?.Dispose(); p4 = null;
+                x4?.Dispose(); x4 = null;
+                y4?.Dispose(); y4 = null;
             }
         }
     }

@@ -27,7 +27,7 @@ namespace LrpGen.Tests.Scenarios
             try
             {
                 using (global::TorchSharp.torch.no_grad()) output = this.LrpForwardCore(ctx, tape, x);
-                ctx.CheckInterventionsApplied();
+                ctx.CheckOptionsApplied();
             }
             catch (global::System.Runtime.InteropServices.ExternalException error)
             {
@@ -69,6 +69,9 @@ namespace LrpGen.Tests.Scenarios
             var t1 = q_proj.forward(changed0 ?? x);
             changed0?.Dispose();
             tape.p0 = point0;
+            tape.r0 = ctx.LayerRule(tape.p0, 0, null, q_proj);
+            if (tape.r0.KeepsInput) tape.x0 = x.alias();
+            if (tape.r0.KeepsOutput) tape.y0 = t1.alias();
             // q_proj.call(x).view(B, T, heads, headDim)
             var t2 = t1.view(B, T, heads, headDim);
             tape.d1_inputShape = t1.shape;
@@ -83,6 +86,9 @@ namespace LrpGen.Tests.Scenarios
             var t4 = k_proj.forward(changed3 ?? x);
             changed3?.Dispose();
             tape.p3 = point3;
+            tape.r3 = ctx.LayerRule(tape.p3, 0, null, k_proj);
+            if (tape.r3.KeepsInput) tape.x3 = x.alias();
+            if (tape.r3.KeepsOutput) tape.y3 = t4.alias();
             // k_proj.call(x).view(B, T, kvHeads, headDim)
             var t5 = t4.view(B, T, kvHeads, headDim);
             tape.d4_inputShape = t4.shape;
@@ -101,6 +107,9 @@ namespace LrpGen.Tests.Scenarios
             var t8 = v_proj.forward(changed7 ?? x);
             changed7?.Dispose();
             tape.p7 = point7;
+            tape.r7 = ctx.LayerRule(tape.p7, 0, null, v_proj);
+            if (tape.r7.KeepsInput) tape.x7 = x.alias();
+            if (tape.r7.KeepsOutput) tape.y7 = t8.alias();
             // v_proj.call(x).view(B, T, kvHeads, headDim)
             var t9 = t8.view(B, T, kvHeads, headDim);
             tape.d8_inputShape = t8.shape;
@@ -161,6 +170,9 @@ namespace LrpGen.Tests.Scenarios
             var t23 = o_proj.forward(changed22 ?? t22);
             changed22?.Dispose();
             tape.p22 = point22;
+            tape.r22 = ctx.LayerRule(tape.p22, 0, null, o_proj);
+            if (tape.r22.KeepsInput) tape.x22 = t22.alias();
+            if (tape.r22.KeepsOutput) tape.y22 = t23.alias();
             t22.Dispose();
             return t23;
         }
@@ -196,7 +208,7 @@ namespace LrpGen.Tests.Scenarios
             // [epsilon 0] o_proj.call(attn.transpose(1, 2).reshape(B, T, -1))  (line 38)
             if (g_t23 is not null)
             {
-                global::TorchSharp.torch.Tensor? gx22 = global::LrpGen.Rules.LinearRule.Backward(ctx, g_t23, o_proj.weight, null, 0);
+                global::TorchSharp.torch.Tensor? gx22 = global::LrpGen.Rules.LinearRule.Backward(ctx, g_t23, tape.r22, o_proj.weight, o_proj.bias, tape.x22, tape.y22);
                 ctx.AtGradient(tape.p22, ref gx22); // latent relevance and seeds at "o_proj" (input)
                 global::LrpGen.Rules.Grad.Add(ref g_t22, gx22);
                 global::LrpGen.Rules.Grad.Release(ref g_t23);
@@ -276,7 +288,7 @@ namespace LrpGen.Tests.Scenarios
             // [epsilon 0] v_proj.call(x)  (line 34)
             if (g_t8 is not null)
             {
-                global::TorchSharp.torch.Tensor? gx7 = global::LrpGen.Rules.LinearRule.Backward(ctx, g_t8, v_proj.weight, null, 0);
+                global::TorchSharp.torch.Tensor? gx7 = global::LrpGen.Rules.LinearRule.Backward(ctx, g_t8, tape.r7, v_proj.weight, v_proj.bias, tape.x7, tape.y7);
                 ctx.AtGradient(tape.p7, ref gx7); // latent relevance and seeds at "v_proj" (input)
                 global::LrpGen.Rules.Grad.Add(ref g_x, gx7);
                 global::LrpGen.Rules.Grad.Release(ref g_t8);
@@ -302,7 +314,7 @@ namespace LrpGen.Tests.Scenarios
             // [epsilon 0] k_proj.call(x)  (line 33)
             if (g_t4 is not null)
             {
-                global::TorchSharp.torch.Tensor? gx3 = global::LrpGen.Rules.LinearRule.Backward(ctx, g_t4, k_proj.weight, null, 0);
+                global::TorchSharp.torch.Tensor? gx3 = global::LrpGen.Rules.LinearRule.Backward(ctx, g_t4, tape.r3, k_proj.weight, k_proj.bias, tape.x3, tape.y3);
                 ctx.AtGradient(tape.p3, ref gx3); // latent relevance and seeds at "k_proj" (input)
                 global::LrpGen.Rules.Grad.Add(ref g_x, gx3);
                 global::LrpGen.Rules.Grad.Release(ref g_t4);
@@ -322,7 +334,7 @@ namespace LrpGen.Tests.Scenarios
             // [epsilon 0] q_proj.call(x)  (line 32)
             if (g_t1 is not null)
             {
-                global::TorchSharp.torch.Tensor? gx0 = global::LrpGen.Rules.LinearRule.Backward(ctx, g_t1, q_proj.weight, null, 0);
+                global::TorchSharp.torch.Tensor? gx0 = global::LrpGen.Rules.LinearRule.Backward(ctx, g_t1, tape.r0, q_proj.weight, q_proj.bias, tape.x0, tape.y0);
                 ctx.AtGradient(tape.p0, ref gx0); // latent relevance and seeds at "q_proj" (input)
                 global::LrpGen.Rules.Grad.Add(ref g_x, gx0);
                 global::LrpGen.Rules.Grad.Release(ref g_t1);
@@ -339,12 +351,21 @@ namespace LrpGen.Tests.Scenarios
             internal global::TorchSharp.torch.Tensor? v19;
             internal global::TorchSharp.torch.Tensor? v11;
             internal global::LrpGen.LrpPoint? p0;
+            internal global::LrpGen.LrpLayerRule? r0;
+            internal global::TorchSharp.torch.Tensor? x0;
+            internal global::TorchSharp.torch.Tensor? y0;
             internal long[] d1_inputShape;
             internal global::LrpGen.LrpPoint? p3;
+            internal global::LrpGen.LrpLayerRule? r3;
+            internal global::TorchSharp.torch.Tensor? x3;
+            internal global::TorchSharp.torch.Tensor? y3;
             internal long[] d4_inputShape;
             internal long d6_repeats;
             internal long[] d6_inputShape;
             internal global::LrpGen.LrpPoint? p7;
+            internal global::LrpGen.LrpLayerRule? r7;
+            internal global::TorchSharp.torch.Tensor? x7;
+            internal global::TorchSharp.torch.Tensor? y7;
             internal long[] d8_inputShape;
             internal long d10_repeats;
             internal long[] d10_inputShape;
@@ -357,6 +378,9 @@ namespace LrpGen.Tests.Scenarios
             internal long[] d19_bShape;
             internal long[] d21_inputShape;
             internal global::LrpGen.LrpPoint? p22;
+            internal global::LrpGen.LrpLayerRule? r22;
+            internal global::TorchSharp.torch.Tensor? x22;
+            internal global::TorchSharp.torch.Tensor? y22;
 
             public void Dispose()
             {
@@ -365,9 +389,17 @@ namespace LrpGen.Tests.Scenarios
                 v19?.Dispose(); v19 = null;
                 v11?.Dispose(); v11 = null;
                 p0?.Dispose(); p0 = null;
+                x0?.Dispose(); x0 = null;
+                y0?.Dispose(); y0 = null;
                 p3?.Dispose(); p3 = null;
+                x3?.Dispose(); x3 = null;
+                y3?.Dispose(); y3 = null;
                 p7?.Dispose(); p7 = null;
+                x7?.Dispose(); x7 = null;
+                y7?.Dispose(); y7 = null;
                 p22?.Dispose(); p22 = null;
+                x22?.Dispose(); x22 = null;
+                y22?.Dispose(); y22 = null;
             }
         }
     }

@@ -27,7 +27,7 @@ namespace LrpGen.Tests.Scenarios
             try
             {
                 using (global::TorchSharp.torch.no_grad()) output = this.LrpForwardCore(ctx, tape, x);
-                ctx.CheckInterventionsApplied();
+                ctx.CheckOptionsApplied();
             }
             catch (global::System.Runtime.InteropServices.ExternalException error)
             {
@@ -66,18 +66,23 @@ namespace LrpGen.Tests.Scenarios
             var t1 = fc1.forward(changed0 ?? x);
             changed0?.Dispose();
             tape.p0 = point0;
-            tape.v1 = t1;
+            tape.r0 = ctx.LayerRule(tape.p0, 0.01, null, fc1);
+            if (tape.r0.KeepsInput) tape.x0 = x.alias();
+            if (tape.r0.KeepsOutput) tape.y0 = t1.alias();
             // GeluNew(fc1.call(x))
             global::TorchSharp.torch.Tensor t2;
             using (global::TorchSharp.torch.NewDisposeScope()) t2 = GeluNew(t1).MoveToOuterDisposeScope();
             tape.s1 = global::LrpGen.Rules.ActivationRule.Scale(ctx, global::LrpGen.Rules.Activation.Custom, t1, t2, v__ => GeluNew(v__));
+            t1.Dispose();
             // fc2.call(h)
             var point2 = ctx.Point("fc2", -1);
             var changed2 = ctx.AtInput(point2, t2);
             var t3 = fc2.forward(changed2 ?? t2);
             changed2?.Dispose();
             tape.p2 = point2;
-            tape.v3 = t3;
+            tape.r2 = ctx.LayerRule(tape.p2, 0.1, null, fc2);
+            if (tape.r2.KeepsInput) tape.x2 = t2.alias();
+            if (tape.r2.KeepsOutput) tape.y2 = t3.alias();
             t2.Dispose();
             // fc3.call(fc2.call(h))
             var point3 = ctx.Point("fc3", -1);
@@ -85,8 +90,11 @@ namespace LrpGen.Tests.Scenarios
             var t4 = fc3.forward(changed3 ?? t3);
             changed3?.Dispose();
             tape.p3 = point3;
-            tape.v4 = t4;
-            return t4.alias();
+            tape.r3 = ctx.LayerRule(tape.p3, 0.1, null, fc3);
+            if (tape.r3.KeepsInput) tape.x3 = t3.alias();
+            if (tape.r3.KeepsOutput) tape.y3 = t4.alias();
+            t3.Dispose();
+            return t4;
         }
 
         /// <summary>The relevance backward: explains sum(gOutput * output). Returns the modified gradient of each
@@ -104,7 +112,7 @@ namespace LrpGen.Tests.Scenarios
             // [epsilon 0.1] fc3.call(fc2.call(h))  (line 30)
             if (g_t4 is not null)
             {
-                global::TorchSharp.torch.Tensor? gx3 = global::LrpGen.Rules.LinearRule.Backward(ctx, g_t4, fc3.weight, tape.v4, 0.1);
+                global::TorchSharp.torch.Tensor? gx3 = global::LrpGen.Rules.LinearRule.Backward(ctx, g_t4, tape.r3, fc3.weight, fc3.bias, tape.x3, tape.y3);
                 ctx.AtGradient(tape.p3, ref gx3); // latent relevance and seeds at "fc3" (input)
                 global::LrpGen.Rules.Grad.Add(ref g_t3, gx3);
                 global::LrpGen.Rules.Grad.Release(ref g_t4);
@@ -112,7 +120,7 @@ namespace LrpGen.Tests.Scenarios
             // [epsilon 0.1] fc2.call(h)  (line 30)
             if (g_t3 is not null)
             {
-                global::TorchSharp.torch.Tensor? gx2 = global::LrpGen.Rules.LinearRule.Backward(ctx, g_t3, fc2.weight, tape.v3, 0.1);
+                global::TorchSharp.torch.Tensor? gx2 = global::LrpGen.Rules.LinearRule.Backward(ctx, g_t3, tape.r2, fc2.weight, fc2.bias, tape.x2, tape.y2);
                 ctx.AtGradient(tape.p2, ref gx2); // latent relevance and seeds at "fc2" (input)
                 global::LrpGen.Rules.Grad.Add(ref g_t2, gx2);
                 global::LrpGen.Rules.Grad.Release(ref g_t3);
@@ -126,7 +134,7 @@ namespace LrpGen.Tests.Scenarios
             // [epsilon 0.01] fc1.call(x)  (line 32)
             if (g_t1 is not null)
             {
-                global::TorchSharp.torch.Tensor? gx0 = global::LrpGen.Rules.LinearRule.Backward(ctx, g_t1, fc1.weight, tape.v1, 0.01);
+                global::TorchSharp.torch.Tensor? gx0 = global::LrpGen.Rules.LinearRule.Backward(ctx, g_t1, tape.r0, fc1.weight, fc1.bias, tape.x0, tape.y0);
                 ctx.AtGradient(tape.p0, ref gx0); // latent relevance and seeds at "fc1" (input)
                 global::LrpGen.Rules.Grad.Add(ref g_x, gx0);
                 global::LrpGen.Rules.Grad.Release(ref g_t1);
@@ -138,23 +146,32 @@ namespace LrpGen.Tests.Scenarios
         [global::System.ComponentModel.EditorBrowsable(global::System.ComponentModel.EditorBrowsableState.Never)]
         public sealed class LrpTape : global::System.IDisposable
         {
-            internal global::TorchSharp.torch.Tensor? v1;
-            internal global::TorchSharp.torch.Tensor? v3;
-            internal global::TorchSharp.torch.Tensor? v4;
             internal global::LrpGen.LrpPoint? p0;
+            internal global::LrpGen.LrpLayerRule? r0;
+            internal global::TorchSharp.torch.Tensor? x0;
+            internal global::TorchSharp.torch.Tensor? y0;
             internal global::TorchSharp.torch.Tensor? s1;
             internal global::LrpGen.LrpPoint? p2;
+            internal global::LrpGen.LrpLayerRule? r2;
+            internal global::TorchSharp.torch.Tensor? x2;
+            internal global::TorchSharp.torch.Tensor? y2;
             internal global::LrpGen.LrpPoint? p3;
+            internal global::LrpGen.LrpLayerRule? r3;
+            internal global::TorchSharp.torch.Tensor? x3;
+            internal global::TorchSharp.torch.Tensor? y3;
 
             public void Dispose()
             {
-                v1?.Dispose(); v1 = null;
-                v3?.Dispose(); v3 = null;
-                v4?.Dispose(); v4 = null;
                 p0?.Dispose(); p0 = null;
+                x0?.Dispose(); x0 = null;
+                y0?.Dispose(); y0 = null;
                 s1?.Dispose(); s1 = null;
                 p2?.Dispose(); p2 = null;
+                x2?.Dispose(); x2 = null;
+                y2?.Dispose(); y2 = null;
                 p3?.Dispose(); p3 = null;
+                x3?.Dispose(); x3 = null;
+                y3?.Dispose(); y3 = null;
             }
         }
     }

@@ -27,7 +27,7 @@ namespace LrpGen.Tests.Scenarios
             try
             {
                 using (global::TorchSharp.torch.no_grad()) lrp_output = this.LrpForwardCore(lrp_ctx, lrp_tape, x, ctx, tape);
-                lrp_ctx.CheckInterventionsApplied();
+                lrp_ctx.CheckOptionsApplied();
             }
             catch (global::System.Runtime.InteropServices.ExternalException lrp_error)
             {
@@ -69,6 +69,9 @@ namespace LrpGen.Tests.Scenarios
                 lrp_changed0?.Dispose();
                 lrp_f0.p0 = lrp_point0;
                 lrp_f0.d0_module = f0;
+                lrp_f0.r0 = lrp_ctx.LayerRule(lrp_f0.p0, 0, null, lrp_f0.d0_module);
+                if (lrp_f0.r0.KeepsInput) lrp_f0.x0 = output_carry.alias();
+                if (lrp_f0.r0.KeepsOutput) lrp_f0.y0 = g_x.alias();
                 output_carry.Dispose();
                 // ctx * options
                 var t5 = ctx * options;
@@ -165,7 +168,7 @@ namespace LrpGen.Tests.Scenarios
                         // [epsilon 0] f0.call(output)  (line 133)
                         if (lrp_g_g_x is not null)
                         {
-                            global::TorchSharp.torch.Tensor? lrp_gx0 = global::LrpGen.Rules.LinearRule.Backward(lrp_ctx, lrp_g_g_x, lrp_f0.d0_module.weight, null, 0);
+                            global::TorchSharp.torch.Tensor? lrp_gx0 = global::LrpGen.Rules.LinearRule.Backward(lrp_ctx, lrp_g_g_x, lrp_f0.r0, lrp_f0.d0_module.weight, lrp_f0.d0_module.bias, lrp_f0.x0, lrp_f0.y0);
                             lrp_ctx.AtGradient(lrp_f0.p0, ref lrp_gx0); // latent relevance and seeds at "all" (input)
                             global::LrpGen.Rules.Grad.Add(ref lrp_g_output_carry_3, lrp_gx0);
                             global::LrpGen.Rules.Grad.Release(ref lrp_g_g_x);
@@ -207,12 +210,17 @@ namespace LrpGen.Tests.Scenarios
         {
             internal global::TorchSharp.Modules.Linear d0_module;
             internal global::LrpGen.LrpPoint? p0;
+            internal global::LrpGen.LrpLayerRule? r0;
+            internal global::TorchSharp.torch.Tensor? x0;
+            internal global::TorchSharp.torch.Tensor? y0;
             internal long[] d2_aShape;
             internal long[] d2_bShape;
 
             public void Dispose()
             {
                 p0?.Dispose(); p0 = null;
+                x0?.Dispose(); x0 = null;
+                y0?.Dispose(); y0 = null;
             }
         }
     }

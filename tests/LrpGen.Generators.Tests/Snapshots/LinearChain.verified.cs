@@ -26,7 +26,7 @@ namespace LrpGen.Tests.Scenarios
             try
             {
                 using (global::TorchSharp.torch.no_grad()) output = this.LrpForwardCore(ctx, tape, x);
-                ctx.CheckInterventionsApplied();
+                ctx.CheckOptionsApplied();
             }
             catch (global::System.Runtime.InteropServices.ExternalException error)
             {
@@ -65,6 +65,9 @@ namespace LrpGen.Tests.Scenarios
             var t1 = fc1.forward(changed0 ?? x);
             changed0?.Dispose();
             tape.p0 = point0;
+            tape.r0 = ctx.LayerRule(tape.p0, 0, null, fc1);
+            if (tape.r0.KeepsInput) tape.x0 = x.alias();
+            if (tape.r0.KeepsOutput) tape.y0 = t1.alias();
             // act.call(fc1.call(x))
             var h = act.forward(t1);
             tape.s1 = global::LrpGen.Rules.ActivationRule.Scale(ctx, global::LrpGen.Rules.ActivationRule.KindOf(act), t1, h);
@@ -75,6 +78,9 @@ namespace LrpGen.Tests.Scenarios
             var t3 = fc2.forward(changed2 ?? h);
             changed2?.Dispose();
             tape.p2 = point2;
+            tape.r2 = ctx.LayerRule(tape.p2, 0, null, fc2);
+            if (tape.r2.KeepsInput) tape.x2 = h.alias();
+            if (tape.r2.KeepsOutput) tape.y2 = t3.alias();
             h.Dispose();
             // nn.functional.relu(fc2.call(h))
             var h1 = nn.functional.relu(t3);
@@ -86,6 +92,9 @@ namespace LrpGen.Tests.Scenarios
             var t5 = fc3.forward(changed4 ?? h1);
             changed4?.Dispose();
             tape.p4 = point4;
+            tape.r4 = ctx.LayerRule(tape.p4, 0, null, fc3);
+            if (tape.r4.KeepsInput) tape.x4 = h1.alias();
+            if (tape.r4.KeepsOutput) tape.y4 = t5.alias();
             h1.Dispose();
             return t5;
         }
@@ -106,7 +115,7 @@ namespace LrpGen.Tests.Scenarios
             // [epsilon 0] fc3.call(h)  (line 28)
             if (g_t5 is not null)
             {
-                global::TorchSharp.torch.Tensor? gx4 = global::LrpGen.Rules.LinearRule.Backward(ctx, g_t5, fc3.weight, null, 0);
+                global::TorchSharp.torch.Tensor? gx4 = global::LrpGen.Rules.LinearRule.Backward(ctx, g_t5, tape.r4, fc3.weight, fc3.bias, tape.x4, tape.y4);
                 ctx.AtGradient(tape.p4, ref gx4); // latent relevance and seeds at "fc3" (input)
                 global::LrpGen.Rules.Grad.Add(ref g_h1, gx4);
                 global::LrpGen.Rules.Grad.Release(ref g_t5);
@@ -120,7 +129,7 @@ namespace LrpGen.Tests.Scenarios
             // [epsilon 0] fc2.call(h)  (line 27)
             if (g_t3 is not null)
             {
-                global::TorchSharp.torch.Tensor? gx2 = global::LrpGen.Rules.LinearRule.Backward(ctx, g_t3, fc2.weight, null, 0);
+                global::TorchSharp.torch.Tensor? gx2 = global::LrpGen.Rules.LinearRule.Backward(ctx, g_t3, tape.r2, fc2.weight, fc2.bias, tape.x2, tape.y2);
                 ctx.AtGradient(tape.p2, ref gx2); // latent relevance and seeds at "fc2" (input)
                 global::LrpGen.Rules.Grad.Add(ref g_h, gx2);
                 global::LrpGen.Rules.Grad.Release(ref g_t3);
@@ -134,7 +143,7 @@ namespace LrpGen.Tests.Scenarios
             // [epsilon 0] fc1.call(x)  (line 26)
             if (g_t1 is not null)
             {
-                global::TorchSharp.torch.Tensor? gx0 = global::LrpGen.Rules.LinearRule.Backward(ctx, g_t1, fc1.weight, null, 0);
+                global::TorchSharp.torch.Tensor? gx0 = global::LrpGen.Rules.LinearRule.Backward(ctx, g_t1, tape.r0, fc1.weight, fc1.bias, tape.x0, tape.y0);
                 ctx.AtGradient(tape.p0, ref gx0); // latent relevance and seeds at "fc1" (input)
                 global::LrpGen.Rules.Grad.Add(ref g_x, gx0);
                 global::LrpGen.Rules.Grad.Release(ref g_t1);
@@ -147,18 +156,33 @@ namespace LrpGen.Tests.Scenarios
         public sealed class LrpTape : global::System.IDisposable
         {
             internal global::LrpGen.LrpPoint? p0;
+            internal global::LrpGen.LrpLayerRule? r0;
+            internal global::TorchSharp.torch.Tensor? x0;
+            internal global::TorchSharp.torch.Tensor? y0;
             internal global::TorchSharp.torch.Tensor? s1;
             internal global::LrpGen.LrpPoint? p2;
+            internal global::LrpGen.LrpLayerRule? r2;
+            internal global::TorchSharp.torch.Tensor? x2;
+            internal global::TorchSharp.torch.Tensor? y2;
             internal global::TorchSharp.torch.Tensor? s3;
             internal global::LrpGen.LrpPoint? p4;
+            internal global::LrpGen.LrpLayerRule? r4;
+            internal global::TorchSharp.torch.Tensor? x4;
+            internal global::TorchSharp.torch.Tensor? y4;
 
             public void Dispose()
             {
                 p0?.Dispose(); p0 = null;
+                x0?.Dispose(); x0 = null;
+                y0?.Dispose(); y0 = null;
                 s1?.Dispose(); s1 = null;
                 p2?.Dispose(); p2 = null;
+                x2?.Dispose(); x2 = null;
+                y2?.Dispose(); y2 = null;
                 s3?.Dispose(); s3 = null;
                 p4?.Dispose(); p4 = null;
+                x4?.Dispose(); x4 = null;
+                y4?.Dispose(); y4 = null;
             }
         }
     }

@@ -26,7 +26,7 @@ namespace LrpGen.Tests.Scenarios
             try
             {
                 using (global::TorchSharp.torch.no_grad()) output = this.LrpForwardCore(ctx, tape, x);
-                ctx.CheckInterventionsApplied();
+                ctx.CheckOptionsApplied();
             }
             catch (global::System.Runtime.InteropServices.ExternalException error)
             {
@@ -75,6 +75,9 @@ namespace LrpGen.Tests.Scenarios
                 changed0?.Dispose();
                 f0.p0 = point0;
                 f0.d0_module = layer;
+                f0.r0 = ctx.LayerRule(f0.p0, 0, null, f0.d0_module);
+                if (f0.r0.KeepsInput) f0.x0 = x_carry.alias();
+                if (f0.r0.KeepsOutput) f0.y0 = t2.alias();
                 x_carry.Dispose();
                 // nn.functional.tanh(layer.call(x))
                 var x2 = nn.functional.tanh(t2);
@@ -103,6 +106,9 @@ namespace LrpGen.Tests.Scenarios
                 changed6?.Dispose();
                 f1.p6 = point6;
                 f1.d6_module = layer1;
+                f1.r6 = ctx.LayerRule(f1.p6, 0, null, f1.d6_module);
+                if (f1.r6.KeepsInput) f1.x6 = h_carry.alias();
+                if (f1.r6.KeepsOutput) f1.y6 = t11.alias();
                 // layer.call(h).sigmoid()
                 var t12 = t11.sigmoid();
                 f1.s7 = global::LrpGen.Rules.ActivationRule.Scale(ctx, global::LrpGen.Rules.Activation.Sigmoid, t11, t12);
@@ -160,7 +166,7 @@ namespace LrpGen.Tests.Scenarios
                         // [epsilon 0] layer.call(h)  (line 178)
                         if (g_t11 is not null)
                         {
-                            global::TorchSharp.torch.Tensor? gx6 = global::LrpGen.Rules.LinearRule.Backward(ctx, g_t11, f1.d6_module.weight, null, 0);
+                            global::TorchSharp.torch.Tensor? gx6 = global::LrpGen.Rules.LinearRule.Backward(ctx, g_t11, f1.r6, f1.d6_module.weight, f1.d6_module.bias, f1.x6, f1.y6);
                             ctx.AtGradient(f1.p6, ref gx6); // latent relevance and seeds at "layers" (input)
                             global::LrpGen.Rules.Grad.Add(ref g_h_carry_10, gx6);
                             global::LrpGen.Rules.Grad.Release(ref g_t11);
@@ -198,7 +204,7 @@ namespace LrpGen.Tests.Scenarios
                         // [epsilon 0] layer.call(x)  (line 176)
                         if (g_t2 is not null)
                         {
-                            global::TorchSharp.torch.Tensor? gx0 = global::LrpGen.Rules.LinearRule.Backward(ctx, g_t2, f0.d0_module.weight, null, 0);
+                            global::TorchSharp.torch.Tensor? gx0 = global::LrpGen.Rules.LinearRule.Backward(ctx, g_t2, f0.r0, f0.d0_module.weight, f0.d0_module.bias, f0.x0, f0.y0);
                             ctx.AtGradient(f0.p0, ref gx0); // latent relevance and seeds at "layers" (input)
                             global::LrpGen.Rules.Grad.Add(ref g_x_carry_1, gx0);
                             global::LrpGen.Rules.Grad.Release(ref g_t2);
@@ -233,11 +239,16 @@ namespace LrpGen.Tests.Scenarios
         {
             internal global::TorchSharp.Modules.Linear d0_module;
             internal global::LrpGen.LrpPoint? p0;
+            internal global::LrpGen.LrpLayerRule? r0;
+            internal global::TorchSharp.torch.Tensor? x0;
+            internal global::TorchSharp.torch.Tensor? y0;
             internal global::TorchSharp.torch.Tensor? s1;
 
             public void Dispose()
             {
                 p0?.Dispose(); p0 = null;
+                x0?.Dispose(); x0 = null;
+                y0?.Dispose(); y0 = null;
                 s1?.Dispose(); s1 = null;
             }
         }
@@ -250,6 +261,9 @@ namespace LrpGen.Tests.Scenarios
             internal global::TorchSharp.torch.Tensor? v10;
             internal global::TorchSharp.Modules.Linear d6_module;
             internal global::LrpGen.LrpPoint? p6;
+            internal global::LrpGen.LrpLayerRule? r6;
+            internal global::TorchSharp.torch.Tensor? x6;
+            internal global::TorchSharp.torch.Tensor? y6;
             internal global::TorchSharp.torch.Tensor? s7;
             internal long[] d8_aShape;
             internal long[] d8_bShape;
@@ -259,6 +273,8 @@ namespace LrpGen.Tests.Scenarios
                 v12?.Dispose(); v12 = null;
                 v10?.Dispose(); v10 = null;
                 p6?.Dispose(); p6 = null;
+                x6?.Dispose(); x6 = null;
+                y6?.Dispose(); y6 = null;
                 s7?.Dispose(); s7 = null;
             }
         }

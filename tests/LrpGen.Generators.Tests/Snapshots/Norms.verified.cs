@@ -26,7 +26,7 @@ namespace LrpGen.Tests.Scenarios
             try
             {
                 using (global::TorchSharp.torch.no_grad()) output = this.LrpForwardCore(ctx, tape, x);
-                ctx.CheckInterventionsApplied();
+                ctx.CheckOptionsApplied();
             }
             catch (global::System.Runtime.InteropServices.ExternalException error)
             {
@@ -68,6 +68,9 @@ namespace LrpGen.Tests.Scenarios
             var h = fc.forward(changed1 ?? t1);
             changed1?.Dispose();
             tape.p1 = point1;
+            tape.r1 = ctx.LayerRule(tape.p1, 0, null, fc);
+            if (tape.r1.KeepsInput) tape.x1 = t1.alias();
+            if (tape.r1.KeepsOutput) tape.y1 = h.alias();
             tape.v2 = h;
             t1.Dispose();
             // lnWeight
@@ -179,7 +182,7 @@ namespace LrpGen.Tests.Scenarios
             // [epsilon 0] fc.call(ln.call(x))  (line 35)
             if (g_h is not null)
             {
-                global::TorchSharp.torch.Tensor? gx1 = global::LrpGen.Rules.LinearRule.Backward(ctx, g_h, fc.weight, null, 0);
+                global::TorchSharp.torch.Tensor? gx1 = global::LrpGen.Rules.LinearRule.Backward(ctx, g_h, tape.r1, fc.weight, fc.bias, tape.x1, tape.y1);
                 ctx.AtGradient(tape.p1, ref gx1); // latent relevance and seeds at "fc" (input)
                 global::LrpGen.Rules.Grad.Add(ref g_t1, gx1);
                 global::LrpGen.Rules.Grad.Release(ref g_h);
@@ -204,6 +207,9 @@ namespace LrpGen.Tests.Scenarios
             internal global::TorchSharp.torch.Tensor? v9;
             internal global::TorchSharp.torch.Tensor? v11;
             internal global::LrpGen.LrpPoint? p1;
+            internal global::LrpGen.LrpLayerRule? r1;
+            internal global::TorchSharp.torch.Tensor? x1;
+            internal global::TorchSharp.torch.Tensor? y1;
             internal global::TorchSharp.torch.Tensor? d4_weight;
             internal int d4_dims;
             internal long[]? d6_dims;
@@ -223,6 +229,8 @@ namespace LrpGen.Tests.Scenarios
                 v9?.Dispose(); v9 = null;
                 v11?.Dispose(); v11 = null;
                 p1?.Dispose(); p1 = null;
+                x1?.Dispose(); x1 = null;
+                y1?.Dispose(); y1 = null;
             }
         }
     }

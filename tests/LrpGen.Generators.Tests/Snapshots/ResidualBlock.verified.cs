@@ -26,7 +26,7 @@ namespace LrpGen.Tests.Scenarios
             try
             {
                 using (global::TorchSharp.torch.no_grad()) output = this.LrpForwardCore(ctx, tape, x);
-                ctx.CheckInterventionsApplied();
+                ctx.CheckOptionsApplied();
             }
             catch (global::System.Runtime.InteropServices.ExternalException error)
             {
@@ -68,6 +68,9 @@ namespace LrpGen.Tests.Scenarios
             var h = fc1.forward(changed1 ?? t1);
             changed1?.Dispose();
             tape.p1 = point1;
+            tape.r1 = ctx.LayerRule(tape.p1, 0, null, fc1);
+            if (tape.r1.KeepsInput) tape.x1 = t1.alias();
+            if (tape.r1.KeepsOutput) tape.y1 = h.alias();
             t1.Dispose();
             // nn.functional.gelu(h)
             var h1 = nn.functional.gelu(h);
@@ -79,6 +82,9 @@ namespace LrpGen.Tests.Scenarios
             var t4 = fc2.forward(changed3 ?? h1);
             changed3?.Dispose();
             tape.p3 = point3;
+            tape.r3 = ctx.LayerRule(tape.p3, 0, null, fc2);
+            if (tape.r3.KeepsInput) tape.x3 = h1.alias();
+            if (tape.r3.KeepsOutput) tape.y3 = t4.alias();
             h1.Dispose();
             // x + fc2.call(h)
             var t5 = x + t4;
@@ -111,7 +117,7 @@ namespace LrpGen.Tests.Scenarios
             // [epsilon 0] fc2.call(h)  (line 27)
             if (g_t4 is not null)
             {
-                global::TorchSharp.torch.Tensor? gx3 = global::LrpGen.Rules.LinearRule.Backward(ctx, g_t4, fc2.weight, null, 0);
+                global::TorchSharp.torch.Tensor? gx3 = global::LrpGen.Rules.LinearRule.Backward(ctx, g_t4, tape.r3, fc2.weight, fc2.bias, tape.x3, tape.y3);
                 ctx.AtGradient(tape.p3, ref gx3); // latent relevance and seeds at "fc2" (input)
                 global::LrpGen.Rules.Grad.Add(ref g_h1, gx3);
                 global::LrpGen.Rules.Grad.Release(ref g_t4);
@@ -125,7 +131,7 @@ namespace LrpGen.Tests.Scenarios
             // [epsilon 0] fc1.call(ln.call(x))  (line 25)
             if (g_h is not null)
             {
-                global::TorchSharp.torch.Tensor? gx1 = global::LrpGen.Rules.LinearRule.Backward(ctx, g_h, fc1.weight, null, 0);
+                global::TorchSharp.torch.Tensor? gx1 = global::LrpGen.Rules.LinearRule.Backward(ctx, g_h, tape.r1, fc1.weight, fc1.bias, tape.x1, tape.y1);
                 ctx.AtGradient(tape.p1, ref gx1); // latent relevance and seeds at "fc1" (input)
                 global::LrpGen.Rules.Grad.Add(ref g_t1, gx1);
                 global::LrpGen.Rules.Grad.Release(ref g_h);
@@ -145,8 +151,14 @@ namespace LrpGen.Tests.Scenarios
         {
             internal global::TorchSharp.torch.Tensor? v0;
             internal global::LrpGen.LrpPoint? p1;
+            internal global::LrpGen.LrpLayerRule? r1;
+            internal global::TorchSharp.torch.Tensor? x1;
+            internal global::TorchSharp.torch.Tensor? y1;
             internal global::TorchSharp.torch.Tensor? s2;
             internal global::LrpGen.LrpPoint? p3;
+            internal global::LrpGen.LrpLayerRule? r3;
+            internal global::TorchSharp.torch.Tensor? x3;
+            internal global::TorchSharp.torch.Tensor? y3;
             internal long[] d4_aShape;
             internal long[] d4_bShape;
 
@@ -154,8 +166,12 @@ namespace LrpGen.Tests.Scenarios
             {
                 v0?.Dispose(); v0 = null;
                 p1?.Dispose(); p1 = null;
+                x1?.Dispose(); x1 = null;
+                y1?.Dispose(); y1 = null;
                 s2?.Dispose(); s2 = null;
                 p3?.Dispose(); p3 = null;
+                x3?.Dispose(); x3 = null;
+                y3?.Dispose(); y3 = null;
             }
         }
     }

@@ -27,7 +27,7 @@ namespace LrpGen.Tests.Scenarios
             try
             {
                 using (global::TorchSharp.torch.no_grad()) output = this.LrpForwardCore(ctx, tape, x, cos, sin);
-                ctx.CheckInterventionsApplied();
+                ctx.CheckOptionsApplied();
             }
             catch (global::System.Runtime.InteropServices.ExternalException error)
             {
@@ -60,6 +60,9 @@ namespace LrpGen.Tests.Scenarios
             var t3 = q_proj.forward(changed0 ?? x);
             changed0?.Dispose();
             tape.p0 = point0;
+            tape.r0 = ctx.LayerRule(tape.p0, 0, null, q_proj);
+            if (tape.r0.KeepsInput) tape.x0 = x.alias();
+            if (tape.r0.KeepsOutput) tape.y0 = t3.alias();
             // q_proj.call(x).view(B, T, heads, headDim)
             var t4 = t3.view(B, T, heads, headDim);
             tape.d1_inputShape = t3.shape;
@@ -108,6 +111,9 @@ namespace LrpGen.Tests.Scenarios
             var t13 = k_proj.forward(changed10 ?? x);
             changed10?.Dispose();
             tape.p10 = point10;
+            tape.r10 = ctx.LayerRule(tape.p10, 0, null, k_proj);
+            if (tape.r10.KeepsInput) tape.x10 = x.alias();
+            if (tape.r10.KeepsOutput) tape.y10 = t13.alias();
             // k_proj.call(x).view(B, T, heads, headDim)
             var t14 = t13.view(B, T, heads, headDim);
             tape.d11_inputShape = t13.shape;
@@ -155,6 +161,9 @@ namespace LrpGen.Tests.Scenarios
             var t23 = v_proj.forward(changed20 ?? x);
             changed20?.Dispose();
             tape.p20 = point20;
+            tape.r20 = ctx.LayerRule(tape.p20, 0, null, v_proj);
+            if (tape.r20.KeepsInput) tape.x20 = x.alias();
+            if (tape.r20.KeepsOutput) tape.y20 = t23.alias();
             // v_proj.call(x).view(B, T, heads, headDim)
             var t24 = t23.view(B, T, heads, headDim);
             tape.d21_inputShape = t23.shape;
@@ -294,7 +303,7 @@ namespace LrpGen.Tests.Scenarios
             // [epsilon 0] v_proj.call(x)  (line 41)
             if (g_t23 is not null)
             {
-                global::TorchSharp.torch.Tensor? gx20 = global::LrpGen.Rules.LinearRule.Backward(ctx, g_t23, v_proj.weight, null, 0);
+                global::TorchSharp.torch.Tensor? gx20 = global::LrpGen.Rules.LinearRule.Backward(ctx, g_t23, tape.r20, v_proj.weight, v_proj.bias, tape.x20, tape.y20);
                 ctx.AtGradient(tape.p20, ref gx20); // latent relevance and seeds at "v_proj" (input)
                 global::LrpGen.Rules.Grad.Add(ref g_x, gx20);
                 global::LrpGen.Rules.Grad.Release(ref g_t23);
@@ -364,7 +373,7 @@ namespace LrpGen.Tests.Scenarios
             // [epsilon 0] k_proj.call(x)  (line 40)
             if (g_t13 is not null)
             {
-                global::TorchSharp.torch.Tensor? gx10 = global::LrpGen.Rules.LinearRule.Backward(ctx, g_t13, k_proj.weight, null, 0);
+                global::TorchSharp.torch.Tensor? gx10 = global::LrpGen.Rules.LinearRule.Backward(ctx, g_t13, tape.r10, k_proj.weight, k_proj.bias, tape.x10, tape.y10);
                 ctx.AtGradient(tape.p10, ref gx10); // latent relevance and seeds at "k_proj" (input)
                 global::LrpGen.Rules.Grad.Add(ref g_x, gx10);
                 global::LrpGen.Rules.Grad.Release(ref g_t13);
@@ -434,7 +443,7 @@ namespace LrpGen.Tests.Scenarios
             // [epsilon 0] q_proj.call(x)  (line 39)
             if (g_t3 is not null)
             {
-                global::TorchSharp.torch.Tensor? gx0 = global::LrpGen.Rules.LinearRule.Backward(ctx, g_t3, q_proj.weight, null, 0);
+                global::TorchSharp.torch.Tensor? gx0 = global::LrpGen.Rules.LinearRule.Backward(ctx, g_t3, tape.r0, q_proj.weight, q_proj.bias, tape.x0, tape.y0);
                 ctx.AtGradient(tape.p0, ref gx0); // latent relevance and seeds at "q_proj" (input)
                 global::LrpGen.Rules.Grad.Add(ref g_x, gx0);
                 global::LrpGen.Rules.Grad.Release(ref g_t3);
@@ -453,6 +462,9 @@ namespace LrpGen.Tests.Scenarios
             internal global::TorchSharp.torch.Tensor? v29;
             internal global::TorchSharp.torch.Tensor? v25;
             internal global::LrpGen.LrpPoint? p0;
+            internal global::LrpGen.LrpLayerRule? r0;
+            internal global::TorchSharp.torch.Tensor? x0;
+            internal global::TorchSharp.torch.Tensor? y0;
             internal long[] d1_inputShape;
             internal long[] d3_aShape;
             internal long[] d3_bShape;
@@ -467,6 +479,9 @@ namespace LrpGen.Tests.Scenarios
             internal long[] d9_aShape;
             internal long[] d9_bShape;
             internal global::LrpGen.LrpPoint? p10;
+            internal global::LrpGen.LrpLayerRule? r10;
+            internal global::TorchSharp.torch.Tensor? x10;
+            internal global::TorchSharp.torch.Tensor? y10;
             internal long[] d11_inputShape;
             internal long[] d13_aShape;
             internal long[] d13_bShape;
@@ -481,6 +496,9 @@ namespace LrpGen.Tests.Scenarios
             internal long[] d19_aShape;
             internal long[] d19_bShape;
             internal global::LrpGen.LrpPoint? p20;
+            internal global::LrpGen.LrpLayerRule? r20;
+            internal global::TorchSharp.torch.Tensor? x20;
+            internal global::TorchSharp.torch.Tensor? y20;
             internal long[] d21_inputShape;
             internal long[] d24_aShape;
             internal long[] d24_bShape;
@@ -498,8 +516,14 @@ namespace LrpGen.Tests.Scenarios
                 v29?.Dispose(); v29 = null;
                 v25?.Dispose(); v25 = null;
                 p0?.Dispose(); p0 = null;
+                x0?.Dispose(); x0 = null;
+                y0?.Dispose(); y0 = null;
                 p10?.Dispose(); p10 = null;
+                x10?.Dispose(); x10 = null;
+                y10?.Dispose(); y10 = null;
                 p20?.Dispose(); p20 = null;
+                x20?.Dispose(); x20 = null;
+                y20?.Dispose(); y20 = null;
             }
         }
     }

@@ -26,7 +26,7 @@ namespace LrpGen.Tests.Scenarios
             try
             {
                 using (global::TorchSharp.torch.no_grad()) output = this.LrpForwardCore(ctx, tape, x, keep);
-                ctx.CheckInterventionsApplied();
+                ctx.CheckOptionsApplied();
             }
             catch (global::System.Runtime.InteropServices.ExternalException error)
             {
@@ -57,6 +57,9 @@ namespace LrpGen.Tests.Scenarios
             var t2 = qkv.forward(changed0 ?? x);
             changed0?.Dispose();
             tape.p0 = point0;
+            tape.r0 = ctx.LayerRule(tape.p0, 0, null, qkv);
+            if (tape.r0.KeepsInput) tape.x0 = x.alias();
+            if (tape.r0.KeepsOutput) tape.y0 = t2.alias();
             // qkv.call(x).view(B, T, 3, heads, headDim)
             var t3 = t2.view(B, T, 3, heads, headDim);
             tape.d1_inputShape = t2.shape;
@@ -357,7 +360,7 @@ namespace LrpGen.Tests.Scenarios
             // [epsilon 0] qkv.call(x)  (line 26)
             if (g_t2 is not null)
             {
-                global::TorchSharp.torch.Tensor? gx0 = global::LrpGen.Rules.LinearRule.Backward(ctx, g_t2, qkv.weight, null, 0);
+                global::TorchSharp.torch.Tensor? gx0 = global::LrpGen.Rules.LinearRule.Backward(ctx, g_t2, tape.r0, qkv.weight, qkv.bias, tape.x0, tape.y0);
                 ctx.AtGradient(tape.p0, ref gx0); // latent relevance and seeds at "qkv" (input)
                 global::LrpGen.Rules.Grad.Add(ref g_x, gx0);
                 global::LrpGen.Rules.Grad.Release(ref g_t2);
@@ -376,6 +379,9 @@ namespace LrpGen.Tests.Scenarios
             internal global::TorchSharp.torch.Tensor? v19;
             internal global::TorchSharp.torch.Tensor? v24;
             internal global::LrpGen.LrpPoint? p0;
+            internal global::LrpGen.LrpLayerRule? r0;
+            internal global::TorchSharp.torch.Tensor? x0;
+            internal global::TorchSharp.torch.Tensor? y0;
             internal long[] d1_inputShape;
             internal long[] d3_inputShape;
             internal long[] d3_sizes;
@@ -409,6 +415,8 @@ namespace LrpGen.Tests.Scenarios
                 v19?.Dispose(); v19 = null;
                 v24?.Dispose(); v24 = null;
                 p0?.Dispose(); p0 = null;
+                x0?.Dispose(); x0 = null;
+                y0?.Dispose(); y0 = null;
             }
         }
     }

@@ -26,7 +26,7 @@ namespace LrpGen.Tests.Scenarios
             try
             {
                 using (global::TorchSharp.torch.no_grad()) output = this.LrpForwardCore(ctx, tape, x);
-                ctx.CheckInterventionsApplied();
+                ctx.CheckOptionsApplied();
             }
             catch (global::System.Runtime.InteropServices.ExternalException error)
             {
@@ -65,6 +65,9 @@ namespace LrpGen.Tests.Scenarios
             var t1 = q.forward(changed0 ?? x);
             changed0?.Dispose();
             tape.p0 = point0;
+            tape.r0 = ctx.LayerRule(tape.p0, 0, null, q);
+            if (tape.r0.KeepsInput) tape.x0 = x.alias();
+            if (tape.r0.KeepsOutput) tape.y0 = t1.alias();
             tape.v1 = t1;
             // k.call(x)
             var point1 = ctx.Point("k", -1);
@@ -72,12 +75,18 @@ namespace LrpGen.Tests.Scenarios
             var t2 = k.forward(changed1 ?? x);
             changed1?.Dispose();
             tape.p1 = point1;
+            tape.r1 = ctx.LayerRule(tape.p1, 0, null, k);
+            if (tape.r1.KeepsInput) tape.x1 = x.alias();
+            if (tape.r1.KeepsOutput) tape.y1 = t2.alias();
             // v.call(x)
             var point2 = ctx.Point("v", -1);
             var changed2 = ctx.AtInput(point2, x);
             var t3 = v.forward(changed2 ?? x);
             changed2?.Dispose();
             tape.p2 = point2;
+            tape.r2 = ctx.LayerRule(tape.p2, 0, null, v);
+            if (tape.r2.KeepsInput) tape.x2 = x.alias();
+            if (tape.r2.KeepsOutput) tape.y2 = t3.alias();
             tape.v3 = t3;
             // nn.functional.scaled_dot_product_attention(q.call(x), k.call(x), v.call(x), null, 0.0, true)
             var t4 = t2.transpose(-2, -1);
@@ -172,7 +181,7 @@ namespace LrpGen.Tests.Scenarios
             // [epsilon 0] v.call(x)  (line 158)
             if (g_t3 is not null)
             {
-                global::TorchSharp.torch.Tensor? gx2 = global::LrpGen.Rules.LinearRule.Backward(ctx, g_t3, v.weight, null, 0);
+                global::TorchSharp.torch.Tensor? gx2 = global::LrpGen.Rules.LinearRule.Backward(ctx, g_t3, tape.r2, v.weight, v.bias, tape.x2, tape.y2);
                 ctx.AtGradient(tape.p2, ref gx2); // latent relevance and seeds at "v" (input)
                 global::LrpGen.Rules.Grad.Add(ref g_x, gx2);
                 global::LrpGen.Rules.Grad.Release(ref g_t3);
@@ -180,7 +189,7 @@ namespace LrpGen.Tests.Scenarios
             // [epsilon 0] k.call(x)  (line 158)
             if (g_t2 is not null)
             {
-                global::TorchSharp.torch.Tensor? gx1 = global::LrpGen.Rules.LinearRule.Backward(ctx, g_t2, k.weight, null, 0);
+                global::TorchSharp.torch.Tensor? gx1 = global::LrpGen.Rules.LinearRule.Backward(ctx, g_t2, tape.r1, k.weight, k.bias, tape.x1, tape.y1);
                 ctx.AtGradient(tape.p1, ref gx1); // latent relevance and seeds at "k" (input)
                 global::LrpGen.Rules.Grad.Add(ref g_x, gx1);
                 global::LrpGen.Rules.Grad.Release(ref g_t2);
@@ -188,7 +197,7 @@ namespace LrpGen.Tests.Scenarios
             // [epsilon 0] q.call(x)  (line 158)
             if (g_t1 is not null)
             {
-                global::TorchSharp.torch.Tensor? gx0 = global::LrpGen.Rules.LinearRule.Backward(ctx, g_t1, q.weight, null, 0);
+                global::TorchSharp.torch.Tensor? gx0 = global::LrpGen.Rules.LinearRule.Backward(ctx, g_t1, tape.r0, q.weight, q.bias, tape.x0, tape.y0);
                 ctx.AtGradient(tape.p0, ref gx0); // latent relevance and seeds at "q" (input)
                 global::LrpGen.Rules.Grad.Add(ref g_x, gx0);
                 global::LrpGen.Rules.Grad.Release(ref g_t1);
@@ -205,8 +214,17 @@ namespace LrpGen.Tests.Scenarios
             internal global::TorchSharp.torch.Tensor? v9;
             internal global::TorchSharp.torch.Tensor? v3;
             internal global::LrpGen.LrpPoint? p0;
+            internal global::LrpGen.LrpLayerRule? r0;
+            internal global::TorchSharp.torch.Tensor? x0;
+            internal global::TorchSharp.torch.Tensor? y0;
             internal global::LrpGen.LrpPoint? p1;
+            internal global::LrpGen.LrpLayerRule? r1;
+            internal global::TorchSharp.torch.Tensor? x1;
+            internal global::TorchSharp.torch.Tensor? y1;
             internal global::LrpGen.LrpPoint? p2;
+            internal global::LrpGen.LrpLayerRule? r2;
+            internal global::TorchSharp.torch.Tensor? x2;
+            internal global::TorchSharp.torch.Tensor? y2;
             internal long[] d4_aShape;
             internal long[] d4_bShape;
             internal double d5_factor;
@@ -222,8 +240,14 @@ namespace LrpGen.Tests.Scenarios
                 v9?.Dispose(); v9 = null;
                 v3?.Dispose(); v3 = null;
                 p0?.Dispose(); p0 = null;
+                x0?.Dispose(); x0 = null;
+                y0?.Dispose(); y0 = null;
                 p1?.Dispose(); p1 = null;
+                x1?.Dispose(); x1 = null;
+                y1?.Dispose(); y1 = null;
                 p2?.Dispose(); p2 = null;
+                x2?.Dispose(); x2 = null;
+                y2?.Dispose(); y2 = null;
             }
         }
     }

@@ -26,7 +26,7 @@ namespace LrpGen.Tests.Scenarios
             try
             {
                 using (global::TorchSharp.torch.no_grad()) lrp_output = this.LrpForwardCore(lrp_ctx, lrp_tape, x, condition);
-                lrp_ctx.CheckInterventionsApplied();
+                lrp_ctx.CheckOptionsApplied();
             }
             catch (global::System.Runtime.InteropServices.ExternalException lrp_error)
             {
@@ -56,12 +56,18 @@ namespace LrpGen.Tests.Scenarios
             var h = fc.forward(lrp_changed0 ?? x);
             lrp_changed0?.Dispose();
             lrp_tape.p0 = lrp_point0;
+            lrp_tape.r0 = lrp_ctx.LayerRule(lrp_tape.p0, 0, null, fc);
+            if (lrp_tape.r0.KeepsInput) lrp_tape.x0 = x.alias();
+            if (lrp_tape.r0.KeepsOutput) lrp_tape.y0 = h.alias();
             // gc.call(x)
             var lrp_point1 = lrp_ctx.Point("gc", -1);
             var lrp_changed1 = lrp_ctx.AtInput(lrp_point1, x);
             var t3 = gc.forward(lrp_changed1 ?? x);
             lrp_changed1?.Dispose();
             lrp_tape.p1 = lrp_point1;
+            lrp_tape.r1 = lrp_ctx.LayerRule(lrp_tape.p1, 0, null, gc);
+            if (lrp_tape.r1.KeepsInput) lrp_tape.x1 = x.alias();
+            if (lrp_tape.r1.KeepsOutput) lrp_tape.y1 = t3.alias();
             // gc.call(x).type_as(h)
             var g = global::LrpGen.Rules.Shapes.Own(t3, t3.type_as(h));
             lrp_tape.d2_dtype = t3.dtype;
@@ -270,7 +276,7 @@ namespace LrpGen.Tests.Scenarios
             // [epsilon 0] gc.call(x)  (line 54)
             if (lrp_g_t3 is not null)
             {
-                global::TorchSharp.torch.Tensor? lrp_gx1 = global::LrpGen.Rules.LinearRule.Backward(lrp_ctx, lrp_g_t3, gc.weight, null, 0);
+                global::TorchSharp.torch.Tensor? lrp_gx1 = global::LrpGen.Rules.LinearRule.Backward(lrp_ctx, lrp_g_t3, lrp_tape.r1, gc.weight, gc.bias, lrp_tape.x1, lrp_tape.y1);
                 lrp_ctx.AtGradient(lrp_tape.p1, ref lrp_gx1); // latent relevance and seeds at "gc" (input)
                 global::LrpGen.Rules.Grad.Add(ref lrp_g_x, lrp_gx1);
                 global::LrpGen.Rules.Grad.Release(ref lrp_g_t3);
@@ -278,7 +284,7 @@ namespace LrpGen.Tests.Scenarios
             // [epsilon 0] fc.call(x)  (line 53)
             if (lrp_g_h is not null)
             {
-                global::TorchSharp.torch.Tensor? lrp_gx0 = global::LrpGen.Rules.LinearRule.Backward(lrp_ctx, lrp_g_h, fc.weight, null, 0);
+                global::TorchSharp.torch.Tensor? lrp_gx0 = global::LrpGen.Rules.LinearRule.Backward(lrp_ctx, lrp_g_h, lrp_tape.r0, fc.weight, fc.bias, lrp_tape.x0, lrp_tape.y0);
                 lrp_ctx.AtGradient(lrp_tape.p0, ref lrp_gx0); // latent relevance and seeds at "fc" (input)
                 global::LrpGen.Rules.Grad.Add(ref lrp_g_x, lrp_gx0);
                 global::LrpGen.Rules.Grad.Release(ref lrp_g_h);
@@ -292,7 +298,13 @@ namespace LrpGen.Tests.Scenarios
         {
             internal global::TorchSharp.torch.Tensor? v1;
             internal global::LrpGen.LrpPoint? p0;
+            internal global::LrpGen.LrpLayerRule? r0;
+            internal global::TorchSharp.torch.Tensor? x0;
+            internal global::TorchSharp.torch.Tensor? y0;
             internal global::LrpGen.LrpPoint? p1;
+            internal global::LrpGen.LrpLayerRule? r1;
+            internal global::TorchSharp.torch.Tensor? x1;
+            internal global::TorchSharp.torch.Tensor? y1;
             internal global::TorchSharp.torch.ScalarType d2_dtype;
             internal global::TorchSharp.torch.Device d2_device;
             internal long[] d3_inputShape;
@@ -320,7 +332,11 @@ namespace LrpGen.Tests.Scenarios
             {
                 v1?.Dispose(); v1 = null;
                 p0?.Dispose(); p0 = null;
+                x0?.Dispose(); x0 = null;
+                y0?.Dispose(); y0 = null;
                 p1?.Dispose(); p1 = null;
+                x1?.Dispose(); x1 = null;
+                y1?.Dispose(); y1 = null;
                 s3?.Dispose(); s3 = null;
                 s5?.Dispose(); s5 = null;
                 s6?.Dispose(); s6 = null;

@@ -26,7 +26,7 @@ namespace LrpGen.Tests.Scenarios
             try
             {
                 using (global::TorchSharp.torch.no_grad()) output = this.LrpForwardCore(ctx, tape, x, keep);
-                ctx.CheckInterventionsApplied();
+                ctx.CheckOptionsApplied();
             }
             catch (global::System.Runtime.InteropServices.ExternalException error)
             {
@@ -55,6 +55,9 @@ namespace LrpGen.Tests.Scenarios
             var t2 = q_proj.forward(changed0 ?? x);
             changed0?.Dispose();
             tape.p0 = point0;
+            tape.r0 = ctx.LayerRule(tape.p0, 0, null, q_proj);
+            if (tape.r0.KeepsInput) tape.x0 = x.alias();
+            if (tape.r0.KeepsOutput) tape.y0 = t2.alias();
             // x.view(x.shape[0], x.shape[1], heads, x.shape[2] / heads)
             var t3 = t2.view(t2.shape[0], t2.shape[1], (heads), t2.shape[2] / (heads));
             tape.d1_inputShape = t2.shape;
@@ -69,6 +72,9 @@ namespace LrpGen.Tests.Scenarios
             var t5 = k_proj.forward(changed3 ?? x);
             changed3?.Dispose();
             tape.p3 = point3;
+            tape.r3 = ctx.LayerRule(tape.p3, 0, null, k_proj);
+            if (tape.r3.KeepsInput) tape.x3 = x.alias();
+            if (tape.r3.KeepsOutput) tape.y3 = t5.alias();
             // x.view(x.shape[0], x.shape[1], heads, x.shape[2] / heads)
             var t6 = t5.view(t5.shape[0], t5.shape[1], (heads), t5.shape[2] / (heads));
             tape.d4_inputShape = t5.shape;
@@ -82,6 +88,9 @@ namespace LrpGen.Tests.Scenarios
             var t8 = v_proj.forward(changed6 ?? x);
             changed6?.Dispose();
             tape.p6 = point6;
+            tape.r6 = ctx.LayerRule(tape.p6, 0, null, v_proj);
+            if (tape.r6.KeepsInput) tape.x6 = x.alias();
+            if (tape.r6.KeepsOutput) tape.y6 = t8.alias();
             // x.view(x.shape[0], x.shape[1], heads, x.shape[2] / heads)
             var t9 = t8.view(t8.shape[0], t8.shape[1], (heads), t8.shape[2] / (heads));
             tape.d7_inputShape = t8.shape;
@@ -134,6 +143,9 @@ namespace LrpGen.Tests.Scenarios
             var t21 = o_proj.forward(changed19 ?? t20);
             changed19?.Dispose();
             tape.p19 = point19;
+            tape.r19 = ctx.LayerRule(tape.p19, 0, null, o_proj);
+            if (tape.r19.KeepsInput) tape.x19 = t20.alias();
+            if (tape.r19.KeepsOutput) tape.y19 = t21.alias();
             t20.Dispose();
             return t21;
         }
@@ -168,7 +180,7 @@ namespace LrpGen.Tests.Scenarios
             // [epsilon 0] o_proj.call(Activations.QuickGelu(AttentionOps.MergeHeads(AttentionOps.Attend(q, k, v, keep))))  (line 57)
             if (g_t21 is not null)
             {
-                global::TorchSharp.torch.Tensor? gx19 = global::LrpGen.Rules.LinearRule.Backward(ctx, g_t21, o_proj.weight, null, 0);
+                global::TorchSharp.torch.Tensor? gx19 = global::LrpGen.Rules.LinearRule.Backward(ctx, g_t21, tape.r19, o_proj.weight, o_proj.bias, tape.x19, tape.y19);
                 ctx.AtGradient(tape.p19, ref gx19); // latent relevance and seeds at "o_proj" (input)
                 global::LrpGen.Rules.Grad.Add(ref g_t20, gx19);
                 global::LrpGen.Rules.Grad.Release(ref g_t21);
@@ -248,7 +260,7 @@ namespace LrpGen.Tests.Scenarios
             // [epsilon 0] v_proj.call(x)  (line 56)
             if (g_t8 is not null)
             {
-                global::TorchSharp.torch.Tensor? gx6 = global::LrpGen.Rules.LinearRule.Backward(ctx, g_t8, v_proj.weight, null, 0);
+                global::TorchSharp.torch.Tensor? gx6 = global::LrpGen.Rules.LinearRule.Backward(ctx, g_t8, tape.r6, v_proj.weight, v_proj.bias, tape.x6, tape.y6);
                 ctx.AtGradient(tape.p6, ref gx6); // latent relevance and seeds at "v_proj" (input)
                 global::LrpGen.Rules.Grad.Add(ref g_x, gx6);
                 global::LrpGen.Rules.Grad.Release(ref g_t8);
@@ -268,7 +280,7 @@ namespace LrpGen.Tests.Scenarios
             // [epsilon 0] k_proj.call(x)  (line 55)
             if (g_t5 is not null)
             {
-                global::TorchSharp.torch.Tensor? gx3 = global::LrpGen.Rules.LinearRule.Backward(ctx, g_t5, k_proj.weight, null, 0);
+                global::TorchSharp.torch.Tensor? gx3 = global::LrpGen.Rules.LinearRule.Backward(ctx, g_t5, tape.r3, k_proj.weight, k_proj.bias, tape.x3, tape.y3);
                 ctx.AtGradient(tape.p3, ref gx3); // latent relevance and seeds at "k_proj" (input)
                 global::LrpGen.Rules.Grad.Add(ref g_x, gx3);
                 global::LrpGen.Rules.Grad.Release(ref g_t5);
@@ -288,7 +300,7 @@ namespace LrpGen.Tests.Scenarios
             // [epsilon 0] q_proj.call(x)  (line 54)
             if (g_t2 is not null)
             {
-                global::TorchSharp.torch.Tensor? gx0 = global::LrpGen.Rules.LinearRule.Backward(ctx, g_t2, q_proj.weight, null, 0);
+                global::TorchSharp.torch.Tensor? gx0 = global::LrpGen.Rules.LinearRule.Backward(ctx, g_t2, tape.r0, q_proj.weight, q_proj.bias, tape.x0, tape.y0);
                 ctx.AtGradient(tape.p0, ref gx0); // latent relevance and seeds at "q_proj" (input)
                 global::LrpGen.Rules.Grad.Add(ref g_x, gx0);
                 global::LrpGen.Rules.Grad.Release(ref g_t2);
@@ -306,10 +318,19 @@ namespace LrpGen.Tests.Scenarios
             internal global::TorchSharp.torch.Tensor? v16;
             internal global::TorchSharp.torch.Tensor? v10;
             internal global::LrpGen.LrpPoint? p0;
+            internal global::LrpGen.LrpLayerRule? r0;
+            internal global::TorchSharp.torch.Tensor? x0;
+            internal global::TorchSharp.torch.Tensor? y0;
             internal long[] d1_inputShape;
             internal global::LrpGen.LrpPoint? p3;
+            internal global::LrpGen.LrpLayerRule? r3;
+            internal global::TorchSharp.torch.Tensor? x3;
+            internal global::TorchSharp.torch.Tensor? y3;
             internal long[] d4_inputShape;
             internal global::LrpGen.LrpPoint? p6;
+            internal global::LrpGen.LrpLayerRule? r6;
+            internal global::TorchSharp.torch.Tensor? x6;
+            internal global::TorchSharp.torch.Tensor? y6;
             internal long[] d7_inputShape;
             internal long[] d10_aShape;
             internal long[] d10_bShape;
@@ -319,6 +340,9 @@ namespace LrpGen.Tests.Scenarios
             internal long[] d17_inputShape;
             internal global::TorchSharp.torch.Tensor? s18;
             internal global::LrpGen.LrpPoint? p19;
+            internal global::LrpGen.LrpLayerRule? r19;
+            internal global::TorchSharp.torch.Tensor? x19;
+            internal global::TorchSharp.torch.Tensor? y19;
 
             public void Dispose()
             {
@@ -328,10 +352,18 @@ namespace LrpGen.Tests.Scenarios
                 v16?.Dispose(); v16 = null;
                 v10?.Dispose(); v10 = null;
                 p0?.Dispose(); p0 = null;
+                x0?.Dispose(); x0 = null;
+                y0?.Dispose(); y0 = null;
                 p3?.Dispose(); p3 = null;
+                x3?.Dispose(); x3 = null;
+                y3?.Dispose(); y3 = null;
                 p6?.Dispose(); p6 = null;
+                x6?.Dispose(); x6 = null;
+                y6?.Dispose(); y6 = null;
                 s18?.Dispose(); s18 = null;
                 p19?.Dispose(); p19 = null;
+                x19?.Dispose(); x19 = null;
+                y19?.Dispose(); y19 = null;
             }
         }
     }

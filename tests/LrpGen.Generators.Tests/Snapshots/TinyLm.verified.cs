@@ -26,7 +26,7 @@ namespace LrpGen.Tests.Scenarios
             try
             {
                 using (global::TorchSharp.torch.no_grad()) output = this.LrpForwardCore(ctx, tape, ids);
-                ctx.CheckInterventionsApplied();
+                ctx.CheckOptionsApplied();
             }
             catch (global::System.Runtime.InteropServices.ExternalException error)
             {
@@ -138,6 +138,9 @@ namespace LrpGen.Tests.Scenarios
             var t12 = head.forward(changed9 ?? t11);
             changed9?.Dispose();
             tape.p9 = point9;
+            tape.r9 = ctx.LayerRule(tape.p9, 0, null, head);
+            if (tape.r9.KeepsInput) tape.x9 = t11.alias();
+            if (tape.r9.KeepsOutput) tape.y9 = t12.alias();
             t11.Dispose();
             // head.call(norm.call(h))[TensorIndex.Colon, -1]
             var t13 = t12[TensorIndex.Colon, -1];
@@ -170,7 +173,7 @@ namespace LrpGen.Tests.Scenarios
             // [epsilon 0] head.call(norm.call(h))  (line 45)
             if (g_t12 is not null)
             {
-                global::TorchSharp.torch.Tensor? gx9 = global::LrpGen.Rules.LinearRule.Backward(ctx, g_t12, head.weight, null, 0);
+                global::TorchSharp.torch.Tensor? gx9 = global::LrpGen.Rules.LinearRule.Backward(ctx, g_t12, tape.r9, head.weight, head.bias, tape.x9, tape.y9);
                 ctx.AtGradient(tape.p9, ref gx9); // latent relevance and seeds at "head" (input)
                 global::LrpGen.Rules.Grad.Add(ref g_t11, gx9);
                 global::LrpGen.Rules.Grad.Release(ref g_t12);
@@ -256,6 +259,9 @@ namespace LrpGen.Tests.Scenarios
             internal long[] d4_bShape;
             internal global::System.Collections.Generic.List<LrpFrame0>? loop0;
             internal global::LrpGen.LrpPoint? p9;
+            internal global::LrpGen.LrpLayerRule? r9;
+            internal global::TorchSharp.torch.Tensor? x9;
+            internal global::TorchSharp.torch.Tensor? y9;
             internal global::TorchSharp.torch.TensorIndex[] d10_indices;
             internal long[] d10_inputShape;
 
@@ -265,6 +271,8 @@ namespace LrpGen.Tests.Scenarios
                 v10?.Dispose(); v10 = null;
                 if (loop0 is not null) { foreach (var frame in loop0) frame.Dispose(); loop0 = null; }
                 p9?.Dispose(); p9 = null;
+                x9?.Dispose(); x9 = null;
+                y9?.Dispose(); y9 = null;
             }
         }
 
