@@ -247,6 +247,18 @@ public partial class M : nn.Module<Tensor, Tensor>
             Assert.True(lrp004.Contains($"`{m.Name}`"), $"docs/diagnostics/LRP004.md does not list `{m.Name}`");
     }
 
+    [Fact]
+    public void RulesPageListsEveryOpBuiltinModuleAndIdentityFunction()
+    {
+        var rules = File.ReadAllText(Path.Combine(RepositoryRoot(), "docs", "rules.md"));
+        foreach (var entry in Ir.OpTable.All)
+            Assert.True(entry.Docs.Length == 0 || rules.Contains(entry.Docs), $"docs/rules.md does not name the op {entry.Kind} ({entry.Docs})");
+        foreach (var m in Ir.BuiltinModules.All)
+            Assert.True(rules.Contains(m.Name), $"docs/rules.md does not name the built-in module {m.Name}");
+        foreach (var name in Ir.OpTable.IdentityFunctions.Keys)
+            Assert.True(rules.Contains(name), $"docs/rules.md does not name the identity-rule function {name}");
+    }
+
     private static string RepositoryRoot()
     {
         for (var dir = new DirectoryInfo(System.AppContext.BaseDirectory); dir is not null; dir = dir.Parent)

@@ -61,7 +61,8 @@ internal interface IBackwardSite
 /// <summary>Everything the generator knows about one kind of operation: the one place to add an op.</summary>
 /// <param name="RuleName">The rule's name in the generated comment above each backward step.</param>
 /// <param name="Backward">The runtime call(s) of the backward step, given the op's output gradient (non-null there).</param>
-internal sealed record OpEntry(OpKind Kind, RelevanceFlow Relevance, GateFlow Gate, Func<Op, string> RuleName,
+/// <param name="Docs">How docs/rules.md names the op ("" for forward-only constants); a test checks the page has it.</param>
+internal sealed record OpEntry(OpKind Kind, string Docs, RelevanceFlow Relevance, GateFlow Gate, Func<Op, string> RuleName,
     Func<Op, IBackwardSite, IEnumerable<string>> Backward)
 {
     /// <summary>The tensor values the backward reads (kept on the tape), given which values receive relevance.</summary>
@@ -125,9 +126,9 @@ internal static class OpTable
     private static string ExactAdjoint(Op op) => "exact adjoint: " + op.Kind.ToString().ToLowerInvariant();
 
     /// <summary>A one-input structural op whose adjoint is one runtime call on the gradient.</summary>
-    private static OpEntry Structural(OpKind kind, Func<Op, IBackwardSite, string> call, GateFlow gate = GateFlow.Keeps,
+    private static OpEntry Structural(OpKind kind, string docs, Func<Op, IBackwardSite, string> call, GateFlow gate = GateFlow.Keeps,
         RelevanceFlow relevance = RelevanceFlow.All) =>
-        new(kind, relevance, gate, ExactAdjoint, (op, s) => new[] { s.Add(op.Inputs[0], call(op, s)) });
+        new(kind, docs, relevance, gate, ExactAdjoint, (op, s) => new[] { s.Add(op.Inputs[0], call(op, s)) });
 
     private static LayerRuleParams Layer(Op op) => (LayerRuleParams)op.Params;
 
@@ -174,28 +175,28 @@ internal static class OpTable
 
     private static IEnumerable<OpEntry> Build()
     {
-        yield return new(OpKind.Constant, RelevanceFlow.None, GateFlow.None, ExactAdjoint, (_, _) => Enumerable.Empty<string>());
-        yield return new(OpKind.Detach, RelevanceFlow.None, GateFlow.None, ExactAdjoint, (_, _) => Enumerable.Empty<string>());
+        yield return new(OpKind.Constant, "", RelevanceFlow.None, GateFlow.None, ExactAdjoint, (_, _) => Enumerable.Empty<string>());
+        yield return new(OpKind.Detach, "`detach()`", RelevanceFlow.None, GateFlow.None, ExactAdjoint, (_, _) => Enumerable.Empty<string>());
 
         // ---------------------------------------------------------------- structural: exact adjoints
-        yield return Structural(OpKind.Identity, (op, s) => $"{Rules}.Adjoint.Identity({s.G})");
-        yield return Structural(OpKind.Reshape, (op, s) => $"{Rules}.Adjoint.Reshape({s.G}, {s.Arg("inputShape")})", relevance: RelevanceFlow.First);
-        yield return Structural(OpKind.Transpose, (op, s) => $"{Rules}.Adjoint.Transpose({s.G}, {s.Arg("dim0")}, {s.Arg("dim1")})");
-        yield return Structural(OpKind.Permute, (op, s) => $"{Rules}.Adjoint.Permute({s.G}, {s.Arg("dims")})");
-        yield return Structural(OpKind.Expand, (op, s) => $"{Rules}.Adjoint.Expand({s.G}, {s.Arg("inputShape")})", relevance: RelevanceFlow.First);
-        yield return Structural(OpKind.RepeatInterleave, (op, s) => $"{Rules}.Adjoint.RepeatInterleave({s.G}, {s.Arg("repeats")}, {s.Arg("dim")}, {s.Arg("inputShape")})");
-        yield return Structural(OpKind.IndexSelect, (op, s) => $"{Rules}.Adjoint.IndexSelect({s.G}, {s.Arg("dim")}, {s.Saved(op.Inputs[1])}, {s.Arg("inputShape")})",
+        yield return Structural(OpKind.Identity, "contiguous", (op, s) => $"{Rules}.Adjoint.Identity({s.G})");
+        yield return Structural(OpKind.Reshape, "reshape", (op, s) => $"{Rules}.Adjoint.Reshape({s.G}, {s.Arg("inputShape")})", relevance: RelevanceFlow.First);
+        yield return Structural(OpKind.Transpose, "transpose", (op, s) => $"{Rules}.Adjoint.Transpose({s.G}, {s.Arg("dim0")}, {s.Arg("dim1")})");
+        yield return Structural(OpKind.Permute, "permute", (op, s) => $"{Rules}.Adjoint.Permute({s.G}, {s.Arg("dims")})");
+        yield return Structural(OpKind.Expand, "expand", (op, s) => $"{Rules}.Adjoint.Expand({s.G}, {s.Arg("inputShape")})", relevance: RelevanceFlow.First);
+        yield return Structural(OpKind.RepeatInterleave, "repeat_interleave", (op, s) => $"{Rules}.Adjoint.RepeatInterleave({s.G}, {s.Arg("repeats")}, {s.Arg("dim")}, {s.Arg("inputShape")})");
+        yield return Structural(OpKind.IndexSelect, "`index_select`", (op, s) => $"{Rules}.Adjoint.IndexSelect({s.G}, {s.Arg("dim")}, {s.Saved(op.Inputs[1])}, {s.Arg("inputShape")})",
             gate: GateFlow.None, relevance: RelevanceFlow.First) with { Saves = (op, _) => new[] { op.Inputs[1] } };
-        yield return Structural(OpKind.Narrow, (op, s) => $"{Rules}.Adjoint.Narrow({s.G}, {s.Arg("dim")}, {s.Arg("start")}, {s.Arg("length")}, {s.Arg("inputShape")})");
-        yield return Structural(OpKind.Index, (op, s) => $"{Rules}.Adjoint.Index({s.G}, {s.Arg("indices")}, {s.Arg("inputShape")})");
-        yield return new(OpKind.Cat, RelevanceFlow.All, GateFlow.None, ExactAdjoint,
+        yield return Structural(OpKind.Narrow, "narrow", (op, s) => $"{Rules}.Adjoint.Narrow({s.G}, {s.Arg("dim")}, {s.Arg("start")}, {s.Arg("length")}, {s.Arg("inputShape")})");
+        yield return Structural(OpKind.Index, "`[TensorIndex]`", (op, s) => $"{Rules}.Adjoint.Index({s.G}, {s.Arg("indices")}, {s.Arg("inputShape")})");
+        yield return new(OpKind.Cat, "cat", RelevanceFlow.All, GateFlow.None, ExactAdjoint,
             (op, s) => op.Inputs.Select((input, i) => s.Add(input, $"{Rules}.Adjoint.CatPart({s.G}, {s.Arg("dim")}, {s.Arg("sizes")}, {i})")));
-        yield return new(OpKind.Chunk, RelevanceFlow.All, GateFlow.Keeps, ExactAdjoint,
+        yield return new(OpKind.Chunk, "chunk", RelevanceFlow.All, GateFlow.Keeps, ExactAdjoint,
             (op, s) => new[] { s.Add(op.Inputs[0], $"{Rules}.Adjoint.Split({s.G}, {s.Arg("dim")}, {s.Frame}.d{op.Id}_sizes, {s.Arg("inputShape")})") })
         {
             Fields = new[] { new FrameField(op => $"d{op.Id}_sizes", _ => "long[]", false, (op, f) => $"{f.Frame}.d{op.Id}_sizes = {Rules}.Shapes.SizesAlong({f.Arg(op, "dim")}, {f.ValueName(op.Output)});") },
         };
-        yield return new(OpKind.Element, RelevanceFlow.All, GateFlow.Keeps, ExactAdjoint, (op, s) =>
+        yield return new(OpKind.Element, "split", RelevanceFlow.All, GateFlow.Keeps, ExactAdjoint, (op, s) =>
         {
             int x = op.Inputs[0];
             var chunk = s.Producer(x);
@@ -203,43 +204,43 @@ internal static class OpTable
             string count = chunk is not null && chunk.Kind == OpKind.Chunk ? $"{s.FrameOf(chunk)}.d{chunk.Id}_sizes.Length" : "0";
             return new[] { $"{Rules}.Grad.AddAt(ref {s.GradOf(x)}, {s.Arg("index")}, {count}, {s.G});", $"{s.G} = null;" };
         });
-        yield return Structural(OpKind.Sum, (op, s) => $"{Rules}.Adjoint.Sum({s.G}, {s.Arg("dims")}, {s.Arg("keepdim")}, {s.Arg("inputShape")})", gate: GateFlow.None);
-        yield return Structural(OpKind.Mean, (op, s) => $"{Rules}.Adjoint.Mean({s.G}, {s.Arg("dims")}, {s.Arg("keepdim")}, {s.Arg("inputShape")})", gate: GateFlow.None);
-        yield return Structural(OpKind.Scale, (op, s) => $"{Rules}.Adjoint.Scale({s.G}, {s.Arg("factor")})");
-        yield return Structural(OpKind.Negate, (op, s) => $"{Rules}.Adjoint.Negate({s.G})");
-        yield return Structural(OpKind.MaskedFill, (op, s) => $"{Rules}.Adjoint.MaskedFill({s.G}, {s.Saved(op.Inputs[1])})", relevance: RelevanceFlow.First) with { Saves = (op, _) => new[] { op.Inputs[1] } };
-        yield return Structural(OpKind.ToDtype, (op, s) => $"{Rules}.Adjoint.ToLike({s.G}, {s.Arg("dtype")}, {s.Arg("device")})");
-        yield return Structural(OpKind.Select, (op, s) => $"{Rules}.SelectionAdjoint.Select({s.G}, {s.Arg("dim")}, {s.Arg("index")}, {s.Arg("inputShape")})");
-        yield return Structural(OpKind.Triangle, (op, s) => $"{Rules}.SelectionAdjoint.Triangle({s.G}, upper: {B(((TriangleParams)op.Params).Upper)}, {s.Arg("diagonal")})");
-        yield return new(OpKind.Selection, RelevanceFlow.All, GateFlow.Keeps, ExactAdjoint,
+        yield return Structural(OpKind.Sum, "sum", (op, s) => $"{Rules}.Adjoint.Sum({s.G}, {s.Arg("dims")}, {s.Arg("keepdim")}, {s.Arg("inputShape")})", gate: GateFlow.None);
+        yield return Structural(OpKind.Mean, "mean", (op, s) => $"{Rules}.Adjoint.Mean({s.G}, {s.Arg("dims")}, {s.Arg("keepdim")}, {s.Arg("inputShape")})", gate: GateFlow.None);
+        yield return Structural(OpKind.Scale, "scalar `*` `/`", (op, s) => $"{Rules}.Adjoint.Scale({s.G}, {s.Arg("factor")})");
+        yield return Structural(OpKind.Negate, "negation", (op, s) => $"{Rules}.Adjoint.Negate({s.G})");
+        yield return Structural(OpKind.MaskedFill, "masked_fill", (op, s) => $"{Rules}.Adjoint.MaskedFill({s.G}, {s.Saved(op.Inputs[1])})", relevance: RelevanceFlow.First) with { Saves = (op, _) => new[] { op.Inputs[1] } };
+        yield return Structural(OpKind.ToDtype, "dtype/device conversion", (op, s) => $"{Rules}.Adjoint.ToLike({s.G}, {s.Arg("dtype")}, {s.Arg("device")})");
+        yield return Structural(OpKind.Select, "`select`", (op, s) => $"{Rules}.SelectionAdjoint.Select({s.G}, {s.Arg("dim")}, {s.Arg("index")}, {s.Arg("inputShape")})");
+        yield return Structural(OpKind.Triangle, "`tril`", (op, s) => $"{Rules}.SelectionAdjoint.Triangle({s.G}, upper: {B(((TriangleParams)op.Params).Upper)}, {s.Arg("diagonal")})");
+        yield return new(OpKind.Selection, "`max`", RelevanceFlow.All, GateFlow.Keeps, ExactAdjoint,
             (op, s) => new[] { s.Add(op.Inputs[0], $"{Rules}.SelectionAdjoint.Gathered({s.G}, {s.Frame}.s{op.Id}, {s.Arg("dim")}, {s.Arg("inputShape")})") })
         { Fields = new[] { ScaleField } };
-        yield return new(OpKind.Where, RelevanceFlow.AllButFirst, GateFlow.None, ExactAdjoint, (op, s) => new[]
+        yield return new(OpKind.Where, "`where(condition, a, b)`", RelevanceFlow.AllButFirst, GateFlow.None, ExactAdjoint, (op, s) => new[]
         {
             s.Add(op.Inputs[1], $"{Rules}.SelectionAdjoint.WhereBranch({s.G}, {s.Saved(op.Inputs[0])}, {s.Arg("aShape")}, whereTrue: true)"),
             s.Add(op.Inputs[2], $"{Rules}.SelectionAdjoint.WhereBranch({s.G}, {s.Saved(op.Inputs[0])}, {s.Arg("bShape")}, whereTrue: false)"),
         })
         { Saves = (op, _) => new[] { op.Inputs[0] } };
-        yield return new(OpKind.Stack, RelevanceFlow.All, GateFlow.None, ExactAdjoint,
+        yield return new(OpKind.Stack, "`stack`", RelevanceFlow.All, GateFlow.None, ExactAdjoint,
             (op, s) => op.Inputs.Select((input, i) => s.Add(input, $"{Rules}.SelectionAdjoint.StackPart({s.G}, {s.Arg("dim")}, {i})")));
-        yield return new(OpKind.AddSub, RelevanceFlow.All, GateFlow.None, _ => "epsilon 0 (sum)", (op, s) => new[]
+        yield return new(OpKind.AddSub, "`a + b`", RelevanceFlow.All, GateFlow.None, _ => "epsilon 0 (sum)", (op, s) => new[]
         {
             s.Add(op.Inputs[0], $"{Rules}.Adjoint.AddOperand({s.G}, {s.Arg("aShape")}, negate: false)"),
             s.Add(op.Inputs[1], $"{Rules}.Adjoint.AddOperand({s.G}, {s.Arg("bShape")}, negate: {B(((AddSubParams)op.Params).Subtract)})"),
         });
 
         // ---------------------------------------------------------------- products: uniform rule (CP-LRP on gates)
-        yield return new(OpKind.Mul, RelevanceFlow.All, GateFlow.None, _ => "uniform (product)", (op, s) => ProductBackward(op, s, "ElementwiseBackward"))
+        yield return new(OpKind.Mul, "`a * b`", RelevanceFlow.All, GateFlow.None, _ => "uniform (product)", (op, s) => ProductBackward(op, s, "ElementwiseBackward"))
         {
             Saves = (op, receives) => ProductSaves(op, receives),
             SavedFor = OtherOperand,
         };
-        yield return new(OpKind.Matmul, RelevanceFlow.All, GateFlow.None, _ => "uniform (matmul)", (op, s) => ProductBackward(op, s, "MatmulBackward"))
+        yield return new(OpKind.Matmul, "`A @ B`", RelevanceFlow.All, GateFlow.None, _ => "uniform (matmul)", (op, s) => ProductBackward(op, s, "MatmulBackward"))
         {
             Saves = (op, receives) => ProductSaves(op, receives),
             SavedFor = OtherOperand,
         };
-        yield return new(OpKind.Einsum, RelevanceFlow.All, GateFlow.None, op => op.Inputs.Count == 2 ? "uniform (einsum)" : "exact adjoint: einsum", (op, s) =>
+        yield return new(OpKind.Einsum, "`torch.einsum`", RelevanceFlow.All, GateFlow.None, op => op.Inputs.Count == 2 ? "uniform (einsum)" : "exact adjoint: einsum", (op, s) =>
         {
             int a = op.Inputs[0], b = op.Inputs.Count > 1 ? op.Inputs[1] : -1;
             return new[]
@@ -251,7 +252,7 @@ internal static class OpTable
             };
         })
         { Saves = (op, _) => op.Inputs };
-        yield return new(OpKind.Div, RelevanceFlow.All, GateFlow.None, _ => "division (constant denominator under [NormIdentity])", (op, s) =>
+        yield return new(OpKind.Div, "`a / b`", RelevanceFlow.All, GateFlow.None, _ => "division (constant denominator under [NormIdentity])", (op, s) =>
         {
             int a = op.Inputs[0], b = op.Inputs[1];
             var lines = new List<string> { s.Add(a, $"{Rules}.PointwiseAdjoint.DivNumerator({s.G}, {s.Saved(b)}, {s.Arg("aShape")})") };
@@ -266,7 +267,7 @@ internal static class OpTable
         };
 
         // ---------------------------------------------------------------- non-linearities
-        yield return new(OpKind.Softmax, RelevanceFlow.All, GateFlow.Makes, _ => "softmax: Taylor at x (plain gradient)",
+        yield return new(OpKind.Softmax, "`softmax`", RelevanceFlow.All, GateFlow.Makes, _ => "softmax: Taylor at x (plain gradient)",
             (op, s) => new[]
             {
                 s.Add(op.Inputs[0], ((SoftmaxParams)op.Params).ConvertsBack
@@ -274,48 +275,48 @@ internal static class OpTable
                     : $"{Rules}.SoftmaxRule.Backward({s.G}, {s.Saved(op.Output)}, {s.Arg("dim")})"),
             })
         { Saves = (op, _) => new[] { op.Output } };
-        yield return new(OpKind.Activation, RelevanceFlow.All, GateFlow.Makes, op => $"identity ({((ElementwiseParams)op.Params).Name})",
+        yield return new(OpKind.Activation, "GELU", RelevanceFlow.All, GateFlow.Makes, op => $"identity ({((ElementwiseParams)op.Params).Name})",
             (op, s) => new[] { s.Add(op.Inputs[0], $"{Rules}.ActivationRule.Backward({s.G}, {s.Frame}.s{op.Id})") })
         {
             Fields = new[] { ScaleField with { Fill = (op, f) => $"{f.Frame}.s{op.Id} = {Rules}.ActivationRule.Scale({f.P}ctx, {op.Args[0].Expr}, {f.ValueName(op.Inputs[0])}, {f.ValueName(op.Output)});" } },
             ForwardOnlyArg = _ => true,
         };
-        yield return new(OpKind.CustomElementwise, RelevanceFlow.All, GateFlow.Makes, op => $"identity ({((ElementwiseParams)op.Params).Name})",
+        yield return new(OpKind.CustomElementwise, "`[IdentityNonlinearity]`", RelevanceFlow.All, GateFlow.Makes, op => $"identity ({((ElementwiseParams)op.Params).Name})",
             (op, s) => new[] { s.Add(op.Inputs[0], $"{Rules}.ActivationRule.Backward({s.G}, {s.Frame}.s{op.Id})") })
         {
             Fields = new[] { ScaleField with { Fill = (op, f) => $"{f.Frame}.s{op.Id} = {Rules}.ActivationRule.Scale({f.P}ctx, {Rules}.Activation.Custom, {f.ValueName(op.Inputs[0])}, {f.ValueName(op.Output)}, {op.Args[0].Expr});" } },
             ForwardOnlyArg = _ => true,
         };
-        yield return new(OpKind.Rsqrt, RelevanceFlow.All, GateFlow.None, _ => "gradient only: constant under [NormIdentity]",
+        yield return new(OpKind.Rsqrt, "rsqrt", RelevanceFlow.All, GateFlow.None, _ => "gradient only: constant under [NormIdentity]",
             (op, s) => new[] { s.Add(op.Inputs[0], $"{Rules}.PointwiseAdjoint.Rsqrt({s.G}, {s.Saved(op.Output)})") })
         { Saves = (op, _) => new[] { op.Output } };
-        yield return new(OpKind.Sqrt, RelevanceFlow.All, GateFlow.None, _ => "gradient only: constant under [NormIdentity]",
+        yield return new(OpKind.Sqrt, "sqrt", RelevanceFlow.All, GateFlow.None, _ => "gradient only: constant under [NormIdentity]",
             (op, s) => new[] { s.Add(op.Inputs[0], $"{Rules}.PointwiseAdjoint.Sqrt({s.G}, {s.Saved(op.Output)})") })
         { Saves = (op, _) => new[] { op.Output } };
-        yield return new(OpKind.Pow, RelevanceFlow.All, GateFlow.None, _ => "gradient only: constant under [NormIdentity]",
+        yield return new(OpKind.Pow, "pow", RelevanceFlow.All, GateFlow.None, _ => "gradient only: constant under [NormIdentity]",
             (op, s) => new[] { s.Add(op.Inputs[0], $"{Rules}.PointwiseAdjoint.Pow({s.G}, {s.Saved(op.Inputs[0])}, {s.Arg("exponent")})") })
         { Saves = (op, _) => new[] { op.Inputs[0] } };
 
         // ---------------------------------------------------------------- layers and modules
-        yield return new(OpKind.Linear, RelevanceFlow.All, GateFlow.None, LayerRuleName, (op, s) =>
+        yield return new(OpKind.Linear, "`Linear`", RelevanceFlow.All, GateFlow.None, LayerRuleName, (op, s) =>
         {
             string module = s.Arg("module");
             return LayerBackward(op, s,
                 $"{Rules}.LinearRule.Backward({s.P}ctx, {s.G}, {s.Frame}.r{op.Id}, {module}.weight, {module}.bias, {s.Frame}.x{op.Id}, {s.Frame}.y{op.Id})");
         })
         { Fields = LayerFields(atPoint: true).Prepend(PointField).ToArray() };
-        yield return new(OpKind.Conv2d, RelevanceFlow.All, GateFlow.None, LayerRuleName, (op, s) => LayerBackward(op, s,
+        yield return new(OpKind.Conv2d, "`Conv2d`", RelevanceFlow.All, GateFlow.None, LayerRuleName, (op, s) => LayerBackward(op, s,
             $"{Rules}.ConvRule.Conv2dBackward({s.P}ctx, {s.G}, {s.Frame}.r{op.Id}, {s.Arg("module")}, {s.Arg("inputShape")}, {s.Frame}.x{op.Id}, {s.Frame}.y{op.Id})"))
         { Fields = LayerFields(atPoint: true).Prepend(PointField).ToArray() };
-        yield return new(OpKind.LinearFunctional, RelevanceFlow.First, GateFlow.None, LayerRuleName, (op, s) => new[]
+        yield return new(OpKind.LinearFunctional, "`nn.functional.linear`", RelevanceFlow.First, GateFlow.None, LayerRuleName, (op, s) => new[]
         {
             s.Add(op.Inputs[0], $"{Rules}.LinearRule.Backward({s.P}ctx, {s.G}, {s.Frame}.r{op.Id}, {s.Saved(op.Inputs[1])}, null, {s.Frame}.x{op.Id}, {s.Frame}.y{op.Id})"),
         })
         { Saves = (op, _) => new[] { op.Inputs[1] }, Fields = LayerFields(atPoint: false) };
-        yield return new(OpKind.Sequential, RelevanceFlow.All, GateFlow.None, _ => "Sequential: each child's rule",
+        yield return new(OpKind.Sequential, "`Sequential`", RelevanceFlow.All, GateFlow.None, _ => "Sequential: each child's rule",
             (op, s) => new[] { s.Add(op.Inputs[0], $"{Rules}.SequentialRule.Backward({s.P}ctx, {s.Frame}.q{op.Id}, {s.G})") })
         { Fields = new[] { new FrameField(op => $"q{op.Id}", _ => $"{Rules}.SequentialRule.Tape?", true) } };
-        yield return new(OpKind.LayerNorm, RelevanceFlow.First, GateFlow.None, _ => "norm identity (LayerNorm)", (op, s) =>
+        yield return new(OpKind.LayerNorm, "`LayerNorm`", RelevanceFlow.First, GateFlow.None, _ => "norm identity (LayerNorm)", (op, s) =>
         {
             string weight = ((LayerNormParams)op.Params).Weight switch
             {
@@ -328,10 +329,10 @@ internal static class OpTable
         {
             Saves = (op, _) => ((LayerNormParams)op.Params).Weight == LayerNormWeight.SecondInput ? new[] { op.Inputs[0], op.Inputs[1] } : new[] { op.Inputs[0] },
         };
-        yield return new(OpKind.Embedding, RelevanceFlow.All, GateFlow.None, _ => "embedding: token relevance",
+        yield return new(OpKind.Embedding, "`Embedding`", RelevanceFlow.All, GateFlow.None, _ => "embedding: token relevance",
             (op, s) => new[] { s.Add(op.Inputs[0], $"{Rules}.EmbeddingRule.TokenRelevance({s.Saved(op.Output)}, {s.G})") })
         { Saves = (op, _) => new[] { op.Output } };
-        yield return new(OpKind.Child, RelevanceFlow.All, GateFlow.None, _ => "child module's generated backward", ChildBackward)
+        yield return new(OpKind.Child, "`[LrpModule]` children", RelevanceFlow.All, GateFlow.None, _ => "child module's generated backward", ChildBackward)
         {
             Fields = new[]
             {
