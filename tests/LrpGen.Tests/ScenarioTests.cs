@@ -182,6 +182,18 @@ public class ScenarioTests
     }
 
     [Theory, InlineData(LrpMethod.AttnLrp), InlineData(LrpMethod.CpLrp), InlineData(LrpMethod.Gradient)]
+    public void Erf(LrpMethod method)
+    {
+        torch.manual_seed(12);
+        var m = new ErfMlp(6, 10).to(F64);
+        var x = Randn(3, 6);
+        var w = Weights(3, 6);
+        ScenarioHarness.Check(o => m.LrpForward(x, o), () => m.call(x),
+            r => ScenarioHarness.Ref(x, w, v => m.fc2.call(r.Identity(t => t.erf(), r.Identity(t => t.erf(), m.fc1.call(v))))),
+            method, nameof(ErfMlp));
+    }
+
+    [Theory, InlineData(LrpMethod.AttnLrp), InlineData(LrpMethod.CpLrp), InlineData(LrpMethod.Gradient)]
     public void CpAttention(LrpMethod method)
     {
         torch.manual_seed(11);

@@ -113,6 +113,7 @@ internal static class OpTable
         ["tanh"] = "Tanh",
         ["sigmoid"] = "Sigmoid",
         ["exp"] = "Exp",
+        ["erf"] = "Erf",
     };
 
     public static bool MakesGate(OpKind kind) => Of(kind).Gate == GateFlow.Makes;

@@ -5,7 +5,7 @@ using static TorchSharp.torch;
 namespace LrpGen.Rules;
 
 /// <summary>The element-wise non-linearities the generator knows.</summary>
-public enum Activation { Silu, Gelu, GeluTanh, Relu, Tanh, Sigmoid, Exp, Custom }
+public enum Activation { Silu, Gelu, GeluTanh, Relu, Tanh, Sigmoid, Exp, Erf, Custom }
 
 /// <summary>Identity rule on element-wise non-linearities: R_x = R_y, i.e. g_x = g_y * f(x) / (x + 1e-10).
 /// For the gradient baseline the saved scale is f'(x) instead.</summary>
@@ -90,6 +90,9 @@ public static class ActivationRule
             }
             case Activation.Exp:
                 return y.alias();
+            case Activation.Erf:
+                // d/dx erf(x) = 2 / sqrt(pi) exp(-x^2)
+                return x.square().neg_().exp_().mul_(2.0 / Math.Sqrt(Math.PI));
             case Activation.Custom:
                 if (custom is null) throw new ArgumentNullException(nameof(custom));
                 return LocalDerivative(custom, x);
