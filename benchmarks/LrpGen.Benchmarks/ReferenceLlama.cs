@@ -148,10 +148,10 @@ public sealed class ReferenceLlama
             return a.add(b);
     }
 
-    internal Tensor Mlp(Tensor x, GatedMlp mlp, bool rules)
+    internal Tensor Mlp(Tensor x, DecoderMlp mlp, bool rules)
     {
         Tensor act;
-        using (var g = nn.functional.linear(x, mlp.gate_proj.weight, mlp.gate_proj.bias))
+        using (var g = nn.functional.linear(x, mlp.gate_proj!.weight, mlp.gate_proj!.bias))
         using (var y = nn.functional.silu(g))
         {
             if (rules)
@@ -174,11 +174,11 @@ public sealed class ReferenceLlama
         }
         Tensor p;
         using (act)
-        using (var up = nn.functional.linear(x, mlp.up_proj.weight, mlp.up_proj.bias))
+        using (var up = nn.functional.linear(x, mlp.up_proj!.weight, mlp.up_proj!.bias))
             p = act.mul(up);
         if (rules) p = Replace(p, DivideGradient(p, 2)); // uniform rule on the gate * up product
         using (p)
-            return nn.functional.linear(p, mlp.down_proj.weight, mlp.down_proj.bias);
+            return nn.functional.linear(p, mlp.down_proj!.weight, mlp.down_proj!.bias);
     }
 
     /// <summary>Value x, gradient divided by k (LXT's divide_gradient).</summary>

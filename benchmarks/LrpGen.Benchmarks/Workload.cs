@@ -95,9 +95,10 @@ public sealed class Workload : IDisposable
     public ReferenceLlama Reference { get; }
     public Tensor Embeds { get; }
     public Tensor Weights { get; }
-    public Tensor Cos => _inputs.Cos!;
-    public Tensor Sin => _inputs.Sin!;
-    public Tensor Mask => _inputs.Mask;
+    /// <summary>The module's stacked RoPE tables and masks (<see cref="DecoderInputs.LayerCos"/> etc.).</summary>
+    public Tensor Cos => _inputs.LayerCos!;
+    public Tensor Sin => _inputs.LayerSin!;
+    public Tensor Mask => _inputs.LayerMasks;
     public Tensor Rows => _inputs.Rows;
     public DecoderInputs Inputs => _inputs;
 

@@ -70,7 +70,7 @@ public static class RecallTrainer
             var (ids, mask, rows, answers, first) = Batch(items);
             using var inputs = DecoderInputs.Prepare(config, ids, mask, ScalarType.Float32, torch.CPU, rotary: true);
             var embeds = model.embed_tokens.forward(ids);
-            var logits = model.forward(embeds, inputs.Cos!, inputs.Sin!, inputs.Mask, rows);
+            var logits = model.forward(embeds, inputs.LayerCos!, inputs.LayerSin!, inputs.LayerMasks, rows);
             var lossTensor = nn.functional.cross_entropy(logits, answers);
             optimizer.zero_grad();
             lossTensor.backward();

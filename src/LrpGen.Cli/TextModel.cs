@@ -6,8 +6,8 @@ using static TorchSharp.torch;
 
 namespace LrpGen.Cli;
 
-/// <summary>A text model `lrpgen explain` can explain, by config.json's model_type: causal LMs (llama, qwen3_moe,
-/// gpt2) explain a next-token logit, BERT classifiers (bert) a class logit.</summary>
+/// <summary>A text model `lrpgen explain` can explain, by config.json's model_type: causal LMs (the families of
+/// DecoderFamilies) explain a next-token logit, BERT classifiers (bert) a class logit.</summary>
 public sealed class TextModel : IDisposable
 {
     private readonly CausalLm? _lm;
@@ -39,10 +39,10 @@ public sealed class TextModel : IDisposable
             return new TextModelInfo("bert", c.VocabSize, c.Labels, c.MaxPositions, "max_position_embeddings",
                 new PassShape(c.Layers, c.Heads, c.HiddenSize, c.IntermediateSize, weightBytes, half));
         }
-        var d2 = DecoderConfig.From(checkpoint);
+        var family = DecoderFamilies.Of(checkpoint);
+        var d2 = family.ReadConfig(checkpoint.Values);
         int perToken = Math.Max(d2.IntermediateSize, d2.ExpertsPerToken * d2.MoeIntermediateSize);
-        return new TextModelInfo(d2.ModelType, d2.VocabSize, d2.VocabSize, d2.MaxPositions,
-            d2.ModelType == "gpt2" ? "n_positions" : "max_position_embeddings",
+        return new TextModelInfo(d2.ModelType, d2.VocabSize, d2.VocabSize, d2.MaxPositions, family.PositionsKey,
             new PassShape(d2.Layers, d2.Heads, d2.HiddenSize, perToken, weightBytes, half));
     }
 

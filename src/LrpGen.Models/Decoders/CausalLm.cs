@@ -9,38 +9,25 @@ using static TorchSharp.torch;
 
 namespace LrpGen.Models.Decoders;
 
-/// <summary>A decoder LLM loaded from a Hugging Face folder (llama, qwen3_moe), ready to explain: it turns token ids
+/// <summary>A decoder LLM loaded from a Hugging Face folder (a family of <see cref="DecoderFamilies"/>), ready to explain: it turns token ids
 /// and an attention mask into the inputs of the generated relevance pass (embeddings, rotary tables, causal and
 /// padding mask, the position explained in each row).</summary>
 public sealed class CausalLm : IDisposable
 {
-    /// <summary>The model's generated pass, from the embeddings and the prepared constant inputs.</summary>
-    private readonly Func<Tensor, DecoderInputs, LrpOptions, LrpPass> _forward;
+    /// <summary>The family's module and its entry points (generated pass, plain forward, attention probabilities).</summary>
+    private readonly DecoderModule _module;
 
-    /// <summary>The model's plain forward (TorchSharp autograd records it), from the embeddings and the constant inputs.</summary>
-    private readonly Func<Tensor, DecoderInputs, Tensor> _plain;
-
-    /// <summary>Each decoder layer's attention probabilities for the embeddings and constant inputs; null where the
-    /// family does not expose them.</summary>
-    private readonly Func<Tensor, DecoderInputs, IReadOnlyList<Tensor>>? _attention;
-
-    private CausalLm(DecoderConfig config, nn.Module module, Embedding embeddings, ScalarType dtype, Device device,
-        Func<Tensor, DecoderInputs, LrpOptions, LrpPass> forward, Func<Tensor, DecoderInputs, Tensor> plain,
-        Func<Tensor, DecoderInputs, IReadOnlyList<Tensor>>? attention)
+    private CausalLm(DecoderConfig config, DecoderModule module, ScalarType dtype, Device device)
     {
-        _plain = plain;
-        _attention = attention;
+        _module = module;
         Config = config;
-        Module = module;
-        Embeddings = embeddings;
         DType = dtype;
         Device = device;
-        _forward = forward;
     }
 
     public DecoderConfig Config { get; }
-    public nn.Module Module { get; }
-    public Embedding Embeddings { get; }
+    public nn.Module Module => _module.Module;
+    public Embedding Embeddings => _module.Embeddings;
     public ScalarType DType { get; }
     public Device Device { get; }
 
@@ -51,72 +38,17 @@ public sealed class CausalLm : IDisposable
             throw new ArgumentException($"dtype {dtype} is not a floating-point model type (float32, bfloat16, float16, float64).", nameof(dtype));
         device ??= torch.CPU;
         var checkpoint = CheckpointFolder.Open(folder);
-        var config = DecoderConfig.From(checkpoint);
+        var family = DecoderFamilies.Of(checkpoint);
+        var config = family.ReadConfig(checkpoint.Values);
         progress?.Report($"{config.ModelType}: {config.Layers} layers, hidden {config.HiddenSize}, {config.Heads} heads / {config.KvHeads} kv heads");
-        ShapeCheck.BeforeAllocating(checkpoint, dtype, meta => Build(config, meta).Module, (shapes, assigner) => LoadWeights(shapes, assigner, config, null));
-        var built = Build(config, null);
+        ShapeCheck.BeforeAllocating(checkpoint, dtype, meta => family.Build(config, meta).Module,
+            (shapes, assigner) => CheckpointLoading.LoadWeights(shapes, assigner, config, family.Names, null));
+        var built = family.Build(config, null);
         built.Module.to(dtype);
-        LoadWeights(built.Module, new WeightAssigner(checkpoint, dtype), config, progress);
+        CheckpointLoading.LoadWeights(built.Module, new WeightAssigner(checkpoint, dtype), config, family.Names, progress);
         built.Module.to(device);
         built.Module.eval();
-        return new CausalLm(config, built.Module, built.Embeddings, dtype, device, built.Forward, built.Plain, built.Attention);
-    }
-
-    private static void LoadWeights(nn.Module module, WeightAssigner assigner, DecoderConfig config, IProgress<string>? progress)
-    {
-        if (config.ModelType == "gpt2") CheckpointLoading.LoadGpt2Weights(module, assigner, config, progress);
-        else CheckpointLoading.LoadWeights(module, assigner, config, progress);
-    }
-
-    private sealed record Built(nn.Module Module, Embedding Embeddings, Func<Tensor, DecoderInputs, LrpOptions, LrpPass> Forward,
-        Func<Tensor, DecoderInputs, Tensor> Plain, Func<Tensor, DecoderInputs, IReadOnlyList<Tensor>>? Attention);
-
-    /// <summary>The family's module on <paramref name="device"/> (null: the default), with its entry points.</summary>
-    private static Built Build(DecoderConfig config, Device? device)
-    {
-        switch (config.ModelType)
-        {
-            case "llama":
-            {
-                var m = new LlamaForCausalLM(config, device);
-                return new Built(m, m.embed_tokens,
-                    (e, i, o) => m.LrpForward(e, i.Cos!, i.Sin!, i.Mask, i.Rows, o),
-                    (e, i) => m.forward(e, i.Cos!, i.Sin!, i.Mask, i.Rows),
-                    (e, i) => LayerAttention(e, i, m.layers.Select(l => ((Func<Tensor, Tensor>)(h => l.forward(h, i.Cos!, i.Sin!, i.Mask)), l.input_layernorm, l.self_attn))));
-            }
-            case "qwen3_moe":
-            {
-                var m = new Qwen3MoeForCausalLM(config, device);
-                return new Built(m, m.embed_tokens,
-                    (e, i, o) => m.LrpForward(e, i.Cos!, i.Sin!, i.Mask, i.Rows, o),
-                    (e, i) => m.forward(e, i.Cos!, i.Sin!, i.Mask, i.Rows),
-                    (e, i) => LayerAttention(e, i, m.layers.Select(l => ((Func<Tensor, Tensor>)(h => l.forward(h, i.Cos!, i.Sin!, i.Mask)), l.input_layernorm, l.self_attn))));
-            }
-            default:
-            {
-                var m = new LrpGen.Models.Gpt2.Gpt2LMHeadModel(config, device);
-                return new Built(m, m.wte,
-                    (e, i, o) => m.LrpForward(e, i.Positions, i.Mask, i.Rows, o),
-                    (e, i) => m.forward(e, i.Positions, i.Mask, i.Rows),
-                    null);
-            }
-        }
-    }
-
-    /// <summary>Runs the layers plainly and collects each layer's attention probabilities (of its normalised input).</summary>
-    private static IReadOnlyList<Tensor> LayerAttention(Tensor embeds, DecoderInputs inputs,
-        IEnumerable<(Func<Tensor, Tensor> Layer, RmsNorm Norm, DecoderAttention Attention)> layers)
-    {
-        using var scope = torch.NewDisposeScope();
-        var result = new List<Tensor>();
-        var h = embeds;
-        foreach (var (layer, norm, attention) in layers)
-        {
-            result.Add(attention.AttentionProbabilities(norm.forward(h), inputs.Cos!, inputs.Sin!, inputs.Mask));
-            h = layer(h);
-        }
-        foreach (var probs in result) probs.MoveToOuterDisposeScope();
-        return result;
+        return new CausalLm(config, built, dtype, device);
     }
 
     /// <summary>The input embeddings of token ids [B, T]: [B, T, hidden] in the model's dtype, on its device, computed
@@ -137,19 +69,19 @@ public sealed class CausalLm : IDisposable
     {
         using var inputs = PrepareFor(inputEmbeds, attentionMask);
         using var onDevice = inputEmbeds.to(DType, Device);
-        return _plain(onDevice, inputs);
+        return _module.Plain(onDevice, inputs);
     }
 
     /// <summary>Each decoder layer's attention probabilities [B, heads, T, T] (head-major, rows are queries), in layer
     /// order, for input embeddings [B, T, hidden] and an optional attention mask [B, T]; computed without autograd.
-    /// Available for llama and qwen3_moe.</summary>
+    /// Available for the rotary families (all but gpt2).</summary>
     public IReadOnlyList<Tensor> AttentionProbabilities(Tensor inputEmbeds, Tensor? attentionMask = null)
     {
-        if (_attention is null) throw new NotSupportedException($"attention probabilities are available for llama and qwen3_moe models, not {Config.ModelType}.");
+        if (_module.Attention is not { } attention) throw new NotSupportedException($"attention probabilities are not available for {Config.ModelType} models.");
         using var inputs = PrepareFor(inputEmbeds, attentionMask);
         using var noGrad = torch.no_grad();
         using var onDevice = inputEmbeds.to(DType, Device);
-        return _attention(onDevice, inputs);
+        return attention(onDevice, inputs);
     }
 
     /// <summary>The relevance forward from input embeddings [B, T, hidden] (e.g. perturbed ones) with an optional
@@ -159,7 +91,7 @@ public sealed class CausalLm : IDisposable
         using var inputs = PrepareFor(inputEmbeds, attentionMask);
         using var noGrad = torch.no_grad();
         using var onDevice = inputEmbeds.to(DType, Device);
-        return _forward(onDevice, inputs, options);
+        return _module.Forward(onDevice, inputs, options);
     }
 
     private DecoderInputs PrepareFor(Tensor inputEmbeds, Tensor? attentionMask)
@@ -170,7 +102,7 @@ public sealed class CausalLm : IDisposable
         using var mask = attentionMask?.to(ScalarType.Int64, Device) ?? torch.ones(B, T, ScalarType.Int64, Device);
         if (mask.dim() != 2 || mask.shape[0] != B || mask.shape[1] != T)
             throw new ArgumentException($"attention mask [{string.Join(", ", mask.shape)}] does not match the embeddings' [batch, tokens] [{B}, {T}].", nameof(attentionMask));
-        return DecoderInputs.Prepare(Config, mask, mask, DType, Device, rotary: Config.ModelType != "gpt2");
+        return DecoderInputs.Prepare(Config, mask, mask, DType, Device, rotary: _module.Rotary);
     }
 
     private void CheckIds(Tensor ids)
@@ -196,10 +128,10 @@ public sealed class CausalLm : IDisposable
         using var mask = attentionMask?.to(ScalarType.Int64, Device) ?? torch.ones_like(onDevice, ScalarType.Int64);
         if (!mask.shape.SequenceEqual(ids.shape))
             throw new ArgumentException($"attention mask [{string.Join(", ", mask.shape)}] does not match ids [{string.Join(", ", ids.shape)}].", nameof(attentionMask));
-        using var inputs = DecoderInputs.Prepare(Config, onDevice, mask, DType, Device, rotary: Config.ModelType != "gpt2");
+        using var inputs = DecoderInputs.Prepare(Config, onDevice, mask, DType, Device, rotary: _module.Rotary);
         using var noGrad = torch.no_grad();
         using var embeds = Embeddings.forward(onDevice);
-        return _forward(embeds, inputs, options);
+        return _module.Forward(embeds, inputs, options);
     }
 
     /// <summary>Explains a batch: token ids [B, T] and an attention mask [B, T] (null: no padding).</summary>

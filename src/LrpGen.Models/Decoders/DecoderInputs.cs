@@ -4,21 +4,39 @@ using static TorchSharp.torch;
 
 namespace LrpGen.Models.Decoders;
 
-/// <summary>The constant inputs of a decoder forward for a (possibly padded) batch.</summary>
-public sealed record DecoderInputs(Tensor Positions, Tensor? Cos, Tensor? Sin, Tensor Mask, Tensor Rows, Tensor LastPositions) : IDisposable
+/// <summary>The constant inputs of a decoder forward for a (possibly padded) batch. The rotary families' modules take
+/// the stacked tables, one entry per kind of layer: <see cref="LayerCos"/>/<see cref="LayerSin"/> [R, B, 1, T, D]
+/// (0: global RoPE, 1: the local base of sliding-window layers) and <see cref="LayerMasks"/> [M, B, 1, T, T]
+/// (0: full causal attention, 1: the sliding window). <see cref="Cos"/>, <see cref="Sin"/> and <see cref="Mask"/> are
+/// entry 0 of each.</summary>
+public sealed record DecoderInputs(Tensor Positions, Tensor? LayerCos, Tensor? LayerSin, Tensor LayerMasks, Tensor Rows, Tensor LastPositions) : IDisposable
 {
+    /// <summary>The global RoPE cos table [B, 1, T, D] (null for learned positions).</summary>
+    public Tensor? Cos { get; } = LayerCos?.select(0, 0);
+
+    /// <summary>The global RoPE sin table [B, 1, T, D] (null for learned positions).</summary>
+    public Tensor? Sin { get; } = LayerSin?.select(0, 0);
+
+    /// <summary>The additive causal and padding mask [B, 1, T, T] of full-attention layers.</summary>
+    public Tensor Mask { get; } = LayerMasks.select(0, 0);
+
     public void Dispose()
     {
         Positions.Dispose();
         Cos?.Dispose();
         Sin?.Dispose();
         Mask.Dispose();
+        LayerCos?.Dispose();
+        LayerSin?.Dispose();
+        LayerMasks.Dispose();
         Rows.Dispose();
         LastPositions.Dispose();
     }
 
     /// <summary>Positions count real tokens only (cumsum of the mask), so a left-padded prompt gets the positions
-    /// it gets alone; the mask lets each token see earlier real tokens; rows pick each prompt's last real token.</summary>
+    /// it gets alone; the mask lets each token see earlier real tokens (within the window in sliding-window layers,
+    /// counted by index as Hugging Face does: a row's real tokens are contiguous, so it is the same count); rows pick
+    /// each prompt's last real token.</summary>
     public static DecoderInputs Prepare(DecoderConfig config, Tensor ids, Tensor mask, ScalarType dtype, Device device, bool rotary)
     {
         long B = ids.shape[0], T = ids.shape[1];
@@ -32,13 +50,31 @@ public sealed record DecoderInputs(Tensor Positions, Tensor? Cos, Tensor? Sin, T
         var positions = mask.cumsum(1).sub(1).masked_fill(real.logical_not(), 0);
         var (cos, sin) = rotary ? Rotary.Tables(config, positions, dtype, device) : (null, null);
         var causal = torch.ones(T, T, ScalarType.Bool, device).tril();                       // [T, T]
-        var allowed = causal.unsqueeze(0).logical_and(real.unsqueeze(1));                      // [B, T, T]
         double min = MaskValues.Min(dtype);
-        var additive = torch.zeros(B, 1, T, T, dtype, device).masked_fill(allowed.logical_not().unsqueeze(1), min);
+        var masks = Additive(causal, real, B, T, min, dtype, device).unsqueeze(0);
+        if (config.HasSlidingLayers)
+        {
+            // Query i sees key j when i - window < j <= i.
+            var window = causal.logical_and(torch.ones(T, T, ScalarType.Bool, device).triu(1 - config.SlidingWindow));
+            masks = torch.cat(new[] { masks, Additive(window, real, B, T, min, dtype, device).unsqueeze(0) }, 0);
+        }
         var index = torch.arange(T, device: device).unsqueeze(0).expand(B, T);
         var last = index.masked_fill(real.logical_not(), -1).max(1).values;                   // last real position per row
         var rows = torch.arange(B, device: device).mul(T).add(last);
-        return new DecoderInputs(positions.MoveToOuterDisposeScope(), cos?.MoveToOuterDisposeScope(), sin?.MoveToOuterDisposeScope(), additive.MoveToOuterDisposeScope(),
-            rows.MoveToOuterDisposeScope(), last.MoveToOuterDisposeScope());
+        var inputs = new DecoderInputs(positions.MoveToOuterDisposeScope(), cos?.MoveToOuterDisposeScope(), sin?.MoveToOuterDisposeScope(),
+            masks.MoveToOuterDisposeScope(), rows.MoveToOuterDisposeScope(), last.MoveToOuterDisposeScope());
+        // The entry-0 views were made inside this scope: they leave it with the stacks.
+        inputs.Cos?.MoveToOuterDisposeScope();
+        inputs.Sin?.MoveToOuterDisposeScope();
+        inputs.Mask.MoveToOuterDisposeScope();
+        return inputs;
+    }
+
+    /// <summary>0 where query row t may see key column s (allowed by <paramref name="pattern"/> [T, T] and a real key),
+    /// the dtype's most negative value elsewhere: [B, 1, T, T].</summary>
+    private static Tensor Additive(Tensor pattern, Tensor real, long B, long T, double min, ScalarType dtype, Device device)
+    {
+        var allowed = pattern.unsqueeze(0).logical_and(real.unsqueeze(1));                   // [B, T, T]
+        return torch.zeros(B, 1, T, T, dtype, device).masked_fill(allowed.logical_not().unsqueeze(1), min);
     }
 }
