@@ -101,18 +101,16 @@ public class FamilyTests
         return config;
     }
 
-    public static TheoryData<string, LrpMethod> Cases()
+    public static TheoryData<string> Cases()
     {
-        var cases = new TheoryData<string, LrpMethod>();
-        foreach (var family in Families.Keys)
-            foreach (var method in new[] { LrpMethod.AttnLrp, LrpMethod.CpLrp, LrpMethod.Gradient })
-                cases.Add(family, method);
+        var cases = new TheoryData<string>();
+        foreach (var family in Families.Keys) cases.Add(family);
         return cases;
     }
 
     [Theory]
     [MemberData(nameof(Cases))]
-    public void ForwardAndRelevanceMatchTheHuggingFaceReference(string family, LrpMethod method)
+    public void ForwardAndRelevanceMatchTheHuggingFaceReference(string family)
     {
         var f = Families[family]().Draw(seed: 11);
         using var folder = f.Write();
@@ -121,20 +119,23 @@ public class FamilyTests
         torch.manual_seed(5);
         var ids = torch.randint(0, f.Vocab, new long[] { 2, 7 }, ScalarType.Int64);
         var embeds = f.Weights["model.embed_tokens.weight"].index_select(0, ids.flatten()).view(2, 7, f.Hidden);
-        using var pass = lm.Forward(ids, null, new LrpOptions { Method = method });
+        foreach (var method in new[] { LrpMethod.AttnLrp, LrpMethod.CpLrp, LrpMethod.Gradient })
+        {
+            using var pass = lm.Forward(ids, null, new LrpOptions { Method = method });
 
-        // (a) the forward: the reference without rules is the plain forward.
-        Tensor expectedLogits;
-        using (torch.no_grad())
-            expectedLogits = HfReference.Forward(f, new RuleInjection(LrpMethod.Gradient), embeds);
-        Close.Relative(pass.Output, expectedLogits, Tolerance, $"{family} logits");
+            // (a) the forward: the reference without rules is the plain forward.
+            Tensor expectedLogits;
+            using (torch.no_grad())
+                expectedLogits = HfReference.Forward(f, new RuleInjection(LrpMethod.Gradient), embeds);
+            Close.Relative(pass.Output, expectedLogits, Tolerance, $"{family} logits");
 
-        // (b) relevance at the embeddings against autograd with the rules injected.
-        torch.manual_seed(7);
-        var weights = torch.randn(pass.Output.shape, ScalarType.Float64);
-        var relevance = pass.Backward(weights)[0];
-        var rules = new RuleInjection(method);
-        var expected = RuleInjection.InputTimesGradient(embeds, e => HfReference.Forward(f, rules, e), weights);
-        Close.Relative(relevance, expected, Tolerance, $"{family} [{method}] relevance");
+            // (b) relevance at the embeddings against autograd with the rules injected.
+            torch.manual_seed(7);
+            var weights = torch.randn(pass.Output.shape, ScalarType.Float64);
+            var relevance = pass.Backward(weights)[0];
+            var rules = new RuleInjection(method);
+            var expected = RuleInjection.InputTimesGradient(embeds, e => HfReference.Forward(f, rules, e), weights);
+            Close.Relative(relevance, expected, Tolerance, $"{family} [{method}] relevance");
+        }
     }
 }
