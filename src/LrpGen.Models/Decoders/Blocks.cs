@@ -166,12 +166,6 @@ public partial class DecoderAttention : nn.Module<Tensor, Tensor, Tensor, Tensor
         RegisterComponents();
     }
 
-    private Tensor RotateHalf(Tensor x)
-    {
-        long half = headDim / 2;
-        return torch.cat(new[] { -x.narrow(-1, half, half), x.narrow(-1, 0, half) }, -1);
-    }
-
     /// <summary>Gemma 2's soft-capping, cap * tanh(s / cap): element-wise, so the identity rule.</summary>
     [IdentityNonlinearity]
     private Tensor SoftCap(Tensor scores) => (scores / softcap).tanh() * softcap;
@@ -181,22 +175,18 @@ public partial class DecoderAttention : nn.Module<Tensor, Tensor, Tensor, Tensor
     /// (the generator inlines helper methods), <see cref="AttentionProbabilities"/> runs it plainly.</summary>
     private Tensor Probabilities(Tensor x, Tensor cos, Tensor sin, Tensor mask)
     {
-        long B = x.shape[0], T = x.shape[1];
         var layerCos = cos.select(0, ropeKind);
         var layerSin = sin.select(0, ropeKind);
-        var q = q_proj.call(x).view(B, T, heads, headDim);
-        var k = k_proj.call(x).view(B, T, kvHeads, headDim);
+        var q = AttentionOps.SplitHeads(q_proj.call(x), heads, headDim);
+        var k = AttentionOps.SplitHeads(k_proj.call(x), kvHeads, headDim);
         q = qkNorm ? q_norm!.call(q) : q;
         k = qkNorm ? k_norm!.call(k) : k;
-        q = q.transpose(1, 2);
-        k = k.transpose(1, 2);
-        q = q * layerCos + RotateHalf(q) * layerSin;
-        k = k * layerCos + RotateHalf(k) * layerSin;
+        q = AttentionOps.Rope(q, layerCos, layerSin);
+        k = AttentionOps.Rope(k, layerCos, layerSin);
         k = heads != kvHeads ? k.repeat_interleave(heads / kvHeads, dim: 1) : k;
         var scores = q.matmul(k.transpose(2, 3)) * scaling;
         scores = softcap > 0 ? SoftCap(scores) : scores;
-        scores = scores + mask.select(0, maskKind);
-        return scores.softmax(-1, ScalarType.Float32).to(q.dtype);
+        return AttentionOps.Probabilities(scores, mask.select(0, maskKind));
     }
 
     /// <summary>The attention probabilities [B, heads, T, T] of this layer for its (normalised) input x and the stacked
@@ -214,12 +204,9 @@ public partial class DecoderAttention : nn.Module<Tensor, Tensor, Tensor, Tensor
     /// <param name="mask">Additive masks per kind [M, B, 1, T, T] (<see cref="DecoderInputs.LayerMasks"/>).</param>
     public override Tensor forward(Tensor x, [NoRelevance] Tensor cos, [NoRelevance] Tensor sin, [NoRelevance] Tensor mask)
     {
-        long B = x.shape[0], T = x.shape[1];
         var probs = Probabilities(x, cos, sin, mask);
-        var v = v_proj.call(x).view(B, T, kvHeads, headDim).transpose(1, 2);
-        if (heads != kvHeads)
-            v = v.repeat_interleave(heads / kvHeads, dim: 1);
-        var context = probs.matmul(v).transpose(1, 2).reshape(B, T, heads * headDim);
-        return o_proj.call(context);
+        var v = AttentionOps.SplitHeads(v_proj.call(x), kvHeads, headDim);
+        v = heads != kvHeads ? v.repeat_interleave(heads / kvHeads, dim: 1) : v;
+        return o_proj.call(AttentionOps.MergeHeads(probs.matmul(v)));
     }
 }

@@ -32,14 +32,12 @@ public partial class Gpt2Block : nn.Module<Tensor, Tensor, Tensor>
 
     public override Tensor forward(Tensor x, [NoRelevance] Tensor mask)
     {
-        long B = x.shape[0], T = x.shape[1];
         var qkv = c_attn.call(ln_1.call(x));
-        var q = qkv.narrow(-1, 0, hidden).view(B, T, heads, headDim).transpose(1, 2);
-        var k = qkv.narrow(-1, hidden, hidden).view(B, T, heads, headDim).transpose(1, 2);
-        var v = qkv.narrow(-1, 2 * hidden, hidden).view(B, T, heads, headDim).transpose(1, 2);
-        var scores = q.matmul(k.transpose(-1, -2)) / Math.Sqrt(headDim) + mask;
-        var context = scores.softmax(-1, ScalarType.Float32).to(q.dtype).matmul(v).transpose(1, 2).reshape(B, T, hidden);
-        var h = x + attn_proj.call(context);
+        var q = AttentionOps.SplitHeads(qkv.narrow(-1, 0, hidden), heads, headDim);
+        var k = AttentionOps.SplitHeads(qkv.narrow(-1, hidden, hidden), heads, headDim);
+        var v = AttentionOps.SplitHeads(qkv.narrow(-1, 2 * hidden, hidden), heads, headDim);
+        var probs = AttentionOps.Probabilities(q.matmul(k.transpose(-1, -2)) / Math.Sqrt(headDim), mask);
+        var h = x + attn_proj.call(AttentionOps.MergeHeads(probs.matmul(v)));
         var inner = nn.functional.gelu(c_fc.call(ln_2.call(h)), GELU.Approximate.tanh);
         return h + mlp_proj.call(inner);
     }
