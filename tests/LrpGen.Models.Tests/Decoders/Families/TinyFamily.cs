@@ -124,7 +124,8 @@ internal sealed record TinyFamily
     public TempFolder Write()
     {
         var folder = new TempFolder();
-        var config = new Dictionary<string, object?>(Config) { ["model_type"] = ModelType, ["torch_dtype"] = "float32" };
+        var config = new Dictionary<string, object?>(Config) { ["torch_dtype"] = "float32" };
+        config.TryAdd("model_type", ModelType);   // an edited Config may name another on purpose
         File.WriteAllText(folder.File("config.json"), JsonSerializer.Serialize(config, new JsonSerializerOptions { WriteIndented = true }));
         var stored = Weights.ToDictionary(kv => kv.Key, kv => kv.Value.to(ScalarType.Float32));
         SafetensorsFile.Write(folder.File("model.safetensors"), stored);
