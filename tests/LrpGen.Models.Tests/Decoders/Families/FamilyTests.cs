@@ -11,7 +11,7 @@ namespace LrpGen.Models.Tests.Decoders.Families;
 /// <summary>Every decoder family from a tiny random Hugging Face folder (config.json + safetensors): (a) the loaded
 /// model's logits equal <see cref="HfReference"/>'s, written from Hugging Face's modeling code; (b) its relevance
 /// equals autograd through that reference with the rules injected (float64, 1e-6 x max |expected|), for AttnLRP,
-/// CP-LRP and input x gradient. Two prompts of 7 tokens: sliding windows of 3 and 5 tokens, and Phi-3's longrope
+/// CP-LRP and input x gradient; loaded in float32, its logits equal the reference's to 1e-5. Two prompts of 7 tokens: sliding windows of 3 and 5 tokens, and Phi-3's longrope
 /// (original context 4) switched to its long factors, take effect.</summary>
 public class FamilyTests
 {
@@ -137,5 +137,13 @@ public class FamilyTests
             var expected = RuleInjection.InputTimesGradient(embeds, e => HfReference.Forward(f, rules, e), weights);
             Close.Relative(relevance, expected, Tolerance, $"{family} [{method}] relevance");
         }
+
+        // The same folder run in float32 (every cast of the modules in play): the reference's logits to float32 rounding.
+        using var single = CausalLm.Load(folder.Path, ScalarType.Float32);
+        using var singlePass = single.Forward(ids, null, new LrpOptions());
+        Tensor reference;
+        using (torch.no_grad())
+            reference = HfReference.Forward(f, new RuleInjection(LrpMethod.Gradient), embeds);
+        Close.Relative(singlePass.Output, reference, 1e-5, $"{family} float32 logits");
     }
 }
