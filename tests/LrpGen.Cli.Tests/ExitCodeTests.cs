@@ -43,7 +43,7 @@ public class ExitCodeTests
 
         Assert.True(run.ExitCode == ExitCodes.RuntimeError, run.ToString());
         var errors = Lines(run.Stderr).Where(l => l.Contains("error", StringComparison.Ordinal)).ToArray();
-        Assert.Equal($"lrpgen explain: error: {config}: rope type 'yarn' is not supported (default, llama3).", Assert.Single(errors));
+        Assert.Equal($"lrpgen explain: error: {config}: rope type 'yarn' is not supported (default, linear, llama3, longrope).", Assert.Single(errors));
         Assert.DoesNotContain("--help", run.Stderr);
     }
 
