@@ -137,28 +137,25 @@ public partial class BertForSequenceClassification : nn.Module<Tensor, Tensor, T
     }
 }
 
-/// <summary>A sentence-transformers encoder (all-MiniLM-L6-v2): BERT, mean over the real tokens, L2 normalisation.
-/// The normalisation gets the norm-identity rule; the token weights of the mean (the mask) are constants.</summary>
+/// <summary>A sentence-transformers model over BERT: the encoder, then <see cref="Sentences.SentenceHead"/> (pooling,
+/// optional Dense, L2 normalisation). The head's token weights and max mask are constants.</summary>
 [LrpModule]
-public partial class BertSentenceEncoder : nn.Module<Tensor, Tensor, Tensor, Tensor, Tensor, Tensor>
+public partial class BertSentenceEncoder : nn.Module<Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor>
 {
     public readonly BertEncoder bert;
+    public readonly Sentences.SentenceHead head;
 
-    public BertSentenceEncoder(BertConfig c, Device? device = null) : base(nameof(BertSentenceEncoder))
+    public BertSentenceEncoder(BertConfig c, Sentences.SentenceHeadConfig headConfig, Device? device = null) : base(nameof(BertSentenceEncoder))
     {
         bert = new BertEncoder(c, device);
+        head = new Sentences.SentenceHead(headConfig, device);
         RegisterComponents();
     }
 
-    [NormIdentity]
-    private static Tensor L2Normalize(Tensor x) => x * torch.rsqrt(x.pow(2).sum(new long[] { -1 }, keepdim: true) + 1e-24);
-
     public override Tensor forward(Tensor wordEmbeds, [NoRelevance] Tensor positionIds, [NoRelevance] Tensor tokenTypeIds, [NoRelevance] Tensor mask,
-        [NoRelevance] Tensor tokenWeights)
+        [NoRelevance] Tensor tokenWeights, [NoRelevance] Tensor maxMask)
     {
         var h = bert.call(wordEmbeds, positionIds, tokenTypeIds, mask);
-        var pooled = (h * tokenWeights.unsqueeze(-1)).sum(new long[] { 1 });
-        var mean = pooled / tokenWeights.sum(new long[] { 1 }, keepdim: true).clamp_min(1e-9);
-        return L2Normalize(mean);
+        return head.call(h, tokenWeights, maxMask);
     }
 }

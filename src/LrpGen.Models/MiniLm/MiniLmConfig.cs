@@ -20,10 +20,11 @@ public sealed record MiniLmConfig(int Layers, int HiddenSize, int Heads, int Int
 
     /// <summary>Reads the configuration from a PyTorch ONNX export of a BERT encoder: sizes from the shapes of
     /// the named initializers, the number of layers from the <c>encoder.layer.{i}</c> names, the number of heads
-    /// from the shape that splits the query into heads (falling back to <see cref="Default"/>'s when the graph
-    /// does not show it), and the LayerNorm epsilon from the graph (the constant added to the variance, or a
+    /// from the shape that splits the query into heads (or <paramref name="heads"/> where the graph does not show it;
+    /// neither is an error that says how to give it; a given count that contradicts the graph is an error), and the
+    /// LayerNorm epsilon from the graph (the constant added to the variance, or a
     /// <c>LayerNormalization</c> node's attribute; 1e-12 when neither is there). Every LayerNorm must agree.</summary>
-    public static MiniLmConfig FromGraph(OnnxGraph graph)
+    public static MiniLmConfig FromGraph(OnnxGraph graph, int? heads = null)
     {
         ArgumentNullException.ThrowIfNull(graph);
         var word = Named(graph, "embeddings.word_embeddings.weight", 2);
@@ -36,10 +37,16 @@ public sealed record MiniLmConfig(int Layers, int HiddenSize, int Heads, int Int
         if (layers == 0)
             throw new InvalidDataException("The ONNX graph has no initializer 'encoder.layer.0.attention.self.query.bias': it is not a BERT encoder exported from PyTorch.");
         int intermediate = (int)Named(graph, "encoder.layer.0.intermediate.dense.bias", 1).Dims[0];
-        int heads = HeadsFromGraph(graph, hidden) ?? Default.Heads;
-        if (hidden % heads != 0)
-            throw new InvalidDataException($"The hidden size {hidden} is not a multiple of the {heads} attention heads.");
-        return new MiniLmConfig(layers, hidden, heads, intermediate, EpsFromGraph(graph, layers) ?? 1e-12,
+        int? shown = HeadsFromGraph(graph, hidden);
+        if (shown is { } s && heads is { } given && s != given)
+            throw new InvalidDataException($"{given} attention heads were given, but the ONNX graph splits the query into {s} heads: give {s} or leave the count out.");
+        if (heads is <= 0)
+            throw new InvalidDataException($"{heads} attention heads were given: give a positive count that divides the hidden size {hidden}.");
+        int headCount = shown ?? heads
+            ?? throw new InvalidDataException($"The ONNX graph does not show the number of attention heads: give it (SentenceModelOptions.Heads, CLI --heads N; hidden size {hidden}).");
+        if (hidden % headCount != 0)
+            throw new InvalidDataException($"The hidden size {hidden} is not a multiple of the {headCount} attention heads.");
+        return new MiniLmConfig(layers, hidden, headCount, intermediate, EpsFromGraph(graph, layers) ?? 1e-12,
             (int)positions.Dims[0], (int)word.Dims[0], (int)types.Dims[0]);
     }
 
