@@ -6,7 +6,7 @@ using System.Linq;
 using System.Text;
 using LrpGen.Evaluation;
 using LrpGen.Models.Decoders;
-using LrpGen.Models.MiniLm;
+using LrpGen.Models.Sentences;
 
 namespace LrpGen.Cli;
 

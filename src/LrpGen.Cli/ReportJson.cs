@@ -12,6 +12,7 @@ namespace LrpGen.Cli;
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, Converters = new[] { typeof(FiniteOrNullFloat) })]
 [JsonSerializable(typeof(ExplainReportJson))]
 [JsonSerializable(typeof(SimilarityReportJson))]
+[JsonSerializable(typeof(SimilarityRankingJson))]
 [JsonSerializable(typeof(ImageReportJson))]
 internal sealed partial class ReportJsonContext : JsonSerializerContext;
 

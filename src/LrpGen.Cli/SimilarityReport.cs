@@ -1,7 +1,8 @@
 using System.Globalization;
 using System.IO;
 using System.Text;
-using LrpGen.Models.MiniLm;
+using System.Linq;
+using LrpGen.Models.Sentences;
 
 namespace LrpGen.Cli;
 
@@ -12,6 +13,17 @@ internal sealed record SimilarityReportJson(float Similarity, string Method, Sen
 /// <summary>One sentence of <see cref="SimilarityReportJson"/>.</summary>
 internal sealed record SentenceJson(string Sentence, long[] Tokens, string[] Pieces, float[] Relevance);
 
+/// <summary>The JSON of <c>lrpgen similarity "query" --candidates FILE --json</c>: every candidate by decreasing score,
+/// and the explained top ones with both sides' relevance.</summary>
+internal sealed record SimilarityRankingJson(string Model, string Method, string Query, RankedCandidateJson[] Candidates, TopCandidateJson[] Top);
+
+/// <summary>One candidate: its index among the file's candidates (blank lines skipped), its text, its cosine similarity.</summary>
+internal sealed record RankedCandidateJson(int Index, string Text, float Score);
+
+/// <summary>One explained candidate: the query's and the candidate's relevance, each with the other held fixed.</summary>
+internal sealed record TopCandidateJson(int Rank, int Index, string Text, float Similarity, SentenceJson Query, SentenceJson Candidate,
+    bool QueryTruncated, bool CandidateTruncated);
+
 /// <summary>A similarity explanation as JSON (<see cref="SimilarityReportJson"/>) and as one
 /// self-contained HTML page showing both sentences side by side.</summary>
 public static class SimilarityReport
@@ -20,15 +32,22 @@ public static class SimilarityReport
         ReportJson.Write(stream, new SimilarityReportJson(e.Similarity, ChoiceNames.Name(e.Method), Side(e.A), Side(e.B)),
             ReportJsonContext.Default.SimilarityReportJson, indented: true);
 
+    public static void WriteRankingJson(Stream stream, string model, LrpMethod method, SimilarityRanking ranking) =>
+        ReportJson.Write(stream, new SimilarityRankingJson(model, ChoiceNames.Name(method), ranking.Query,
+                ranking.Candidates.Select(c => new RankedCandidateJson(c.Index, c.Text, c.Score)).ToArray(),
+                ranking.Top.Select((e, i) => new TopCandidateJson(i + 1, ranking.Candidates[i].Index, ranking.Candidates[i].Text, e.Similarity,
+                    Side(e.A), Side(e.B), e.A.Truncated, e.B.Truncated)).ToArray()),
+            ReportJsonContext.Default.SimilarityRankingJson, indented: true);
+
     private static SentenceJson Side(SentenceRelevance side) => new(side.Sentence, side.Ids, side.Pieces, side.Relevance);
 
-    public static void WriteHtml(Stream stream, SimilarityExplanation e)
+    public static void WriteHtml(Stream stream, SimilarityExplanation e, string model = SentenceSimilarity.DefaultModel)
     {
-        var bytes = new UTF8Encoding(encoderShouldEmitUTF8Identifier: false).GetBytes(Html(e));
+        var bytes = new UTF8Encoding(encoderShouldEmitUTF8Identifier: false).GetBytes(Html(e, model));
         stream.Write(bytes, 0, bytes.Length);
     }
 
-    public static string Html(SimilarityExplanation e)
+    public static string Html(SimilarityExplanation e, string model = SentenceSimilarity.DefaultModel)
     {
         var html = new StringBuilder();
         html.Append("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
@@ -49,7 +68,7 @@ public static class SimilarityReport
             <body>
             """).Append('\n');
         html.Append($"<h1>Why these sentences are similar: cosine similarity <b>{e.Similarity.ToString("F4", CultureInfo.InvariantCulture)}</b></h1>\n");
-        html.Append($"<p class=\"legend\">all-MiniLM-L6-v2 · method <b>{HtmlReport.Escape(ChoiceNames.Name(e.Method))}</b> · negative <span class=\"scale\"></span> positive</p>\n");
+        html.Append($"<p class=\"legend\">{HtmlReport.Escape(model)} · method <b>{HtmlReport.Escape(ChoiceNames.Name(e.Method))}</b> · negative <span class=\"scale\"></span> positive</p>\n");
         html.Append("<div class=\"pair\">\n");
         foreach (var (label, side) in new[] { ("A", e.A), ("B", e.B) })
         {

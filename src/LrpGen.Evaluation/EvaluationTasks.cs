@@ -2,7 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Linq;
 using LrpGen.Models.Decoders;
-using LrpGen.Models.MiniLm;
+using LrpGen.Models.Sentences;
 
 namespace LrpGen.Evaluation;
 

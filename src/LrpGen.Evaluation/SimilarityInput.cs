@@ -1,7 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Linq;
-using LrpGen.Models.MiniLm;
+using LrpGen.Models.Sentences;
 using TorchSharp;
 using static TorchSharp.torch;
 

@@ -4,7 +4,7 @@ using System.IO;
 using System.Linq;
 using System.Text;
 using LrpGen.IO;
-using LrpGen.Models.MiniLm;
+using LrpGen.Models.Sentences;
 using LrpGen.Visualization;
 using SkiaSharp;
 using Xunit;

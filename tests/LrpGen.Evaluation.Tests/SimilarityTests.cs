@@ -1,7 +1,7 @@
 using System;
 using System.IO;
 using System.Linq;
-using LrpGen.Models.MiniLm;
+using LrpGen.Models.Sentences;
 using TorchSharp;
 using Xunit;
 

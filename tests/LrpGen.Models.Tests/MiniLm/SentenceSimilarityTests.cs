@@ -1,6 +1,7 @@
 using System;
 using System.Linq;
 using LrpGen.Models.MiniLm;
+using LrpGen.Models.Sentences;
 using Xunit;
 
 namespace LrpGen.Models.Tests.MiniLm;
