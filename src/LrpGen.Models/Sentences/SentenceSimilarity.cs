@@ -89,27 +89,30 @@ public sealed class SentenceSimilarity : IDisposable
     /// <summary>The sentence embedding (normalised if the model normalises).</summary>
     public float[] Embed(string sentence) => Embed(new[] { sentence })[0];
 
-    /// <summary>The embeddings of many sentences, <see cref="BatchSize"/> per forward, each batch right-padded to its
-    /// longest sentence; each row equals the sentence embedded alone.</summary>
+    /// <summary>The embeddings of many sentences, in their order. Sentences of similar length are embedded together
+    /// (sorted by length, as sentence-transformers does), <see cref="BatchSize"/> per forward, each batch right-padded to
+    /// its longest; each row equals the sentence embedded alone.</summary>
     public float[][] Embed(IReadOnlyList<string> sentences)
     {
         ArgumentNullException.ThrowIfNull(sentences);
-        var result = new List<float[]>(sentences.Count);
-        for (int start = 0; start < sentences.Count; start += BatchSize)
+        var tokens = sentences.Select(Encode).ToArray();
+        var order = Enumerable.Range(0, tokens.Length).OrderByDescending(i => tokens[i].Length).ToArray();
+        var result = new float[tokens.Length][];
+        for (int start = 0; start < order.Length; start += BatchSize)
         {
-            var chunk = sentences.Skip(start).Take(BatchSize).Select(Encode).ToArray();
+            var chunk = order.Skip(start).Take(BatchSize).ToArray();
             using var scope = torch.NewDisposeScope();
             using var noGrad = torch.no_grad();
-            var (ids, mask) = Pad(chunk);
+            var (ids, mask) = Pad(chunk.Select(i => tokens[i]).ToArray());
             using var batch = EncoderBatch.FromMask(mask, Pooling, DType, Device);
             var words = Encoder.WordEmbeddings(ids);
             var embeddings = Info.Normalize ? Encoder.Forward(words, batch) : Encoder.ForwardUnnormalized(words, batch);
             var rows = embeddings.to(ScalarType.Float32).cpu();
-            long size = rows.shape[1];
+            int size = checked((int)rows.shape[1]);
             var flat = rows.data<float>().ToArray();
-            for (int i = 0; i < chunk.Length; i++) result.Add(flat.AsSpan(checked((int)(i * size)), (int)size).ToArray());
+            for (int r = 0; r < chunk.Length; r++) result[chunk[r]] = flat.AsSpan(r * size, size).ToArray();
         }
-        return result.ToArray();
+        return result;
     }
 
     /// <summary>Explains cos(A, B) once from each side.</summary>
