@@ -7,7 +7,8 @@ using static TorchSharp.torch;
 
 namespace LrpGen.Evaluation;
 
-/// <summary>A sentence pair under <see cref="SentenceSimilarity"/> (all-MiniLM-L6-v2): the explained quantity is the
+/// <summary>A sentence pair under any <see cref="SentenceSimilarity"/> (a built-in such as all-MiniLM-L6-v2 or arctic-xs,
+/// a sentence-transformers folder, an ONNX file or a package assembly): the explained quantity is the
 /// cosine similarity e(A) . e(B) as a function of A's word embeddings, with B's embedding held fixed (as
 /// <c>lrpgen similarity</c> explains each side). Removing a token zeroes its word embedding (its position and
 /// token-type embeddings stay).</summary>
@@ -30,7 +31,22 @@ public sealed class SimilarityInput : IExplainedInput
         using var words = model.WordEmbeddings(encoding.Ids);
         _embeddings = words[0].detach().clone();
         _other = torch.tensor(model.Embed(b));
-        Readout = Enumerable.Repeat(1f / encoding.Ids.Length, encoding.Ids.Length).ToArray();
+        Readout = ReadoutOf(model.Pooling, encoding.Ids.Length);
+    }
+
+    /// <summary>How the sentence embedding reads the last layer's tokens, for attention rollout: the pooled token
+    /// (CLS: the first, last token: the last) or every token alike (mean; max pooling, whose selection differs per
+    /// feature, is read as the mean too).</summary>
+    private static float[] ReadoutOf(PoolingMode pooling, int length)
+    {
+        var readout = new float[length];
+        switch (pooling)
+        {
+            case PoolingMode.Cls: readout[0] = 1; break;
+            case PoolingMode.LastToken: readout[^1] = 1; break;
+            default: Array.Fill(readout, 1f / length); break;
+        }
+        return readout;
     }
 
     public string A { get; }

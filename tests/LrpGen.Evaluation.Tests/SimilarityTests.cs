@@ -9,10 +9,12 @@ namespace LrpGen.Evaluation.Tests;
 
 public class SimilarityTests
 {
-    [Fact]
-    public void SimilarityInputAgreesWithSentenceSimilarity()
+    [Theory]
+    [InlineData("all-MiniLM-L6-v2")]
+    [InlineData("arctic-xs")]
+    public void SimilarityInputAgreesWithSentenceSimilarity(string name)
     {
-        using var model = SentenceSimilarity.Load();
+        using var model = SentenceSimilarity.Load(name);
         const string a = "he quit smoking cold turkey", b = "she quit her job cold turkey";
         using var input = new SimilarityInput(model, a, b);
         var explanation = model.Explain(a, b, LrpMethod.AttnLrp);
