@@ -67,6 +67,20 @@ public sealed class PackageTests : IClassFixture<PackageTests.PackedPackage>
     }
 
     [Fact]
+    public void ModelsPackageKeepsLrpGensBuildAssetsSoTheTorchSharpFixReachesItsUsers()
+    {
+        var nupkg = Directory.GetFiles(_package.Feed, $"LrpGen.Models.{_package.Version}.nupkg").Single();
+        using var zip = System.IO.Compression.ZipFile.OpenRead(nupkg);
+        var nuspec = zip.Entries.Single(e => e.FullName.EndsWith(".nuspec", StringComparison.Ordinal));
+        using var reader = new StreamReader(nuspec.Open());
+        var xml = System.Xml.Linq.XDocument.Parse(reader.ReadToEnd());
+        var dependency = xml.Descendants().Single(e => e.Name.LocalName == "dependency" && (string?)e.Attribute("id") == "LrpGen");
+        // NuGet's default for a project dependency is exclude="Build,Analyzers", which would drop buildTransitive/LrpGen.targets.
+        var exclude = (string?)dependency.Attribute("exclude") ?? "";
+        Assert.DoesNotContain("Build", exclude, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
     public void FreshConsoleProjectComputesRelevanceThatMatchesAutograd()
     {
         var dir = _package.NewConsumer("works");
@@ -91,7 +105,7 @@ public sealed class PackageTests : IClassFixture<PackageTests.PackedPackage>
         Assert.DoesNotContain("error CS", output);
     }
 
-    private static string RepoRoot([System.Runtime.CompilerServices.CallerFilePath] string path = "") =>
+    internal static string RepoRoot([System.Runtime.CompilerServices.CallerFilePath] string path = "") =>
         Path.GetFullPath(Path.Combine(Path.GetDirectoryName(path)!, "..", ".."));
 
     internal static (int Code, string Output) Dotnet(string workingDirectory, string arguments)
