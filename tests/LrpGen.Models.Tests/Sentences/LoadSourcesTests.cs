@@ -88,6 +88,19 @@ public class LoadSourcesTests : IClassFixture<MiniLmFolderWriter>
             AssertClose(Normalise(dense), maxBatched[s], $"max+dense '{sentences[s]}'");
             AssertClose(hidden[^1], lastBatched[s], $"last token '{sentences[s]}'");
         }
+        // The generated backward through max pooling, Dense and Tanh: its gradient x input equals autograd's.
+        var gradient = maxModel.Explain(sentences[0], sentences[3], LrpGen.LrpMethod.Gradient);
+        using (var words = maxModel.WordEmbeddings(gradient.A.Ids).detach().requires_grad_())
+        using (var other = torch.tensor(maxBatched[3]))
+        {
+            using var embedded = maxModel.EmbedWords(words);
+            using var score = embedded[0].dot(other);
+            score.backward();
+            using var reference = (words.grad! * words).sum(new long[] { -1 })[0];
+            var expected = reference.data<float>().ToArray();
+            for (int t = 0; t < expected.Length; t++)
+                Assert.True(Math.Abs(expected[t] - gradient.A.Relevance[t]) <= 1e-4, $"token {t}: {gradient.A.Relevance[t]} vs autograd {expected[t]}");
+        }
         // The explained similarity is the cosine whatever the normalisation.
         var e = lastModel.Explain(sentences[0], sentences[3]);
         double cosine = Normalise(lastBatched[0]).Zip(Normalise(lastBatched[3]), (x, y) => (double)x * y).Sum();
