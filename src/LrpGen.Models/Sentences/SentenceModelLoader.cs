@@ -72,7 +72,7 @@ internal static class SentenceModelLoader
         var normalize = Setting(options.Normalize, null, "", $"{path} does not say whether its embeddings are normalised: give it (SentenceModelOptions.Normalize).");
         string folder = Path.GetDirectoryName(Path.GetFullPath(path))!;
         var tokenizer = options.Vocabulary is { } vocab ? SentenceTokenizers.FromFile(vocab) : SentenceTokenizers.ForFolder(folder);
-        var encoder = BertSentenceFamily.FromOnnx(OnnxModelReader.Read(File.ReadAllBytes(path)), new SentenceHeadConfig(pooling.Value), options.Heads);
+        var encoder = BertSentenceFamily.FromOnnx(OnnxModelReader.ReadFile(path), new SentenceHeadConfig(pooling.Value), options.Heads);
         try
         {
             var limit = Limit(options.MaxTokens, null, "", encoder);
