@@ -1,7 +1,7 @@
 using System.Collections.Generic;
 using System.IO;
 using System.Text;
-using LrpGen.Models.MiniLm;
+using LrpGen.Models.Sentences;
 using Xunit;
 
 namespace LrpGen.Cli.Tests;
