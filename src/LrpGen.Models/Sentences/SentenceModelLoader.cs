@@ -54,10 +54,10 @@ internal static class SentenceModelLoader
         var encoder = BertSentenceFamily.FromOnnx(package.ReadModel(), new SentenceHeadConfig(pooling.Value), options.Heads);
         try
         {
-            var tokenizer = new MiniLmTokenizer(package.Vocabulary());
+            var tokenizer = SentenceTokenizers.ForPackage(new MiniLmTokenizer(package.Vocabulary()));
             var limit = Limit(options.MaxTokens, MiniLmTokenizer.MaxTokens, "the package's limit", encoder);
             return new Loaded(encoder, tokenizer, new SentenceModelInfo(name, source, pooling.Value, pooling.From, normalize.Value, normalize.From,
-                limit.Value, limit.From, ((ISentenceTokenizer)tokenizer).Description));
+                limit.Value, limit.From, tokenizer.Description));
         }
         catch
         {
