@@ -15,10 +15,10 @@ public sealed partial class CheckpointFolder
     public const string SingleFileName = "model.safetensors";
     public const string IndexFileName = "model.safetensors.index.json";
 
-    private readonly Dictionary<string, SafetensorsFile> _files;   // tensor name -> the file that holds it
+    private readonly Dictionary<string, ITensorStore> _files;   // tensor name -> the file that holds it
 
     private CheckpointFolder(string folderPath, string configPath, JsonElement config, string modelType,
-        string weightsPath, Dictionary<string, SafetensorsFile> files)
+        string weightsPath, Dictionary<string, ITensorStore> files)
     {
         FolderPath = folderPath;
         ConfigPath = configPath;
@@ -55,15 +55,13 @@ public sealed partial class CheckpointFolder
     public string FileOf(string name) => Holder(name).FilePath;
 
     /// <summary>Loads a tensor onto the CPU, converted to <paramref name="dtype"/> when given; the caller disposes it.</summary>
-    public Tensor Load(string name, ScalarType? dtype = null)
-    {
-        var raw = Holder(name).Load(name);
-        if (dtype is not ScalarType wanted || raw.dtype == wanted) return raw;
-        using (raw) return raw.to_type(wanted);
-    }
+    public Tensor Load(string name, ScalarType? dtype = null) => Holder(name).Load(name, dtype);
 
+    /// <summary>Opens a model: a Hugging Face folder, or a GGUF file (a path, or <c>ollama:name[:tag]</c> for a model in
+    /// Ollama's folder) seen as one: its metadata as config.json, its tensors under Hugging Face names.</summary>
     public static CheckpointFolder Open(string directory)
     {
+        if (Gguf.GgufCheckpoint.IsGgufReference(directory)) return Gguf.GgufCheckpoint.Open(directory);
         string folder = Path.GetFullPath(directory);
         if (!Directory.Exists(folder))
             throw new CheckpointException($"The checkpoint folder {folder} does not exist.", folder);
@@ -77,17 +75,17 @@ public sealed partial class CheckpointFolder
 
         // Like transformers, prefer the single file when a folder has both.
         string single = Path.Combine(folder, SingleFileName), index = Path.Combine(folder, IndexFileName);
-        Dictionary<string, SafetensorsFile> files;
+        Dictionary<string, ITensorStore> files;
         string weightsPath;
         if (File.Exists(single))
         {
             var file = SafetensorsFile.Open(single);
-            files = file.TensorNames.ToDictionary(name => name, _ => file, StringComparer.Ordinal);
+            files = file.TensorNames.ToDictionary(name => name, _ => (ITensorStore)file, StringComparer.Ordinal);
             weightsPath = single;
         }
         else if (File.Exists(index))
         {
-            files = ShardIndex.Open(folder, index);
+            files = ShardIndex.Open(folder, index).ToDictionary(pair => pair.Key, pair => (ITensorStore)pair.Value, StringComparer.Ordinal);
             weightsPath = index;
         }
         else
@@ -97,7 +95,11 @@ public sealed partial class CheckpointFolder
         return new CheckpointFolder(folder, configPath, config, modelType.GetString()!, weightsPath, files);
     }
 
-    private SafetensorsFile Holder(string name) =>
+    /// <summary>A checkpoint from a configuration and one store of Hugging Face-named tensors (a converted GGUF file).</summary>
+    internal static CheckpointFolder FromStore(string location, JsonElement config, string modelType, ITensorStore store) =>
+        new(location, location, config, modelType, store.FilePath, store.TensorNames.ToDictionary(name => name, _ => store, StringComparer.Ordinal));
+
+    private ITensorStore Holder(string name) =>
         _files.TryGetValue(name, out var file)
             ? file
             : throw new CheckpointException($"{WeightsPath} has no tensor '{name}'.", WeightsPath);

@@ -1,0 +1,105 @@
+using System.Collections.Generic;
+using System.Linq;
+
+namespace LrpGen.Models.Gguf;
+
+/// <summary>The GGUF architectures that load as Hugging Face families, one table each (llama.cpp's tensor and key
+/// names, src/llama-arch.cpp). A family that the decoders support and GGUF stores differently only by names is one
+/// more entry here.</summary>
+public static class GgufArchitectures
+{
+    private static readonly GgufConfigKey[] DecoderKeys =
+    {
+        new("context_length", "max_position_embeddings", IsInteger: true, Required: false),
+        new("embedding_length", "hidden_size", IsInteger: true, Required: true),
+        new("block_count", "num_hidden_layers", IsInteger: true, Required: true),
+        new("attention.head_count", "num_attention_heads", IsInteger: true, Required: true),
+        new("attention.head_count_kv", "num_key_value_heads", IsInteger: true, Required: false),
+        new("attention.key_length", "head_dim", IsInteger: true, Required: false),
+        new("attention.layer_norm_rms_epsilon", "rms_norm_eps", IsInteger: false, Required: true),
+        new("rope.freq_base", "rope_theta", IsInteger: false, Required: false),
+    };
+
+    private static readonly Dictionary<string, string> DecoderGlobals = new()
+    {
+        ["token_embd.weight"] = "model.embed_tokens.weight",
+        ["output_norm.weight"] = "model.norm.weight",
+        ["output.weight"] = "lm_head.weight",
+    };
+
+    private static readonly Dictionary<string, string> AttentionBlock = new()
+    {
+        ["attn_norm.weight"] = "input_layernorm.weight",
+        ["attn_q.weight"] = "self_attn.q_proj.weight",
+        ["attn_k.weight"] = "self_attn.k_proj.weight",
+        ["attn_v.weight"] = "self_attn.v_proj.weight",
+        ["attn_output.weight"] = "self_attn.o_proj.weight",
+        ["attn_q.bias"] = "self_attn.q_proj.bias",
+        ["attn_k.bias"] = "self_attn.k_proj.bias",
+        ["attn_v.bias"] = "self_attn.v_proj.bias",
+        ["attn_output.bias"] = "self_attn.o_proj.bias",
+        ["ffn_norm.weight"] = "post_attention_layernorm.weight",
+    };
+
+    private static readonly Dictionary<string, string> DenseMlp = new()
+    {
+        ["ffn_gate.weight"] = "mlp.gate_proj.weight",
+        ["ffn_up.weight"] = "mlp.up_proj.weight",
+        ["ffn_down.weight"] = "mlp.down_proj.weight",
+        ["ffn_gate.bias"] = "mlp.gate_proj.bias",
+        ["ffn_up.bias"] = "mlp.up_proj.bias",
+        ["ffn_down.bias"] = "mlp.down_proj.bias",
+    };
+
+    private static Dictionary<string, string> Merge(params Dictionary<string, string>[] parts) =>
+        parts.SelectMany(p => p).ToDictionary(p => p.Key, p => p.Value);
+
+    /// <summary>LLaMA: convert_hf_to_gguf permutes the rows of q and k (per head, from rotate-half to interleaved pairs).</summary>
+    public static GgufArchitecture Llama { get; } = new(
+        "llama", "llama",
+        DecoderKeys.Append(new("feed_forward_length", "intermediate_size", IsInteger: true, Required: true)).ToArray(),
+        DecoderGlobals,
+        Merge(AttentionBlock, DenseMlp),
+        new Dictionary<string, string>
+        {
+            ["attn_q.weight"] = "num_attention_heads", ["attn_q.bias"] = "num_attention_heads",
+            ["attn_k.weight"] = "num_key_value_heads", ["attn_k.bias"] = "num_key_value_heads",
+        },
+        new Dictionary<string, string>(),
+        new Dictionary<string, object> { ["hidden_act"] = "silu" });
+
+    /// <summary>Qwen3-MoE: no row permutation (llama.cpp rotates it NeoX-style, as Hugging Face does), q/k RMSNorm,
+    /// a router and the experts stacked per block; llama.cpp always renormalises the top-k routing weights.</summary>
+    public static GgufArchitecture Qwen3Moe { get; } = new(
+        "qwen3moe", "qwen3_moe",
+        DecoderKeys.Concat(new GgufConfigKey[]
+        {
+            new("expert_count", "num_experts", IsInteger: true, Required: true),
+            new("expert_used_count", "num_experts_per_tok", IsInteger: true, Required: true),
+            new("expert_feed_forward_length", "moe_intermediate_size", IsInteger: true, Required: true),
+        }).ToArray(),
+        DecoderGlobals,
+        Merge(AttentionBlock, new Dictionary<string, string>
+        {
+            ["attn_q_norm.weight"] = "self_attn.q_norm.weight",
+            ["attn_k_norm.weight"] = "self_attn.k_norm.weight",
+            ["ffn_gate_inp.weight"] = "mlp.gate.weight",
+        }),
+        new Dictionary<string, string>(),
+        new Dictionary<string, string>
+        {
+            ["ffn_gate_exps.weight"] = "mlp.experts.{0}.gate_proj.weight",
+            ["ffn_up_exps.weight"] = "mlp.experts.{0}.up_proj.weight",
+            ["ffn_down_exps.weight"] = "mlp.experts.{0}.down_proj.weight",
+        },
+        new Dictionary<string, object> { ["hidden_act"] = "silu", ["norm_topk_prob"] = true });
+
+    public static IReadOnlyList<GgufArchitecture> All { get; } = new[] { Llama, Qwen3Moe };
+
+    public static GgufArchitecture? Find(string ggufArchitecture) => All.FirstOrDefault(a => a.Name == ggufArchitecture);
+
+    public static GgufArchitecture? ForModelType(string modelType) => All.FirstOrDefault(a => a.ModelType == modelType);
+
+    /// <summary>"llama, qwen3moe" for messages.</summary>
+    public static string Names => string.Join(", ", All.Select(a => a.Name));
+}
