@@ -1,0 +1,109 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Linq;
+using System.Text.RegularExpressions;
+using LrpGen.Models.HuggingFace;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace LrpGen.Models.Gguf;
+
+/// <summary>Writes a Hugging Face folder as GGUF the way llama.cpp's converter lays it out, through the same table
+/// the reader uses (<see cref="GgufArchitectures"/>): config keys as <c>{arch}.*</c> metadata, tensors renamed, q/k rows
+/// permuted for the LLaMA family, experts stacked, a tied lm_head left out. Tensors are stored as float32, float16 or
+/// bfloat16; quantize the result with llama.cpp. The tokenizer's metadata (tokenizer.ggml.*) is the caller's to add.</summary>
+public static class GgufConversion
+{
+    public static void FromHuggingFace(string folder, string ggufPath, ScalarType storeAs = ScalarType.Float32,
+        IEnumerable<KeyValuePair<string, GgufValue>>? extraMetadata = null)
+    {
+        var checkpoint = CheckpointFolder.Open(folder);
+        var arch = GgufArchitectures.ForModelType(checkpoint.ModelType)
+            ?? throw new CheckpointException($"{checkpoint.ConfigPath}: model_type '{checkpoint.ModelType}' has no GGUF table (supported: {string.Join(", ", GgufArchitectures.All.Select(a => a.ModelType))}).", checkpoint.ConfigPath);
+        var metadata = Metadata(checkpoint, arch);
+        if (extraMetadata is not null) metadata.AddRange(extraMetadata);
+
+        using var scope = torch.NewDisposeScope();
+        var tensors = Tensors(checkpoint, arch, storeAs);
+        GgufWriter.Write(ggufPath, metadata, tensors);
+    }
+
+    private static List<KeyValuePair<string, GgufValue>> Metadata(CheckpointFolder checkpoint, GgufArchitecture arch)
+    {
+        var c = checkpoint.Values;
+        // The checked configuration: rope_theta wherever config.json keeps it (rope_parameters too), head counts defaulted.
+        var decoder = Decoders.DecoderConfig.From(checkpoint);
+        if (decoder.RopeScaling is not null)
+            throw new CheckpointException($"{checkpoint.ConfigPath}: llama3 RoPE scaling is stored in GGUF as rope_freqs.weight, which this converter does not write.", checkpoint.ConfigPath);
+        var metadata = new List<KeyValuePair<string, GgufValue>>
+        {
+            new("general.architecture", GgufValue.String(arch.Name)),
+            new("general.name", GgufValue.String(System.IO.Path.GetFileName(checkpoint.FolderPath))),
+        };
+        foreach (var key in arch.ConfigKeys)
+        {
+            if (key.HfKey == "rope_theta")
+            {
+                metadata.Add(new($"{arch.Name}.{key.Suffix}", GgufValue.Float32((float)decoder.RopeTheta)));
+                continue;
+            }
+            if (key.HfKey == "num_key_value_heads")
+            {
+                metadata.Add(new($"{arch.Name}.{key.Suffix}", GgufValue.UInt32((uint)decoder.KvHeads)));
+                continue;
+            }
+            if (c.Get(key.HfKey) is null) continue;
+            metadata.Add(new($"{arch.Name}.{key.Suffix}", key.IsInteger
+                ? GgufValue.UInt32(checked((uint)c.GetInt(key.HfKey)))
+                : GgufValue.Float32((float)c.GetDouble(key.HfKey))));
+        }
+        int headDim = decoder.HeadDim;
+        metadata.Add(new($"{arch.Name}.attention.value_length", GgufValue.UInt32((uint)headDim)));
+        metadata.Add(new($"{arch.Name}.rope.dimension_count", GgufValue.UInt32((uint)headDim)));
+        metadata.Add(new($"{arch.Name}.vocab_size", GgufValue.UInt32(checked((uint)c.GetInt("vocab_size")))));
+        return metadata;
+    }
+
+    private static readonly Regex BlockName = new(@"^model\.layers\.(\d+)\.(.+)$", RegexOptions.CultureInvariant);
+
+    private static List<KeyValuePair<string, Tensor>> Tensors(CheckpointFolder checkpoint, GgufArchitecture arch, ScalarType storeAs)
+    {
+        var c = checkpoint.Values;
+        var globals = arch.Globals.ToDictionary(p => p.Value, p => p.Key);
+        var perBlock = arch.PerBlock.ToDictionary(p => p.Value, p => p.Key);
+        var experts = arch.StackedExperts.Select(p => (Gguf: p.Key, Pattern: new Regex("^" + Regex.Escape(p.Value).Replace(@"\{0}", @"(\d+)") + "$"))).ToList();
+        bool tied = c.GetBool("tie_word_embeddings", false);
+        var result = new List<KeyValuePair<string, Tensor>>();
+        var stacked = new SortedDictionary<string, SortedDictionary<int, Tensor>>(StringComparer.Ordinal);
+        foreach (var name in checkpoint.TensorNames.OrderBy(n => n, StringComparer.Ordinal))
+        {
+            if (name.EndsWith("rotary_emb.inv_freq", StringComparison.Ordinal) || (tied && name == "lm_head.weight")) continue;
+            var tensor = checkpoint.Load(name, ScalarType.Float32);
+            if (globals.TryGetValue(name, out var global))
+            {
+                result.Add(new(global, tensor.to_type(storeAs)));
+                continue;
+            }
+            var match = BlockName.Match(name);
+            if (!match.Success) throw new CheckpointException($"{checkpoint.WeightsPath}: tensor '{name}' has no GGUF name in the {arch.Name} table.", checkpoint.WeightsPath);
+            string block = match.Groups[1].Value, suffix = match.Groups[2].Value;
+            if (perBlock.TryGetValue(suffix, out var gguf))
+            {
+                if (arch.RopePermuted.TryGetValue(gguf, out var headsKey))
+                    tensor = RopeRows.ToGguf(tensor, c.GetOptionalInt(headsKey) ?? c.GetInt("num_attention_heads"));
+                result.Add(new($"{GgufArchitecture.GgufBlockPrefix}{block}.{gguf}", tensor.to_type(storeAs)));
+                continue;
+            }
+            var expert = experts.Select(e => (e.Gguf, Match: e.Pattern.Match(suffix))).FirstOrDefault(e => e.Match.Success);
+            if (expert.Match is null)
+                throw new CheckpointException($"{checkpoint.WeightsPath}: tensor '{name}' has no GGUF name in the {arch.Name} table.", checkpoint.WeightsPath);
+            string key = $"{GgufArchitecture.GgufBlockPrefix}{block}.{expert.Gguf}";
+            if (!stacked.TryGetValue(key, out var byExpert)) stacked[key] = byExpert = new SortedDictionary<int, Tensor>();
+            byExpert[int.Parse(expert.Match.Groups[1].Value, CultureInfo.InvariantCulture)] = tensor;
+        }
+        foreach (var (name, byExpert) in stacked)
+            result.Add(new(name, torch.stack(byExpert.Values.ToArray()).to_type(storeAs)));
+        return result;
+    }
+}

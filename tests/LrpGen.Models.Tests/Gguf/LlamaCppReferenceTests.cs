@@ -1,0 +1,116 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using LLama.Native;
+using LrpGen.Models.Decoders;
+using LrpGen.Models.Gguf;
+using LrpGen.Models.Tests.HuggingFace;
+using TorchSharp;
+using Xunit;
+using Xunit.Abstractions;
+using static TorchSharp.torch;
+
+namespace LrpGen.Models.Tests.Gguf;
+
+/// <summary>Our forward against llama.cpp's on the same small random LLaMA, from the GGUF file and from the Hugging
+/// Face folder with the same weights: f32 within 1e-3 x max|logit| at every position; after llama.cpp quantizes the
+/// file to Q8_0 and Q4_K_M, Pearson correlation of all logits >= 0.999 and the same argmax at >= 98% of positions.</summary>
+public class LlamaCppReferenceTests
+{
+    private readonly ITestOutputHelper _output;
+
+    public LlamaCppReferenceTests(ITestOutputHelper output) => _output = output;
+
+    /// <summary>BOS and 47 random tokens of the test vocabulary.</summary>
+    private static long[] Prompt()
+    {
+        var random = new Random(7);
+        return new long[] { TestVocabulary.Bos }.Concat(Enumerable.Range(0, 47).Select(_ => (long)random.Next(TestVocabulary.FirstByte, TinyLlama.Vocab))).ToArray();
+    }
+
+    /// <summary>Our logits at every position: the prompt's prefixes, each explained at its last token.</summary>
+    internal static float[][] OurLogits(string model, IReadOnlyList<long> ids)
+    {
+        using var lm = CausalLm.Load(model);
+        using var noGrad = torch.no_grad();
+        using var all = torch.tensor(ids.ToArray()).unsqueeze(0);
+        using var embeds = lm.Embed(all);
+        return Enumerable.Range(1, ids.Count).Select(t =>
+        {
+            using var prefix = embeds.narrow(1, 0, t);
+            using var logits = lm.Logits(prefix);
+            return logits[0].data<float>().ToArray();
+        }).ToArray();
+    }
+
+    private static string WriteModel(TempFolder temp, bool tied, bool bias)
+    {
+        string folder = temp.File("hf");
+        TinyLlama.Write(folder, seed: tied ? 11 : 5, tied, bias);
+        string gguf = temp.File("model-f32.gguf");
+        GgufConversion.FromHuggingFace(folder, gguf, ScalarType.Float32, TestVocabulary.Metadata(TinyLlama.Vocab));
+        return gguf;
+    }
+
+    [Theory]
+    [InlineData(false, false)]
+    [InlineData(true, true)]
+    public void Float32MatchesLlamaCppFromGgufAndFromTheFolder(bool tied, bool bias)
+    {
+        using var temp = new TempFolder();
+        string gguf = WriteModel(temp, tied, bias);
+        var ids = Prompt();
+        var reference = LlamaCpp.Logits(gguf, ids);
+        foreach (var (what, path) in new[] { ("gguf", gguf), ("folder", temp.File("hf")) })
+        {
+            var ours = OurLogits(path, ids);
+            double worst = 0;
+            for (int p = 0; p < ids.Length; p++)
+            {
+                double scale = reference[p].Max(Math.Abs);
+                double diff = reference[p].Zip(ours[p], (a, b) => Math.Abs(a - b)).Max();
+                worst = Math.Max(worst, diff / scale);
+                Assert.True(diff <= 1e-3 * scale, $"{what}, position {p}: max |ours - llama.cpp| {diff:E2} > 1e-3 x {scale:E2}");
+            }
+            _output.WriteLine($"llama (tied {tied}, bias {bias}) f32 from {what}: max over positions of max|diff| / max|logit| = {worst:E2}");
+        }
+    }
+
+    [Theory]
+    [InlineData(LLamaFtype.MOSTLY_Q8_0)]
+    [InlineData(LLamaFtype.MOSTLY_Q4_K_M)]
+    public void QuantizedCorrelatesWithLlamaCpp(LLamaFtype type)
+    {
+        using var temp = new TempFolder();
+        string f32 = WriteModel(temp, tied: false, bias: false);
+        string quantized = temp.File($"model-{type}.gguf");
+        LlamaCpp.Quantize(f32, quantized, type);
+        var types = GgufFile.Open(quantized).Tensors.Select(t => t.Type).Distinct().OrderBy(t => t).ToList();
+        var ids = Prompt();
+        var reference = LlamaCpp.Logits(quantized, ids);
+        var ours = OurLogits(quantized, ids);
+        double pearson = Pearson(reference.SelectMany(r => r).ToArray(), ours.SelectMany(r => r).ToArray());
+        int same = Enumerable.Range(0, ids.Length).Count(p => ArgMax(reference[p]) == ArgMax(ours[p]));
+        double agreement = (double)same / ids.Length;
+        _output.WriteLine($"llama {type} (tensor types {string.Join(", ", types)}): Pearson {pearson:F6}, same argmax at {same}/{ids.Length} positions ({agreement:P1})");
+        Assert.True(pearson >= 0.999, $"Pearson {pearson:F6} < 0.999");
+        Assert.True(agreement >= 0.98, $"same argmax at {same}/{ids.Length} positions");
+    }
+
+    internal static int ArgMax(float[] values) => Array.IndexOf(values, values.Max());
+
+    internal static double Pearson(float[] a, float[] b)
+    {
+        double ma = a.Average(x => (double)x), mb = b.Average(x => (double)x);
+        double sab = 0, saa = 0, sbb = 0;
+        for (int i = 0; i < a.Length; i++)
+        {
+            double da = a[i] - ma, db = b[i] - mb;
+            sab += da * db;
+            saa += da * da;
+            sbb += db * db;
+        }
+        return sab / Math.Sqrt(saa * sbb);
+    }
+}

@@ -1,0 +1,72 @@
+using System.Collections.Generic;
+using System.IO;
+using System.Text.Json.Nodes;
+using LrpGen.Models.HuggingFace;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace LrpGen.Models.Tests.Gguf;
+
+/// <summary>A small random LLaMA written as a Hugging Face folder. Sizes are multiples of 256 so that llama.cpp's
+/// K-quants (Q4_K, Q5_K, Q6_K: 256-value super-blocks along each row) apply to every matrix. The embeddings are
+/// large next to what the blocks add, so the residual stream (and with it the argmax) has a clear winner at most
+/// positions, as a trained model's does.</summary>
+internal static class TinyLlama
+{
+    public const int Vocab = 320, Hidden = 256, Intermediate = 512, Layers = 2, Heads = 4, KvHeads = 2;
+
+    public static void Write(string folder, long seed, bool tied = false, bool attentionBias = false)
+    {
+        Directory.CreateDirectory(folder);
+        var config = new JsonObject
+        {
+            ["model_type"] = "llama",
+            ["vocab_size"] = Vocab,
+            ["hidden_size"] = Hidden,
+            ["intermediate_size"] = Intermediate,
+            ["num_hidden_layers"] = Layers,
+            ["num_attention_heads"] = Heads,
+            ["num_key_value_heads"] = KvHeads,
+            ["rms_norm_eps"] = 1e-5,
+            ["rope_theta"] = 10000.0,
+            ["max_position_embeddings"] = 256,
+            ["tie_word_embeddings"] = tied,
+            ["attention_bias"] = attentionBias,
+            ["hidden_act"] = "silu",
+        };
+        File.WriteAllText(Path.Combine(folder, CheckpointFolder.ConfigFileName), config.ToJsonString());
+
+        var generator = torch.manual_seed(seed);
+        Tensor Randn(double scale, params long[] shape) => torch.randn(shape, generator: generator).mul(scale);
+        Tensor Norm(long size) => torch.ones(size).add(Randn(0.1, size));
+        int headDim = Hidden / Heads;
+        var tensors = new Dictionary<string, Tensor>
+        {
+            ["model.embed_tokens.weight"] = Randn(1.0, Vocab, Hidden),
+            ["model.norm.weight"] = Norm(Hidden),
+        };
+        if (!tied) tensors["lm_head.weight"] = Randn(0.15, Vocab, Hidden);
+        for (int i = 0; i < Layers; i++)
+        {
+            string p = $"model.layers.{i}.";
+            tensors[p + "input_layernorm.weight"] = Norm(Hidden);
+            tensors[p + "post_attention_layernorm.weight"] = Norm(Hidden);
+            tensors[p + "self_attn.q_proj.weight"] = Randn(0.12, Heads * headDim, Hidden);
+            tensors[p + "self_attn.k_proj.weight"] = Randn(0.12, KvHeads * headDim, Hidden);
+            tensors[p + "self_attn.v_proj.weight"] = Randn(0.05, KvHeads * headDim, Hidden);
+            tensors[p + "self_attn.o_proj.weight"] = Randn(0.05, Hidden, Heads * headDim);
+            if (attentionBias)
+            {
+                tensors[p + "self_attn.q_proj.bias"] = Randn(0.3, Heads * headDim);
+                tensors[p + "self_attn.k_proj.bias"] = Randn(0.3, KvHeads * headDim);
+                tensors[p + "self_attn.v_proj.bias"] = Randn(0.1, KvHeads * headDim);
+                tensors[p + "self_attn.o_proj.bias"] = Randn(0.1, Hidden);
+            }
+            tensors[p + "mlp.gate_proj.weight"] = Randn(0.06, Intermediate, Hidden);
+            tensors[p + "mlp.up_proj.weight"] = Randn(0.06, Intermediate, Hidden);
+            tensors[p + "mlp.down_proj.weight"] = Randn(0.04, Hidden, Intermediate);
+        }
+        SafetensorsFile.Write(Path.Combine(folder, CheckpointFolder.SingleFileName), tensors);
+        foreach (var t in tensors.Values) t.Dispose();
+    }
+}
