@@ -46,11 +46,12 @@ public sealed class ExplainCommand
     public ExplainResult Explain(ExplainOptions options)
     {
         var folder = options.ModelDir;
-        if (!Directory.Exists(folder))
+        bool gguf = LrpGen.Models.Gguf.GgufCheckpoint.IsGgufReference(folder);
+        if (!gguf && !Directory.Exists(folder))
             throw new UsageException(File.Exists(folder)
                 ? $"model folder '{folder}' is a file; give the folder that holds config.json and the weights."
                 : $"model folder '{folder}' does not exist.");
-        if (!File.Exists(Path.Combine(folder, CheckpointFolder.ConfigFileName)))
+        if (!gguf && !File.Exists(Path.Combine(folder, CheckpointFolder.ConfigFileName)))
             throw new UsageException($"'{folder}' is not a Hugging Face model folder: it has no {CheckpointFolder.ConfigFileName}.");
 
         if (options.Text is not null && string.IsNullOrWhiteSpace(options.Text))
@@ -119,14 +120,19 @@ public sealed class ExplainCommand
         };
     }
 
-    private HfTokenizer? LoadTokenizer(string folder, ExplainOptions options)
+    /// <summary>The model's tokenizer: a GGUF file's own vocabulary (through llama.cpp), else the folder's tokenizer.json.</summary>
+    private IPromptTokenizer? LoadTokenizer(string folder, ExplainOptions options)
     {
+        bool gguf = LrpGen.Models.Gguf.GgufCheckpoint.IsGgufReference(folder);
         if (options.Text is not null)
+        {
+            if (gguf) return GgufPromptTokenizer.Load(folder);
             return HfTokenizer.TryLoad(folder) ?? throw new UsageException(
                 $"--text needs a tokenizer, but '{folder}' has no {HfTokenizer.FileName}; give the prompt as token ids with --ids 5,17,3.");
+        }
         try
         {
-            return HfTokenizer.TryLoad(folder);
+            return gguf ? GgufPromptTokenizer.Load(folder) : HfTokenizer.TryLoad(folder);
         }
         catch (CliRuntimeException e)
         {

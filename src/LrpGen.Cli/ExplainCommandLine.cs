@@ -13,7 +13,8 @@ internal sealed class ExplainCommandLine
     private readonly Argument<string> _modelDir = new("model-dir")
     {
         Description = "A Hugging Face model folder: config.json plus model.safetensors (or a sharded index); "
-            + "model_type llama, qwen3_moe, gpt2 or bert. A tokenizer.json there enables --text and shows tokens as text.",
+            + "model_type llama, qwen3_moe, gpt2 or bert. A tokenizer.json there enables --text and shows tokens as text. "
+            + "Or a GGUF file (model.gguf, or ollama:name[:tag] from Ollama's models folder), tokenized by its own vocabulary.",
     };
 
     private readonly Option<long[]?> _ids = new("--ids")

@@ -12,7 +12,7 @@ namespace LrpGen.Cli;
 /// exactly what transformers does. A prompt's pieces are the text each token adds to the decoded prompt (so they keep
 /// the spaces that decoders such as SentencePiece's strip from a lone token, and concatenate back to the text);
 /// special tokens, which decoding skips, show as their content from tokenizer.json's added_tokens.</summary>
-public sealed class HfTokenizer : IDisposable
+public sealed class HfTokenizer : IPromptTokenizer
 {
     public const string FileName = "tokenizer.json";
 

@@ -49,6 +49,9 @@ public sealed class GgufTokenizer : IDisposable
         lock (LogLock)
         {
             if (_logSilenced) return;
+            // NativeApi's first use selects and loads the native library; setting the log callback before that
+            // would look for "llama" on the default search path and fail.
+            NativeApi.llama_max_devices();
             NativeLogConfig.llama_log_set((LLamaLogLevel _, string _) => { });
             _logSilenced = true;
         }

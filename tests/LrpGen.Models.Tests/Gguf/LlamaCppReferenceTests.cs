@@ -22,11 +22,11 @@ public class LlamaCppReferenceTests
 
     public LlamaCppReferenceTests(ITestOutputHelper output) => _output = output;
 
-    /// <summary>BOS and 47 random tokens of the test vocabulary.</summary>
+    /// <summary>BOS and 99 random tokens of the test vocabulary.</summary>
     private static long[] Prompt()
     {
         var random = new Random(7);
-        return new long[] { TestVocabulary.Bos }.Concat(Enumerable.Range(0, 47).Select(_ => (long)random.Next(TestVocabulary.FirstByte, TinyLlama.Vocab))).ToArray();
+        return new long[] { TestVocabulary.Bos }.Concat(Enumerable.Range(0, 99).Select(_ => (long)random.Next(TestVocabulary.FirstByte, TinyLlama.Vocab))).ToArray();
     }
 
     /// <summary>Our logits at every position: the prompt's prefixes, each explained at its last token.</summary>

@@ -5,13 +5,16 @@ using LrpGen.Models.Gguf;
 namespace LrpGen.Models.Tests.Gguf;
 
 /// <summary>A SentencePiece-style vocabulary (llama.cpp's "llama" tokenizer) for the tiny test models: unk, BOS, EOS,
-/// the 256 byte-fallback tokens, whole words and their letters, and filler pieces up to the model's vocabulary size.
+/// the 256 byte-fallback tokens, whole words, the prefixes SentencePiece's pair merges pass through on the way to them
+/// ("▁t", "▁th"), letters, and filler pieces up to the model's vocabulary size.
 /// llama.cpp needs one to load a model at all; the tokenizer tests derive their expected ids from it.</summary>
 internal static class TestVocabulary
 {
     public const int Unknown = 0, Bos = 1, Eos = 2, FirstByte = 3;
     public static readonly string[] Words = { "▁the", "▁cat", "▁sat", "▁on", "▁mat", "▁a", "▁dog", "▁ran", "▁capital", "▁of", "▁France", "▁is", "▁Paris" };
     public static readonly string[] Letters = "▁abcdefghijklmnopqrstuvwxyzACDFPST".Select(c => c.ToString()).ToArray();
+
+    private static IEnumerable<string> Prefixes => Words.SelectMany(w => Enumerable.Range(2, w.Length - 2).Select(k => w[..k])).Distinct();
 
     /// <summary>The pieces in id order, padded with "▁w{i}" to <paramref name="size"/>.</summary>
     public static List<string> Pieces(int size)
@@ -20,6 +23,7 @@ internal static class TestVocabulary
         pieces.AddRange(Enumerable.Range(0, 256).Select(b => $"<0x{b:X2}>"));
         pieces.AddRange(Words);
         pieces.AddRange(Letters);
+        pieces.AddRange(Prefixes.Where(p => !pieces.Contains(p)));
         for (int i = 0; pieces.Count < size; i++) pieces.Add($"▁w{i}");
         return pieces;
     }
@@ -30,7 +34,7 @@ internal static class TestVocabulary
     public static IEnumerable<KeyValuePair<string, GgufValue>> Metadata(int size)
     {
         var pieces = Pieces(size);
-        var scores = pieces.Select((p, i) => i < FirstByte + 256 ? 0f : Words.Contains(p) ? -1f - i * 1e-3f : -100f - i * 1e-3f);
+        var scores = pieces.Select((p, i) => i < FirstByte + 256 ? 0f : Words.Contains(p) ? -1f - i * 1e-3f : p.Length > 1 ? -10f - i * 1e-3f : -100f - i * 1e-3f);
         // token types: 1 normal, 2 unknown, 3 control, 6 byte.
         var types = pieces.Select((p, i) => i == Unknown ? 2 : i < FirstByte ? 3 : i < FirstByte + 256 ? 6 : 1);
         return new KeyValuePair<string, GgufValue>[]

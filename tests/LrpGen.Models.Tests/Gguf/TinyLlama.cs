@@ -8,12 +8,12 @@ using static TorchSharp.torch;
 namespace LrpGen.Models.Tests.Gguf;
 
 /// <summary>A small random LLaMA written as a Hugging Face folder. Sizes are multiples of 256 so that llama.cpp's
-/// K-quants (Q4_K, Q5_K, Q6_K: 256-value super-blocks along each row) apply to every matrix. The embeddings are
-/// large next to what the blocks add, so the residual stream (and with it the argmax) has a clear winner at most
-/// positions, as a trained model's does.</summary>
+/// K-quants (Q4_K, Q5_K, Q6_K: 256-value super-blocks along each row) apply to every matrix. The output head leans
+/// toward the current token's embedding, so that most positions have a clear next-token winner as a trained model's
+/// do (a purely random head has near-ties that any rounding flips, and argmax agreement would measure only those).</summary>
 internal static class TinyLlama
 {
-    public const int Vocab = 320, Hidden = 256, Intermediate = 512, Layers = 2, Heads = 4, KvHeads = 2;
+    public const int Vocab = 384, Hidden = 256, Intermediate = 512, Layers = 2, Heads = 4, KvHeads = 2;
 
     public static void Write(string folder, long seed, bool tied = false, bool attentionBias = false)
     {
@@ -40,12 +40,13 @@ internal static class TinyLlama
         Tensor Randn(double scale, params long[] shape) => torch.randn(shape, generator: generator).mul(scale);
         Tensor Norm(long size) => torch.ones(size).add(Randn(0.1, size));
         int headDim = Hidden / Heads;
+        var embeddings = Randn(1.0, Vocab, Hidden);
         var tensors = new Dictionary<string, Tensor>
         {
-            ["model.embed_tokens.weight"] = Randn(1.0, Vocab, Hidden),
+            ["model.embed_tokens.weight"] = embeddings,
             ["model.norm.weight"] = Norm(Hidden),
         };
-        if (!tied) tensors["lm_head.weight"] = Randn(0.15, Vocab, Hidden);
+        if (!tied) tensors["lm_head.weight"] = embeddings.mul(0.1).add(Randn(0.15, Vocab, Hidden));
         for (int i = 0; i < Layers; i++)
         {
             string p = $"model.layers.{i}.";
