@@ -31,7 +31,6 @@ public static class GgufConversion
 
     private static List<KeyValuePair<string, GgufValue>> Metadata(CheckpointFolder checkpoint, GgufArchitecture arch)
     {
-        var c = checkpoint.Values;
         // The checked configuration: rope_theta wherever config.json keeps it (rope_parameters too), head counts defaulted.
         var decoder = Decoders.DecoderConfig.From(checkpoint);
         if (decoder.RopeScaling is not null)
@@ -43,27 +42,35 @@ public static class GgufConversion
         };
         foreach (var key in arch.ConfigKeys)
         {
-            if (key.HfKey == "rope_theta")
-            {
-                metadata.Add(new($"{arch.Name}.{key.Suffix}", GgufValue.Float32((float)decoder.RopeTheta)));
-                continue;
-            }
-            if (key.HfKey == "num_key_value_heads")
-            {
-                metadata.Add(new($"{arch.Name}.{key.Suffix}", GgufValue.UInt32((uint)decoder.KvHeads)));
-                continue;
-            }
-            if (c.Get(key.HfKey) is null) continue;
-            metadata.Add(new($"{arch.Name}.{key.Suffix}", key.IsInteger
-                ? GgufValue.UInt32(checked((uint)c.GetInt(key.HfKey)))
-                : GgufValue.Float32((float)c.GetDouble(key.HfKey))));
+            double? value = DecoderValue(key.HfKey, decoder);
+            if (value is not double v) continue;
+            metadata.Add(new($"{arch.Name}.{key.Suffix}", key.IsInteger ? GgufValue.UInt32(checked((uint)v)) : GgufValue.Float32((float)v)));
         }
         int headDim = decoder.HeadDim;
         metadata.Add(new($"{arch.Name}.attention.value_length", GgufValue.UInt32((uint)headDim)));
         metadata.Add(new($"{arch.Name}.rope.dimension_count", GgufValue.UInt32((uint)headDim)));
-        metadata.Add(new($"{arch.Name}.vocab_size", GgufValue.UInt32(checked((uint)c.GetInt("vocab_size")))));
+        metadata.Add(new($"{arch.Name}.vocab_size", GgufValue.UInt32(checked((uint)decoder.VocabSize))));
         return metadata;
     }
+
+    /// <summary>A config key's checked value (defaults applied, alternative spellings such as num_local_experts read);
+    /// null where the model does not have it.</summary>
+    private static double? DecoderValue(string hfKey, Decoders.DecoderConfig d) => hfKey switch
+    {
+        "max_position_embeddings" => d.MaxPositions > 0 ? d.MaxPositions : null,
+        "hidden_size" => d.HiddenSize,
+        "num_hidden_layers" => d.Layers,
+        "intermediate_size" => d.IntermediateSize,
+        "num_attention_heads" => d.Heads,
+        "num_key_value_heads" => d.KvHeads,
+        "head_dim" => d.HeadDim,
+        "rms_norm_eps" => d.RmsNormEps,
+        "rope_theta" => d.RopeTheta,
+        "num_experts" => d.Experts,
+        "num_experts_per_tok" => d.ExpertsPerToken,
+        "moe_intermediate_size" => d.MoeIntermediateSize,
+        _ => throw new InvalidOperationException($"the GGUF table names config key '{hfKey}', which the conversion does not know."),
+    };
 
     private static readonly Regex BlockName = new(@"^model\.layers\.(\d+)\.(.+)$", RegexOptions.CultureInvariant);
 
@@ -93,6 +100,20 @@ public static class GgufConversion
                 if (arch.RopePermuted.TryGetValue(gguf, out var headsKey))
                     tensor = RopeRows.ToGguf(tensor, c.GetOptionalInt(headsKey) ?? c.GetInt("num_attention_heads"));
                 result.Add(new($"{GgufArchitecture.GgufBlockPrefix}{block}.{gguf}", tensor.to_type(storeAs)));
+                continue;
+            }
+            // transformers 5 stores the experts fused: mlp.experts.gate_up_proj [E, 2I, H] (gate rows first) and
+            // mlp.experts.down_proj [E, H, I], already GGUF's stacked layout.
+            if (suffix is "mlp.experts.gate_up_proj" or "mlp.experts.down_proj" && arch.StackedExperts.Count > 0)
+            {
+                string prefix = $"{GgufArchitecture.GgufBlockPrefix}{block}.";
+                if (suffix == "mlp.experts.down_proj") result.Add(new(prefix + "ffn_down_exps.weight", tensor.to_type(storeAs)));
+                else
+                {
+                    long half = tensor.shape[1] / 2;
+                    result.Add(new(prefix + "ffn_gate_exps.weight", tensor.narrow(1, 0, half).contiguous().to_type(storeAs)));
+                    result.Add(new(prefix + "ffn_up_exps.weight", tensor.narrow(1, half, half).contiguous().to_type(storeAs)));
+                }
                 continue;
             }
             var expert = experts.Select(e => (e.Gguf, Match: e.Pattern.Match(suffix))).FirstOrDefault(e => e.Match.Success);

@@ -12,7 +12,7 @@ using static TorchSharp.torch;
 
 namespace LrpGen.Models.Tests.Gguf;
 
-/// <summary>The golden LLaMA (tests/golden/llama) written to GGUF by our writer and read back: LXT's golden relevance
+/// <summary>The golden LLaMA and Qwen3-MoE (tests/golden) written to GGUF by our writer and read back: LXT's golden relevance
 /// under the 2e-4 rule, and the same explanation as from the folder to 1e-6.</summary>
 public class GoldenGgufTests
 {
@@ -21,14 +21,16 @@ public class GoldenGgufTests
     public GoldenGgufTests(ITestOutputHelper output) => _output = output;
 
     [Theory]
-    [InlineData("gradx", LrpMethod.Gradient)]
-    [InlineData("attnlrp", LrpMethod.AttnLrp)]
-    [InlineData("cplrp", LrpMethod.CpLrp)]
-    public void RoundTripMatchesLxtAndTheFolder(string variant, LrpMethod method)
+    [InlineData("llama", "gradx", LrpMethod.Gradient)]
+    [InlineData("llama", "attnlrp", LrpMethod.AttnLrp)]
+    [InlineData("llama", "cplrp", LrpMethod.CpLrp)]
+    [InlineData("qwen3moe", "gradx", LrpMethod.Gradient)]
+    [InlineData("qwen3moe", "attnlrp", LrpMethod.AttnLrp)]
+    public void RoundTripMatchesLxtAndTheFolder(string model, string variant, LrpMethod method)
     {
         using var temp = new TempFolder();
-        string folder = GoldenData.Folder("llama");
-        string gguf = temp.File("golden-llama.gguf");
+        string folder = GoldenData.Folder(model);
+        string gguf = temp.File($"golden-{model}.gguf");
         GgufConversion.FromHuggingFace(folder, gguf);
         Assert.True(GgufFile.Open(gguf).Contains("blk.0.attn_q.weight"));
 
@@ -53,6 +55,6 @@ public class GoldenGgufTests
         GoldenCausalLmTests.AssertClose(embeds, reference.Inputs[0][0], 1e-6, absolute: false, "folder relevance_embeds");
         for (int i = 0; i < fromGguf.Config.Layers; i++)
             GoldenCausalLmTests.AssertClose(explained.Latents[$"layers.{i}"], reference.Latents[$"layers.{i}"], 1e-6, absolute: false, $"folder layers.{i}");
-        _output.WriteLine($"golden llama via GGUF, {variant}: " + GoldenCausalLmTests.TakeMeasurements());
+        _output.WriteLine($"golden {model} via GGUF, {variant}: " + GoldenCausalLmTests.TakeMeasurements());
     }
 }

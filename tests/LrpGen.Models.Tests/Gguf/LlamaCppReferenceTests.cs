@@ -98,6 +98,36 @@ public class LlamaCppReferenceTests
         Assert.True(agreement >= 0.98, $"same argmax at {same}/{ids.Length} positions");
     }
 
+    /// <summary>The golden LLaMA and Qwen3-MoE (tests/golden) as GGUF: llama.cpp's f32 logits at every position against
+    /// ours from the GGUF and from the folder.</summary>
+    [Theory]
+    [InlineData("llama")]
+    [InlineData("qwen3moe")]
+    public void GoldenFamiliesMatchLlamaCpp(string model)
+    {
+        using var temp = new TempFolder();
+        string folder = LrpGen.TestData.GoldenData.Folder(model);
+        string gguf = temp.File(model + ".gguf");
+        const int vocab = 96;
+        GgufConversion.FromHuggingFace(folder, gguf, ScalarType.Float32, TestVocabulary.SmallMetadata(vocab));
+        var random = new Random(3);
+        var ids = new long[] { TestVocabulary.Bos }.Concat(Enumerable.Range(0, 39).Select(_ => (long)random.Next(TestVocabulary.FirstByte, vocab))).ToArray();
+        var reference = LlamaCpp.Logits(gguf, ids);
+        foreach (var (what, path) in new[] { ("gguf", gguf), ("folder", folder) })
+        {
+            var ours = OurLogits(path, ids);
+            double worst = 0;
+            for (int p = 0; p < ids.Length; p++)
+            {
+                double scale = reference[p].Max(Math.Abs);
+                double diff = reference[p].Zip(ours[p], (a, b) => Math.Abs(a - b)).Max();
+                worst = Math.Max(worst, diff / scale);
+                Assert.True(diff <= 1e-3 * scale, $"{model} {what}, position {p}: max |ours - llama.cpp| {diff:E2} > 1e-3 x {scale:E2}");
+            }
+            _output.WriteLine($"golden {model} f32 from {what}: max over positions of max|diff| / max|logit| = {worst:E2}");
+        }
+    }
+
     internal static int ArgMax(float[] values) => Array.IndexOf(values, values.Max());
 
     internal static double Pearson(float[] a, float[] b)

@@ -30,13 +30,19 @@ internal static class TestVocabulary
 
     public static int IdOf(string piece, int size) => Pieces(size).IndexOf(piece);
 
+    /// <summary>tokenizer.ggml.* metadata of a vocabulary too small for the byte tokens (the golden models' 96): the
+    /// control tokens and filler pieces, enough for llama.cpp to load the model and run given ids.</summary>
+    public static IEnumerable<KeyValuePair<string, GgufValue>> SmallMetadata(int size) =>
+        Metadata(new[] { "<unk>", "<s>", "</s>" }.Concat(Enumerable.Range(0, size - 3).Select(i => $"▁w{i}")).ToList());
+
     /// <summary>tokenizer.ggml.* metadata: whole words score higher than letters, so SentencePiece's merges build them.</summary>
-    public static IEnumerable<KeyValuePair<string, GgufValue>> Metadata(int size)
+    public static IEnumerable<KeyValuePair<string, GgufValue>> Metadata(int size) => Metadata(Pieces(size));
+
+    private static IEnumerable<KeyValuePair<string, GgufValue>> Metadata(List<string> pieces)
     {
-        var pieces = Pieces(size);
-        var scores = pieces.Select((p, i) => i < FirstByte + 256 ? 0f : Words.Contains(p) ? -1f - i * 1e-3f : p.Length > 1 ? -10f - i * 1e-3f : -100f - i * 1e-3f);
+        var scores = pieces.Select((p, i) => i < FirstByte || p.StartsWith("<0x") ? 0f : Words.Contains(p) ? -1f - i * 1e-3f : p.Length > 1 ? -10f - i * 1e-3f : -100f - i * 1e-3f);
         // token types: 1 normal, 2 unknown, 3 control, 6 byte.
-        var types = pieces.Select((p, i) => i == Unknown ? 2 : i < FirstByte ? 3 : i < FirstByte + 256 ? 6 : 1);
+        var types = pieces.Select((p, i) => i == Unknown ? 2 : i < FirstByte ? 3 : p.StartsWith("<0x") ? 6 : 1);
         return new KeyValuePair<string, GgufValue>[]
         {
             new("tokenizer.ggml.model", GgufValue.String("llama")),
