@@ -74,6 +74,7 @@ public static class GgufArchitectures
         "qwen3moe", "qwen3_moe",
         DecoderKeys.Concat(new GgufConfigKey[]
         {
+            new("feed_forward_length", "intermediate_size", IsInteger: true, Required: false),
             new("expert_count", "num_experts", IsInteger: true, Required: true),
             new("expert_used_count", "num_experts_per_tok", IsInteger: true, Required: true),
             new("expert_feed_forward_length", "moe_intermediate_size", IsInteger: true, Required: true),

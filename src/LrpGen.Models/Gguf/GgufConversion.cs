@@ -42,7 +42,8 @@ public static class GgufConversion
         };
         foreach (var key in arch.ConfigKeys)
         {
-            double? value = DecoderValue(key.HfKey, decoder);
+            // A Qwen3-MoE's intermediate_size is required in config.json but unused by the model (0 in DecoderConfig).
+            double? value = key.HfKey == "intermediate_size" ? checkpoint.Values.GetOptionalInt("intermediate_size") : DecoderValue(key.HfKey, decoder);
             if (value is not double v) continue;
             metadata.Add(new($"{arch.Name}.{key.Suffix}", key.IsInteger ? GgufValue.UInt32(checked((uint)v)) : GgufValue.Float32((float)v)));
         }
@@ -60,7 +61,6 @@ public static class GgufConversion
         "max_position_embeddings" => d.MaxPositions > 0 ? d.MaxPositions : null,
         "hidden_size" => d.HiddenSize,
         "num_hidden_layers" => d.Layers,
-        "intermediate_size" => d.IntermediateSize,
         "num_attention_heads" => d.Heads,
         "num_key_value_heads" => d.KvHeads,
         "head_dim" => d.HeadDim,
