@@ -27,8 +27,16 @@ public partial class RobertaEncoder : nn.Module<Tensor, Tensor, Tensor, Tensor>
     /// number of real tokens before it; a padding token's is padding_idx. <paramref name="ids"/> [B, T].</summary>
     public static Tensor PositionIds(Tensor ids, long padTokenId)
     {
+        using var real = ids.ne(padTokenId);
+        return PositionIdsFromMask(real, padTokenId);
+    }
+
+    /// <summary>The same positions from an attention mask [B, T] (nonzero = token): padding_idx + the running count of
+    /// tokens on a token, padding_idx on padding. For batches whose padding id is not the model's.</summary>
+    public static Tensor PositionIdsFromMask(Tensor attentionMask, long padTokenId)
+    {
         using var scope = torch.NewDisposeScope();
-        var real = ids.ne(padTokenId).to(ScalarType.Int64);
+        var real = attentionMask.ne(0).to(ScalarType.Int64);
         return real.cumsum(1).mul(real).add(padTokenId).MoveToOuterDisposeScope();
     }
 

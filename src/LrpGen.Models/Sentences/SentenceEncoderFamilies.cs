@@ -17,6 +17,9 @@ public static class SentenceEncoderFamilies
     private static readonly SentenceEncoderFamily[] Known =
     {
         BertSentenceFamily.Family,
+        RobertaSentenceFamily.Roberta,
+        RobertaSentenceFamily.XlmRoberta,
+        DistilBertSentenceFamily.Family,
     };
 
     private static readonly Dictionary<string, SentenceEncoderFamily> ByModelType =
