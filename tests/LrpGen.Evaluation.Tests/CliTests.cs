@@ -36,12 +36,12 @@ public class CliTests
         using var folder = new TempFolder();
         var doc = folder.File("evaluation.md");
         File.WriteAllText(doc, "# Evaluation\n\nText before.\n");
-        var run = CliRun.Of(new[] { "evaluate", "recall", "--examples", "4", "--model", Repository.RecallModel, "--output", folder.Path, "--doc", doc }.Concat(Fast).ToArray());
+        var run = CliRun.Plain(new[] { "evaluate", "recall", "--examples", "4", "--model", Repository.RecallModel, "--output", folder.Path, "--doc", doc }.Concat(Fast).ToArray());
         AssertTable(run, "recall-plausibility", folder, doc);
         Assert.Contains("top-1 accuracy", run.Stdout);
         Assert.StartsWith("# Evaluation\n\nText before.\n", File.ReadAllText(doc));
         // A second run replaces the section instead of adding one.
-        run = CliRun.Of(new[] { "evaluate", "recall", "--examples", "2", "--methods", "attnlrp,random", "--model", Repository.RecallModel, "--output", folder.Path, "--doc", doc }.Concat(Fast).ToArray());
+        run = CliRun.Plain(new[] { "evaluate", "recall", "--examples", "2", "--methods", "attnlrp,random", "--model", Repository.RecallModel, "--output", folder.Path, "--doc", doc }.Concat(Fast).ToArray());
         Assert.True(run.ExitCode == ExitCodes.Success, run.ToString());
         var text = File.ReadAllText(doc);
         Assert.Single(System.Text.RegularExpressions.Regex.Matches(text, "<!-- lrpgen-evaluate:recall-plausibility -->"));
@@ -59,7 +59,7 @@ public class CliTests
         // A folder in place of the PNG: the CSV and Markdown are staged, the plot cannot be moved into place, and nothing is replaced.
         Directory.CreateDirectory(folder.File("recall-plausibility.png"));
 
-        var run = CliRun.Of(new[] { "evaluate", "recall", "--examples", "2", "--methods", "attnlrp,random", "--model", Repository.RecallModel, "--output", folder.Path }.Concat(Fast).ToArray());
+        var run = CliRun.Plain(new[] { "evaluate", "recall", "--examples", "2", "--methods", "attnlrp,random", "--model", Repository.RecallModel, "--output", folder.Path }.Concat(Fast).ToArray());
 
         Assert.True(run.ExitCode == ExitCodes.RuntimeError, run.ToString());
         Assert.Equal("an earlier table\n", File.ReadAllText(csv));
@@ -72,7 +72,7 @@ public class CliTests
     {
         using var folder = new TempFolder();
         var doc = folder.File("evaluation.md");
-        var run = CliRun.Of(new[] { "evaluate", "faithfulness", "--task", "recall", "--examples", "3", "--model", Repository.RecallModel, "--output", folder.Path, "--doc", doc }.Concat(Fast).ToArray());
+        var run = CliRun.Plain(new[] { "evaluate", "faithfulness", "--task", "recall", "--examples", "3", "--model", Repository.RecallModel, "--output", folder.Path, "--doc", doc }.Concat(Fast).ToArray());
         AssertTable(run, "faithfulness-recall", folder, doc);
         Assert.Contains("ABPC", run.Stdout);
         Assert.True(File.Exists(folder.File("faithfulness-recall-curves.csv")));
@@ -93,7 +93,7 @@ public class CliTests
         File.WriteAllText(Path.Combine(wordnet, "data.adj"), "");
         File.WriteAllText(Path.Combine(wordnet, "data.adv"), "");
         var doc = folder.File("evaluation.md");
-        var run = CliRun.Of(new[] { "evaluate", "faithfulness", "--examples", "2", "--wordnet", wordnet, "--output", folder.Path, "--doc", doc }.Concat(Fast).ToArray());
+        var run = CliRun.Plain(new[] { "evaluate", "faithfulness", "--examples", "2", "--wordnet", wordnet, "--output", folder.Path, "--doc", doc }.Concat(Fast).ToArray());
         AssertTable(run, "faithfulness-similarity", folder, doc);
         Assert.Contains("2 WordNet example-sentence pairs", run.Stdout);
     }
@@ -107,7 +107,7 @@ public class CliTests
     [InlineData("similarity, recall", "--task", "vision")]
     public void ArgumentErrorsExitWithUsage(string message, string option, string value)
     {
-        var run = CliRun.Of("evaluate", "faithfulness", option, value);
+        var run = CliRun.Plain("evaluate", "faithfulness", option, value);
         Assert.True(run.ExitCode == ExitCodes.UsageError, run.ToString());
         Assert.Contains(option, run.Stderr);
         Assert.Contains(message.Split(' ')[0] == "unknown" ? "is not a method" : message, run.Stderr);
@@ -118,15 +118,15 @@ public class CliTests
     public void MissingModelOrDocWithoutOutputIsAUsageError()
     {
         using var folder = new TempFolder();
-        var run = CliRun.Of("evaluate", "recall", "--model", folder.File("nothing"));
+        var run = CliRun.Plain("evaluate", "recall", "--model", folder.File("nothing"));
         Assert.True(run.ExitCode == ExitCodes.UsageError, run.ToString());
         Assert.Contains("config.json", run.Stderr);
-        run = CliRun.Of("evaluate", "recall", "--model", Repository.RecallModel, "--doc", folder.File("e.md"));
+        run = CliRun.Plain("evaluate", "recall", "--model", Repository.RecallModel, "--doc", folder.File("e.md"));
         Assert.True(run.ExitCode == ExitCodes.UsageError, run.ToString());
         Assert.Contains("--doc needs --output", run.Stderr);
-        run = CliRun.Of("evaluate", "recall", "--task", "recall");
+        run = CliRun.Plain("evaluate", "recall", "--task", "recall");
         Assert.True(run.ExitCode == ExitCodes.UsageError, run.ToString());
-        run = CliRun.Of("evaluate");
+        run = CliRun.Plain("evaluate");
         Assert.True(run.ExitCode == ExitCodes.UsageError, run.ToString());
     }
 
@@ -134,7 +134,7 @@ public class CliTests
     public void MissingWordNetSaysWhatToInstall()
     {
         using var folder = new TempFolder();
-        var run = CliRun.Of("evaluate", "faithfulness", "--wordnet", folder.Path, "--examples", "1");
+        var run = CliRun.Plain("evaluate", "faithfulness", "--wordnet", folder.Path, "--examples", "1");
         Assert.True(run.ExitCode == ExitCodes.RuntimeError, run.ToString());
         Assert.Contains("apt-get install wordnet-base", run.Stderr);
         Assert.DoesNotContain("   at ", run.Stderr);
@@ -143,7 +143,7 @@ public class CliTests
     [Fact]
     public void HelpListsTheOptions()
     {
-        var run = CliRun.Of("evaluate", "faithfulness", "--help");
+        var run = CliRun.Plain("evaluate", "faithfulness", "--help");
         Assert.Equal(ExitCodes.Success, run.ExitCode);
         foreach (var option in new[] { "--task", "--examples", "--methods", "--ig-steps", "--smoothgrad-samples", "--smoothgrad-noise", "--seed", "--model", "--wordnet", "--output", "--doc" })
             Assert.Contains(option, run.Stdout);

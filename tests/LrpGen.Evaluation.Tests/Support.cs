@@ -2,58 +2,11 @@ using System;
 using System.Collections.Generic;
 using System.IO;
 using System.Linq;
-using LrpGen.Cli;
 using LrpGen.Models.Decoders;
 using TorchSharp;
 using static TorchSharp.torch;
 
 namespace LrpGen.Evaluation.Tests;
-
-/// <summary>Runs lrpgen in-process and captures what it prints.</summary>
-public sealed record CliRun(int ExitCode, string Stdout, string Stderr)
-{
-    public static CliRun Of(params string[] args)
-    {
-        var stdout = new StringWriter();
-        var stderr = new StringWriter();
-        int code = LrpGenCli.Run(args, stdout, stderr);
-        return new CliRun(code, stdout.ToString(), stderr.ToString());
-    }
-
-    public override string ToString() => $"exit {ExitCode}\n--- stdout ---\n{Stdout}\n--- stderr ---\n{Stderr}";
-}
-
-/// <summary>A temporary folder deleted at the end of the test.</summary>
-public sealed class TempFolder : IDisposable
-{
-    public string Path { get; } = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "lrpgen-evaluation-tests-" + Guid.NewGuid().ToString("N"));
-
-    public TempFolder() => Directory.CreateDirectory(Path);
-
-    public string File(string name) => System.IO.Path.Combine(Path, name);
-
-    public void Dispose()
-    {
-        try { Directory.Delete(Path, recursive: true); } catch (IOException) { }
-    }
-}
-
-public static class Repository
-{
-    /// <summary>The repository root (the folder with LrpGen.sln above the test binaries).</summary>
-    public static string Root
-    {
-        get
-        {
-            var dir = new DirectoryInfo(AppContext.BaseDirectory);
-            while (dir is not null && !System.IO.File.Exists(System.IO.Path.Combine(dir.FullName, "LrpGen.sln"))) dir = dir.Parent;
-            return dir?.FullName ?? throw new InvalidOperationException("LrpGen.sln not found above " + AppContext.BaseDirectory);
-        }
-    }
-
-    /// <summary>The committed recall model.</summary>
-    public static string RecallModel => System.IO.Path.Combine(Root, "examples", "RecallTraining", "model");
-}
 
 /// <summary>A small random LLaMA written as a Hugging Face folder and loaded back.</summary>
 public static class TinyLlama

@@ -4,7 +4,7 @@ using System.IO;
 namespace LrpGen.TestData;
 
 /// <summary>Where the LXT reference data lives: tests/golden, copied beside the test assembly by
-/// tests/golden/GoldenData.props (so a test reads what was built with it, wherever the tests run).</summary>
+/// tests/golden/GoldenData.props, which a test project imports (so a test reads what was built with it, wherever the tests run).</summary>
 public static class GoldenData
 {
     public static string Root()

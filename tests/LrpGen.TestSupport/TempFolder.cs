@@ -1,36 +1,18 @@
 using System;
 using System.IO;
 using System.Text.Json;
+using LrpGen.TestData;
 
-namespace LrpGen.Cli.Tests;
+namespace LrpGen.TestSupport;
 
-/// <summary>Runs lrpgen in-process and captures what it prints.</summary>
-public sealed record CliRun(int ExitCode, string Stdout, string Stderr)
-{
-    /// <summary>With colours, as on a terminal.</summary>
-    public static CliRun Of(params string[] args) => Run(args, colour: true);
-
-    /// <summary>Without colours, as when stdout is redirected or NO_COLOR is set.</summary>
-    public static CliRun Plain(params string[] args) => Run(args, colour: false);
-
-    private static CliRun Run(string[] args, bool colour)
-    {
-        var stdout = new StringWriter();
-        var stderr = new StringWriter();
-        int code = LrpGenCli.Run(args, stdout, stderr, colour);
-        return new CliRun(code, stdout.ToString(), stderr.ToString());
-    }
-
-    public override string ToString() => $"exit {ExitCode}\n--- stdout ---\n{Stdout}\n--- stderr ---\n{Stderr}";
-}
-
-/// <summary>A temporary folder deleted at the end of the test.</summary>
+/// <summary>A fresh folder under the system temp directory, deleted with everything in it at the end of the test.</summary>
 public sealed class TempFolder : IDisposable
 {
-    public string Path { get; } = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "lrpgen-cli-tests-" + Guid.NewGuid().ToString("N"));
-
     public TempFolder() => Directory.CreateDirectory(Path);
 
+    public string Path { get; } = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "lrpgen-tests-" + Guid.NewGuid().ToString("N"));
+
+    /// <summary>The path of <paramref name="name"/> in this folder (nothing is created).</summary>
     public string File(string name) => System.IO.Path.Combine(Path, name);
 
     /// <summary>A model folder: a golden model's config.json and model.safetensors, plus the given extra files.</summary>
@@ -49,6 +31,7 @@ public sealed class TempFolder : IDisposable
 
     public void Dispose()
     {
+        // A file still open elsewhere must not fail the test that made it: the folder is in the temp directory.
         try { Directory.Delete(Path, recursive: true); } catch (IOException) { }
     }
 }
