@@ -3,11 +3,10 @@ using System.Collections.Generic;
 using System.IO;
 using System.Linq;
 using System.Text.Json;
-using LrpGen.Models.Decoders;
 using LrpGen.Models.HuggingFace;
 using static TorchSharp.torch;
 
-namespace LrpGen.Evaluation;
+namespace LrpGen.Models.Decoders;
 
 /// <summary>Writes a <see cref="LlamaForCausalLM"/> as a Hugging Face folder (config.json and model.safetensors,
 /// float32) that <see cref="CausalLm.Load"/> (and transformers) read back.</summary>
