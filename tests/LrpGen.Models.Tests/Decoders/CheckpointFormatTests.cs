@@ -16,9 +16,9 @@ public class CheckpointFormatTests
 {
     private static readonly long[][] Prompt = { new long[] { 5, 17, 3, 42, 8, 23, 11 } };
 
-    private static string CopyFolder(string from, Func<string, Tensor, Tensor>? convert = null, int shards = 1, Action<Dictionary<string, object?>>? editConfig = null)
+    private static string CopyFolder(TempFolder into, string name, string from, Func<string, Tensor, Tensor>? convert = null, int shards = 1, Action<Dictionary<string, object?>>? editConfig = null)
     {
-        var to = Path.Combine(Path.GetTempPath(), "lrpgen-ckpt-" + Guid.NewGuid().ToString("N"));
+        var to = into.File(name);
         Directory.CreateDirectory(to);
         var config = JsonSerializer.Deserialize<Dictionary<string, object?>>(File.ReadAllText(Path.Combine(from, "config.json")))!;
         editConfig?.Invoke(config);
@@ -54,12 +54,9 @@ public class CheckpointFormatTests
     public void ShardedFolderGivesTheSameRelevance()
     {
         var golden = GoldenData.Folder("llama");
-        var sharded = CopyFolder(golden, shards: 3);
-        try
-        {
-            GoldenCausalLmTests.AssertClose(Relevance(sharded), Relevance(golden), 0, absolute: true, "sharded vs single file");
-        }
-        finally { Directory.Delete(sharded, true); }
+        using var temp = new TempFolder();
+        var sharded = CopyFolder(temp, "sharded", golden, shards: 3);
+        GoldenCausalLmTests.AssertClose(Relevance(sharded), Relevance(golden), 0, absolute: true, "sharded vs single file");
     }
 
     [Theory]
@@ -68,19 +65,16 @@ public class CheckpointFormatTests
     public void HalfPrecisionWeightsAndModels(ScalarType half)
     {
         var golden = GoldenData.Folder("llama");
-        var stored = CopyFolder(golden, (_, t) => t.to(half));
-        try
-        {
-            var reference = Relevance(golden);
-            // Weights stored in half precision, model run in float32: the rounding of the weights only.
-            var fromHalfWeights = Relevance(stored);
-            GoldenCausalLmTests.AssertClose(fromHalfWeights, reference, 0.05, absolute: false, $"{half} weights");
-            // The model itself in half precision: relevance still comes out in float32.
-            var halfModel = Relevance(golden, half);
-            Assert.Equal(ScalarType.Float32, halfModel.dtype);
-            GoldenCausalLmTests.AssertClose(halfModel, reference, 0.1, absolute: false, $"{half} model");
-        }
-        finally { Directory.Delete(stored, true); }
+        using var temp = new TempFolder();
+        var stored = CopyFolder(temp, "half", golden, (_, t) => t.to(half));
+        var reference = Relevance(golden);
+        // Weights stored in half precision, model run in float32: the rounding of the weights only.
+        var fromHalfWeights = Relevance(stored);
+        GoldenCausalLmTests.AssertClose(fromHalfWeights, reference, 0.05, absolute: false, $"{half} weights");
+        // The model itself in half precision: relevance still comes out in float32.
+        var halfModel = Relevance(golden, half);
+        Assert.Equal(ScalarType.Float32, halfModel.dtype);
+        GoldenCausalLmTests.AssertClose(halfModel, reference, 0.1, absolute: false, $"{half} model");
     }
 
     [Fact]
@@ -103,20 +97,13 @@ public class CheckpointFormatTests
     public void UnsupportedConfigurationsAreClearErrors()
     {
         var golden = GoldenData.Folder("llama");
-        var rope = CopyFolder(golden, editConfig: c => c["rope_parameters"] = new { rope_type = "yarn", rope_theta = 1e4, factor = 2.0 });
-        var type = CopyFolder(golden, editConfig: c => c["model_type"] = "mamba");
-        try
-        {
-            var e1 = Assert.Throws<CheckpointException>(() => { CausalLm.Load(rope); });
-            Assert.Contains("yarn", e1.Message);
-            var e2 = Assert.Throws<CheckpointException>(() => { CausalLm.Load(type); });
-            Assert.Contains("mamba", e2.Message);
-            Assert.Contains("config.json", e2.Message);
-        }
-        finally
-        {
-            Directory.Delete(rope, true);
-            Directory.Delete(type, true);
-        }
+        using var temp = new TempFolder();
+        var rope = CopyFolder(temp, "yarn", golden, editConfig: c => c["rope_parameters"] = new { rope_type = "yarn", rope_theta = 1e4, factor = 2.0 });
+        var type = CopyFolder(temp, "mamba", golden, editConfig: c => c["model_type"] = "mamba");
+        var e1 = Assert.Throws<CheckpointException>(() => { CausalLm.Load(rope); });
+        Assert.Contains("yarn", e1.Message);
+        var e2 = Assert.Throws<CheckpointException>(() => { CausalLm.Load(type); });
+        Assert.Contains("mamba", e2.Message);
+        Assert.Contains("config.json", e2.Message);
     }
 }

@@ -18,9 +18,9 @@ namespace LrpGen.Models.Tests.Onnx;
 public sealed class OnnxModelReaderTests : IDisposable
 {
     private const int Float16 = 10, BFloat16 = 16, ExternalLocation = 1;
-    private readonly string _folder = Directory.CreateTempSubdirectory("lrpgen-onnx-").FullName;
+    private readonly TempFolder _folder = new();
 
-    public void Dispose() => Directory.Delete(_folder, recursive: true);
+    public void Dispose() => _folder.Dispose();
 
     /// <summary>ModelProto { ir_version: 7, graph { initializer { dims: 2, data_type: FLOAT, name: "a", raw_data:
     /// 1.5f, -2f } } }, byte by byte.</summary>
@@ -117,7 +117,7 @@ public sealed class OnnxModelReaderTests : IDisposable
         byte[] bytes = OnnxProto.Model(g => g.Message(5, OnnxProto.FloatTensor("w", new long[] { 2 }, 1f, 2f)));
         using var seekable = new MemoryStream(bytes);
         using var forwardOnly = new ForwardOnlyStream(bytes);
-        string path = Path.Combine(_folder, "w.onnx");
+        string path = _folder.File("w.onnx");
         File.WriteAllBytes(path, bytes);
 
         Assert.Equal(new[] { 1f, 2f }, OnnxModelReader.Read(seekable).Graph.Initializer("w").ToFloatArray());
@@ -186,14 +186,14 @@ public sealed class OnnxModelReaderTests : IDisposable
     {
         float[] first = { 1, 2, 3, 4 }, second = { -5, 6.5f };
         byte[] weights = new byte[8].Concat(ProtoWriter.FloatBytes(first)).Concat(ProtoWriter.FloatBytes(second)).ToArray();
-        File.WriteAllBytes(Path.Combine(_folder, "model.onnx.data"), weights);
+        File.WriteAllBytes(_folder.File("model.onnx.data"), weights);
         byte[] bytes = OnnxProto.Model(g => g
             .Message(5, External("a", new long[] { 2, 2 }, ("location", "model.onnx.data"), ("offset", "8"), ("length", "16")))
             .Message(5, External("b", new long[] { 2 }, ("location", "model.onnx.data"), ("offset", "24")))
             .Message(1, OnnxProto.Node("Identity", new[] { "a" }, new[] { "a_out" }))
             .Message(1, OnnxProto.Node("Identity", new[] { "b" }, new[] { "b_out" }))
             .Message(12, FloatOutput("a_out")).Message(12, FloatOutput("b_out")));
-        string path = Path.Combine(_folder, "model.onnx");
+        string path = _folder.File("model.onnx");
         File.WriteAllBytes(path, bytes);
 
         var graph = OnnxModelReader.ReadFile(path).Graph;
@@ -216,10 +216,10 @@ public sealed class OnnxModelReaderTests : IDisposable
     [Fact]
     public void ExternalDataErrorsNameTheTensorAndTheFile()
     {
-        File.WriteAllBytes(Path.Combine(_folder, "short.data"), new byte[8]);
+        File.WriteAllBytes(_folder.File("short.data"), new byte[8]);
         string Write(string name, params (string, string)[] entries)
         {
-            string path = Path.Combine(_folder, name + ".onnx");
+            string path = _folder.File(name + ".onnx");
             File.WriteAllBytes(path, OnnxProto.Model(g => g.Message(5, External("w", new long[] { 4 }, entries))));
             return path;
         }
@@ -244,7 +244,7 @@ public sealed class OnnxModelReaderTests : IDisposable
     public void TruncatedModelIsNamedAsSuch()
     {
         byte[] model = MiniLmPackage.ModelOnnx();
-        string path = Path.Combine(_folder, "cut.onnx");
+        string path = _folder.File("cut.onnx");
         File.WriteAllBytes(path, model[..(model.Length / 2)]);
 
         var error = Assert.Throws<InvalidDataException>(() => OnnxModelReader.ReadFile(path));
@@ -261,7 +261,7 @@ public sealed class OnnxModelReaderTests : IDisposable
     [InlineData("no ir_version", new byte[] { 0x3A, 0x00 })]           // an empty graph only
     public void NonOnnxFilesGiveOneLineErrors(string kind, byte[] bytes)
     {
-        string path = Path.Combine(_folder, kind + ".onnx");
+        string path = _folder.File(kind + ".onnx");
         File.WriteAllBytes(path, bytes);
 
         var error = Assert.Throws<InvalidDataException>(() => OnnxModelReader.ReadFile(path));
@@ -273,7 +273,7 @@ public sealed class OnnxModelReaderTests : IDisposable
     [Fact]
     public void MissingFileIsNamed()
     {
-        string path = Path.Combine(_folder, "absent.onnx");
+        string path = _folder.File("absent.onnx");
         var error = Assert.Throws<FileNotFoundException>(() => OnnxModelReader.ReadFile(path));
         Assert.Equal($"The ONNX model '{path}' does not exist.", error.Message);
     }
