@@ -239,7 +239,7 @@ public class Outer
         // A model whose return refers to a value that does not exist: the emitter fails; the generator reports it.
         var model = new ModuleModel("M.Lrp.g.cs", null, EquatableArray<string>.Empty, "M", "partial class M",
             EquatableArray<string>.Empty, EquatableArray<ForwardParameter>.Empty, EquatableArray<ValueInfo>.Empty,
-            new Region(new Stmt[] { new ReturnStmt(42, "return ?", 1) }.ToEquatable()), Valid: true, Prefix: "");
+            new Region(new Stmt[] { new ReturnStmt(42, "return ?", "line 1 of M.forward") }.ToEquatable()), Valid: true, Prefix: "");
         var reported = new System.Collections.Generic.List<Diagnostic>();
         var added = new System.Collections.Generic.List<string>();
         LrpGenerator.EmitModule(model, reported.Add, (name, _) => added.Add(name));

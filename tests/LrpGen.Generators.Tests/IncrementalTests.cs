@@ -58,14 +58,15 @@ public class IncrementalTests
     }
 
     [Fact]
-    public void AnEditAboveAClassThatKeepsItsLinesMovesItsDiagnosticsButEmitsNothing()
+    public void AnEditAboveAClassMovesItsDiagnosticsButEmitsNothing()
     {
         // The warning (LRP010 at x.gt(0)) carries a source span, which the edit shifts; the model carries no
-        // location (its comments cite line numbers, which the edit keeps), so its code is not emitted again.
+        // location (its comments cite lines relative to the method that holds them), so its code is not emitted
+        // again, even though the edit adds lines above the class.
         const string before = GeneratorHarness.Usings + "namespace T;\n/* note */\n[LrpModule]\n"
             + "public partial class Masked : nn.Module<Tensor, Tensor>\n{\n    public Masked() : base(\"Masked\") { }\n"
             + "    public override Tensor forward(Tensor x) => x * x.gt(0).to(x.dtype);\n}\n";
-        string after = before.Replace("/* note */", "/* a longer note, written above the class */");
+        string after = before.Replace("/* note */", "/* a longer note,\n   written above the class\n   on three lines */");
         var compilation = GeneratorHarness.Compile(("Masked.cs", before));
         var first = GeneratorHarness.Generate(compilation);
         var warning = Assert.Single(first.Result.Diagnostics, d => d.Id == "LRP010");

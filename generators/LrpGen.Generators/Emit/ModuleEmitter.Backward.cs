@@ -75,7 +75,7 @@ internal static partial class ModuleEmitter
         private void Control(ControlStmt c, string frame)
         {
             var carried = c.Carried.Where(cv => _plan.Live.Contains(cv.OuterOut)).ToList();
-            _w.Line($"// reverse of: {c.Source}  (line {c.Line})");
+            _w.Line($"// reverse of: {c.Source}  ({c.Where})");
             _w.Open("");
             foreach (var cv in carried)
             {
@@ -152,7 +152,7 @@ internal static partial class ModuleEmitter
         private void Step(Op op)
         {
             string g = _plan.G(op.Output);
-            _w.Line($"// [{OpTable.Of(op.Kind).RuleName(op)}] {op.Source}  (line {op.Line})");
+            _w.Line($"// [{OpTable.Of(op.Kind).RuleName(op)}] {op.Source}  ({op.Where})");
             if (op.Kind == OpKind.Child)
                 _w.Line($"{P}ctx.AtGradient({_plan.FrameOfOp[op.Id]}.p{op.Id}, ref {g}); // latent relevance and seeds at \"{op.PointName}\"");
             _w.Open($"if ({g} is not null)");

@@ -39,7 +39,7 @@ internal sealed record Op(
     string Forward,
     EquatableArray<OpArg> Args,
     string Source,
-    int Line,
+    string Where,
     OpParams Params,
     bool CpForced,
     EquatableArray<int> InputParamIndices,
@@ -54,7 +54,7 @@ internal sealed record OpStmt(Op Op) : Stmt;
 /// <summary>A non-tensor statement (configuration locals, shapes) copied into the forward.</summary>
 internal sealed record CodeStmt(string Text, EquatableArray<int> Uses) : Stmt;
 
-internal sealed record ReturnStmt(int Value, string Source, int Line) : Stmt;
+internal sealed record ReturnStmt(int Value, string Source, string Where) : Stmt;
 
 internal sealed record Region(EquatableArray<Stmt> Statements);
 
@@ -69,7 +69,7 @@ internal sealed record ControlStmt(
     ControlKind Kind,
     string Header,
     string Source,
-    int Line,
+    string Where,
     Region Body,
     Region? Else,
     EquatableArray<CarriedVar> Carried,

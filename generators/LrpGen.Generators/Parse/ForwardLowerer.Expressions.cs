@@ -521,7 +521,7 @@ internal sealed partial class ForwardLowerer
         output.OnPathUnderRules = exits.Any(v => v.OnPathUnderRules);
         output.IsGate = exits.All(v => v.IsGate);
         var carried = new CarriedVar(carry, -1, -1, then.Exit, -1, @else.Exit, output.Id);
-        Append(new ControlStmt(id, ControlKind.If, $"if ({cond})", FirstLine(conditional.Syntax), Line(conditional.Syntax),
+        Append(new ControlStmt(id, ControlKind.If, $"if ({cond})", FirstLine(conditional.Syntax), Where(conditional.Syntax),
             then.Region, @else.Region, new[] { carried }.ToEquatable(), uses));
         return output.Id;
     }
@@ -575,7 +575,7 @@ internal sealed partial class ForwardLowerer
         var reads = ReadsOf(output.Id, inputs, forward, args);
         var (pointName, pointIndex) = kind is OpKind.Child or OpKind.Linear or OpKind.Conv2d or OpKind.Sequential ? _pendingPoint : ("", "");
         var stmt = new Op(_nextOp++, kind, output.Id, inputs.ToEquatable(), forward, args.ToEquatable(),
-            FirstLine(op.Syntax), Line(op.Syntax), parameters ?? OpParams.None, _scope.CpForced,
+            FirstLine(op.Syntax), Where(op.Syntax), parameters ?? OpParams.None, _scope.CpForced,
             (paramIndices ?? Array.Empty<int>()).ToEquatable(), pointName, pointIndex, reads);
         Append(new OpStmt(stmt));
         return output.Id;

@@ -93,7 +93,7 @@ internal sealed partial class ForwardLowerer
             LowerForwardAsElementwise(forward, body, parameters);
         else if (body is IBlockOperation block) LowerStatements(block.Operations, isForwardBody: true);
         else if (!TorchSymbols.IsTensor(body.Type)) Report(LrpDiagnostics.UnsupportedConstruct, body.Syntax.GetLocation(), "forward must return a Tensor");
-        else Append(new ReturnStmt(LowerTensor(body), "=> " + SourceText(body.Syntax), Line(body.Syntax)));
+        else Append(new ReturnStmt(LowerTensor(body), "=> " + SourceText(body.Syntax), Where(body.Syntax)));
         var statements = _regions.Pop();
         if (!statements.OfType<ReturnStmt>().Any() && !Failed)
             Report(LrpDiagnostics.UnsupportedConstruct, forward.Locations.FirstOrDefault(), "forward must end with 'return <tensor>;'");
@@ -117,7 +117,7 @@ internal sealed partial class ForwardLowerer
         int y = EmitWithForward(OpKind.CustomElementwise, body, new[] { input.ValueId }, $"this.forward({input.Name})",
             new[] { new OpArg("function", $"{_prefix}v__ => this.forward({_prefix}v__)", "global::System.Func<global::TorchSharp.torch.Tensor, global::TorchSharp.torch.Tensor>", false) },
             new ElementwiseParams("forward"));
-        Append(new ReturnStmt(y, "[IdentityNonlinearity] forward", Line(body.Syntax)));
+        Append(new ReturnStmt(y, "[IdentityNonlinearity] forward", Where(body.Syntax)));
     }
 
     // ---------------------------------------------------------------- statements
@@ -142,7 +142,7 @@ internal sealed partial class ForwardLowerer
                     continue;
                 }
                 int v = LowerTensor(ret.ReturnedValue);
-                Append(new ReturnStmt(v, SourceText(op.Syntax), Line(op.Syntax)));
+                Append(new ReturnStmt(v, SourceText(op.Syntax), Where(op.Syntax)));
                 continue;
             }
             LowerStatement(op);
@@ -484,7 +484,7 @@ internal sealed partial class ForwardLowerer
             _env[assigned[i]] = new Binding { Value = outVal.Id };
         }
 
-        Append(new ControlStmt(id, kind, header, FirstLine(statement.Syntax), Line(statement.Syntax), then.Region,
+        Append(new ControlStmt(id, kind, header, FirstLine(statement.Syntax), Where(statement.Syntax), then.Region,
             elseBody is null ? null : @else.Region, carried.ToEquatable(), conditionUses));
     }
 
@@ -576,5 +576,25 @@ internal sealed partial class ForwardLowerer
 
     private static string CollapseWhitespace(string s) => string.Join(" ", s.Split(new[] { ' ', '\t', '\r', '\n' }, StringSplitOptions.RemoveEmptyEntries));
 
-    private static int Line(SyntaxNode node) => node.GetLocation().GetLineSpan().StartLinePosition.Line + 1;
+    /// <summary>Where a statement is written, relative to the method that holds it ("line 3 of Mlp.forward",
+    /// line 1 being the method's name): a comment in the generated code that stays the same when lines are added
+    /// above the class, so that such an edit does not regenerate it.</summary>
+    private static string Where(SyntaxNode node)
+    {
+        int line = node.GetLocation().GetLineSpan().StartLinePosition.Line;
+        var member = node.FirstAncestorOrSelf<Microsoft.CodeAnalysis.CSharp.Syntax.MemberDeclarationSyntax>();
+        if (member is null) return $"line {line + 1}";
+        var type = member.FirstAncestorOrSelf<Microsoft.CodeAnalysis.CSharp.Syntax.BaseTypeDeclarationSyntax>();
+        var (name, anchor) = member switch
+        {
+            Microsoft.CodeAnalysis.CSharp.Syntax.MethodDeclarationSyntax m => (m.Identifier.Text, m.Identifier),
+            Microsoft.CodeAnalysis.CSharp.Syntax.PropertyDeclarationSyntax p => (p.Identifier.Text, p.Identifier),
+            Microsoft.CodeAnalysis.CSharp.Syntax.ConstructorDeclarationSyntax c => (c.Identifier.Text, c.Identifier),
+            _ => ("", default(SyntaxToken)),
+        };
+        if (name.Length == 0) return $"line {line + 1}";
+        int first = anchor.GetLocation().GetLineSpan().StartLinePosition.Line;
+        string owner = type is null ? name : type.Identifier.Text + "." + name;
+        return $"line {line - first + 1} of {owner}";
+    }
 }

@@ -105,13 +105,13 @@ namespace LrpGen.Tests.Scenarios
             global::TorchSharp.torch.Tensor? g_t4 = null;
             // seed: return final.call(h);
             global::LrpGen.Rules.Grad.Add(ref g_t4, gOutput.alias());
-            // [norm identity (LayerNorm)] final.call(h)  (line 28)
+            // [norm identity (LayerNorm)] final.call(h)  (line 6 of BlockStack.forward)
             if (g_t4 is not null)
             {
                 global::LrpGen.Rules.Grad.Add(ref g_h_carry_3, global::LrpGen.Rules.LayerNormRule.Backward(ctx, g_t4, tape.v3, final.weight, final.eps, final.normalized_shape.Length));
                 global::LrpGen.Rules.Grad.Release(ref g_t4);
             }
-            // reverse of: foreach (var block in blocks)  (line 26)
+            // reverse of: foreach (var block in blocks)  (line 4 of BlockStack.forward)
             {
                 var gc_h_carry = g_h_carry_3;
                 g_h_carry_3 = null;
@@ -123,7 +123,7 @@ namespace LrpGen.Tests.Scenarios
                         global::TorchSharp.torch.Tensor? g_h = null;
                         global::LrpGen.Rules.Grad.Add(ref g_h, gc_h_carry);
                         gc_h_carry = null;
-                        // [child module's generated backward] block.call(h)  (line 27)
+                        // [child module's generated backward] block.call(h)  (line 5 of BlockStack.forward)
                         ctx.AtGradient(f0.p0, ref g_h); // latent relevance and seeds at "blocks"
                         if (g_h is not null)
                         {

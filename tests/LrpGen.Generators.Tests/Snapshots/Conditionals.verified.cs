@@ -159,7 +159,7 @@ namespace LrpGen.Tests.Scenarios
             global::TorchSharp.torch.Tensor? g_h_carry2_17 = null;
             // seed: return h;
             global::LrpGen.Rules.Grad.Add(ref g_h_carry2_17, gOutput.alias());
-            // reverse of: if (useGate)  (line 37)
+            // reverse of: if (useGate)  (line 10 of Conditionals.forward)
             {
                 var gc_h_carry2 = g_h_carry2_17;
                 g_h_carry2_17 = null;
@@ -172,7 +172,7 @@ namespace LrpGen.Tests.Scenarios
                         global::TorchSharp.torch.Tensor? g_h = null;
                         global::LrpGen.Rules.Grad.Add(ref g_h, gc_h_carry2);
                         gc_h_carry2 = null;
-                        // [uniform (product)] h * torch.sigmoid(gate.call(x))  (line 38)
+                        // [uniform (product)] h * torch.sigmoid(gate.call(x))  (line 11 of Conditionals.forward)
                         if (g_h is not null)
                         {
                             var (ga, gb) = global::LrpGen.Rules.ProductRule.ElementwiseBackward(ctx, g_h, tape.v11, tape.v13, tape.d7_aShape, tape.d7_bShape,
@@ -181,13 +181,13 @@ namespace LrpGen.Tests.Scenarios
                             global::LrpGen.Rules.Grad.Add(ref g_t13, gb);
                             global::LrpGen.Rules.Grad.Release(ref g_h);
                         }
-                        // [identity (Sigmoid)] torch.sigmoid(gate.call(x))  (line 38)
+                        // [identity (Sigmoid)] torch.sigmoid(gate.call(x))  (line 11 of Conditionals.forward)
                         if (g_t13 is not null)
                         {
                             global::LrpGen.Rules.Grad.Add(ref g_t12, global::LrpGen.Rules.ActivationRule.Backward(g_t13, tape.s6));
                             global::LrpGen.Rules.Grad.Release(ref g_t13);
                         }
-                        // [epsilon 0] gate.call(x)  (line 38)
+                        // [epsilon 0] gate.call(x)  (line 11 of Conditionals.forward)
                         if (g_t12 is not null)
                         {
                             global::TorchSharp.torch.Tensor? gx5 = global::LrpGen.Rules.LinearRule.Backward(ctx, g_t12, tape.r5, gate.weight, gate.bias, tape.x5, tape.y5);
@@ -205,7 +205,7 @@ namespace LrpGen.Tests.Scenarios
                         global::TorchSharp.torch.Tensor? g_h1 = null;
                         global::LrpGen.Rules.Grad.Add(ref g_h1, gc_h_carry2);
                         gc_h_carry2 = null;
-                        // [exact adjoint: negate] -h  (line 40)
+                        // [exact adjoint: negate] -h  (line 13 of Conditionals.forward)
                         if (g_h1 is not null)
                         {
                             global::LrpGen.Rules.Grad.Add(ref g_h_carry2_15, global::LrpGen.Rules.Adjoint.Negate(g_h1));
@@ -216,7 +216,7 @@ namespace LrpGen.Tests.Scenarios
                 }
                 global::LrpGen.Rules.Grad.Add(ref g_h_carry_10, gc_h_carry2);
             }
-            // reverse of: for (int i = 0; i < layers.Count; i++)  (line 31)
+            // reverse of: for (int i = 0; i < layers.Count; i++)  (line 4 of Conditionals.forward)
             {
                 var gc_h_carry = g_h_carry_10;
                 g_h_carry_10 = null;
@@ -231,7 +231,7 @@ namespace LrpGen.Tests.Scenarios
                         global::TorchSharp.torch.Tensor? g_selected = null;
                         global::LrpGen.Rules.Grad.Add(ref g_selected, gc_h_carry);
                         gc_h_carry = null;
-                        // reverse of: residual ? h + y : y  (line 35)
+                        // reverse of: residual ? h + y : y  (line 8 of Conditionals.forward)
                         {
                             var gc_selected = g_selected;
                             g_selected = null;
@@ -241,7 +241,7 @@ namespace LrpGen.Tests.Scenarios
                                     global::TorchSharp.torch.Tensor? g_t7 = null;
                                     global::LrpGen.Rules.Grad.Add(ref g_t7, gc_selected);
                                     gc_selected = null;
-                                    // [epsilon 0 (sum)] h + y  (line 35)
+                                    // [epsilon 0 (sum)] h + y  (line 8 of Conditionals.forward)
                                     if (g_t7 is not null)
                                     {
                                         global::LrpGen.Rules.Grad.Add(ref g_h_carry_1, global::LrpGen.Rules.Adjoint.AddOperand(g_t7, f0.d3_aShape, negate: false));
@@ -257,7 +257,7 @@ namespace LrpGen.Tests.Scenarios
                                     global::TorchSharp.torch.Tensor? g_t8 = null;
                                     global::LrpGen.Rules.Grad.Add(ref g_t8, gc_selected);
                                     gc_selected = null;
-                                    // [exact adjoint: identity] y  (line 35)
+                                    // [exact adjoint: identity] y  (line 8 of Conditionals.forward)
                                     if (g_t8 is not null)
                                     {
                                         global::LrpGen.Rules.Grad.Add(ref g_y_carry_6, global::LrpGen.Rules.Adjoint.Identity(g_t8));
@@ -268,7 +268,7 @@ namespace LrpGen.Tests.Scenarios
                             }
                             gc_selected?.Dispose();
                         }
-                        // reverse of: if (i % 2 == 1) y = y * scale;  (line 34)
+                        // reverse of: if (i % 2 == 1) y = y * scale;  (line 7 of Conditionals.forward)
                         {
                             var gc_y_carry = g_y_carry_6;
                             g_y_carry_6 = null;
@@ -279,7 +279,7 @@ namespace LrpGen.Tests.Scenarios
                                     global::TorchSharp.torch.Tensor? g_y1 = null;
                                     global::LrpGen.Rules.Grad.Add(ref g_y1, gc_y_carry);
                                     gc_y_carry = null;
-                                    // [exact adjoint: scale] y * scale  (line 34)
+                                    // [exact adjoint: scale] y * scale  (line 7 of Conditionals.forward)
                                     if (g_y1 is not null)
                                     {
                                         global::LrpGen.Rules.Grad.Add(ref g_y_carry_4, global::LrpGen.Rules.Adjoint.Scale(g_y1, (double)(scale)));
@@ -290,13 +290,13 @@ namespace LrpGen.Tests.Scenarios
                             }
                             global::LrpGen.Rules.Grad.Add(ref g_y, gc_y_carry);
                         }
-                        // [identity (Tanh)] nn.functional.tanh(layers[i].call(h))  (line 33)
+                        // [identity (Tanh)] nn.functional.tanh(layers[i].call(h))  (line 6 of Conditionals.forward)
                         if (g_y is not null)
                         {
                             global::LrpGen.Rules.Grad.Add(ref g_t2, global::LrpGen.Rules.ActivationRule.Backward(g_y, f0.s1));
                             global::LrpGen.Rules.Grad.Release(ref g_y);
                         }
-                        // [epsilon 0] layers[i].call(h)  (line 33)
+                        // [epsilon 0] layers[i].call(h)  (line 6 of Conditionals.forward)
                         if (g_t2 is not null)
                         {
                             global::TorchSharp.torch.Tensor? gx0 = global::LrpGen.Rules.LinearRule.Backward(ctx, g_t2, f0.r0, f0.d0_module.weight, f0.d0_module.bias, f0.x0, f0.y0);

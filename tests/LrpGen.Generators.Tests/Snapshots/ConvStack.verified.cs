@@ -101,31 +101,31 @@ namespace LrpGen.Tests.Scenarios
             global::TorchSharp.torch.Tensor? g_t5 = null;
             // seed: return head.call(tokens).mean(new long[] { 1 });
             global::LrpGen.Rules.Grad.Add(ref g_t5, gOutput.alias());
-            // [exact adjoint: mean] head.call(tokens).mean(new long[] { 1 })  (line 27)
+            // [exact adjoint: mean] head.call(tokens).mean(new long[] { 1 })  (line 4 of ConvStack.forward)
             if (g_t5 is not null)
             {
                 global::LrpGen.Rules.Grad.Add(ref g_t4, global::LrpGen.Rules.Adjoint.Mean(g_t5, tape.d4_dims, tape.d4_keepdim, tape.d4_inputShape));
                 global::LrpGen.Rules.Grad.Release(ref g_t5);
             }
-            // [Sequential: each child's rule] head.call(tokens)  (line 27)
+            // [Sequential: each child's rule] head.call(tokens)  (line 4 of ConvStack.forward)
             if (g_t4 is not null)
             {
                 global::LrpGen.Rules.Grad.Add(ref g_tokens, global::LrpGen.Rules.SequentialRule.Backward(ctx, tape.q3, g_t4));
                 global::LrpGen.Rules.Grad.Release(ref g_t4);
             }
-            // [exact adjoint: transpose] patch.call(pixels).flatten(2).transpose(1, 2)  (line 26)
+            // [exact adjoint: transpose] patch.call(pixels).flatten(2).transpose(1, 2)  (line 3 of ConvStack.forward)
             if (g_tokens is not null)
             {
                 global::LrpGen.Rules.Grad.Add(ref g_t2, global::LrpGen.Rules.Adjoint.Transpose(g_tokens, (long)(1), (long)(2)));
                 global::LrpGen.Rules.Grad.Release(ref g_tokens);
             }
-            // [exact adjoint: reshape] patch.call(pixels).flatten(2)  (line 26)
+            // [exact adjoint: reshape] patch.call(pixels).flatten(2)  (line 3 of ConvStack.forward)
             if (g_t2 is not null)
             {
                 global::LrpGen.Rules.Grad.Add(ref g_t1, global::LrpGen.Rules.Adjoint.Reshape(g_t2, tape.d1_inputShape));
                 global::LrpGen.Rules.Grad.Release(ref g_t2);
             }
-            // [epsilon 0] patch.call(pixels)  (line 26)
+            // [epsilon 0] patch.call(pixels)  (line 3 of ConvStack.forward)
             if (g_t1 is not null)
             {
                 global::TorchSharp.torch.Tensor? gx0 = global::LrpGen.Rules.ConvRule.Conv2dBackward(ctx, g_t1, tape.r0, patch, tape.d0_inputShape, tape.x0, tape.y0);

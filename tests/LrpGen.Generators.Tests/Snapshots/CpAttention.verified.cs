@@ -174,7 +174,7 @@ namespace LrpGen.Tests.Scenarios
             global::TorchSharp.torch.Tensor? g_t19 = null;
             // seed: return proj.call(y);
             global::LrpGen.Rules.Grad.Add(ref g_t19, gOutput.alias());
-            // [epsilon 0] proj.call(y)  (line 35)
+            // [epsilon 0] proj.call(y)  (line 11 of CpAttention.forward)
             if (g_t19 is not null)
             {
                 global::TorchSharp.torch.Tensor? gx18 = global::LrpGen.Rules.LinearRule.Backward(ctx, g_t19, tape.r18, proj.weight, proj.bias, tape.x18, tape.y18);
@@ -182,19 +182,19 @@ namespace LrpGen.Tests.Scenarios
                 global::LrpGen.Rules.Grad.Add(ref g_y, gx18);
                 global::LrpGen.Rules.Grad.Release(ref g_t19);
             }
-            // [exact adjoint: reshape] attn.matmul(v).permute(0, 2, 1, 3).reshape(B, T, heads * headDim)  (line 34)
+            // [exact adjoint: reshape] attn.matmul(v).permute(0, 2, 1, 3).reshape(B, T, heads * headDim)  (line 10 of CpAttention.forward)
             if (g_y is not null)
             {
                 global::LrpGen.Rules.Grad.Add(ref g_t17, global::LrpGen.Rules.Adjoint.Reshape(g_y, tape.d17_inputShape));
                 global::LrpGen.Rules.Grad.Release(ref g_y);
             }
-            // [exact adjoint: permute] attn.matmul(v).permute(0, 2, 1, 3)  (line 34)
+            // [exact adjoint: permute] attn.matmul(v).permute(0, 2, 1, 3)  (line 10 of CpAttention.forward)
             if (g_t17 is not null)
             {
                 global::LrpGen.Rules.Grad.Add(ref g_t16, global::LrpGen.Rules.Adjoint.Permute(g_t17, new long[] { (long)(0), (long)(2), (long)(1), (long)(3) }));
                 global::LrpGen.Rules.Grad.Release(ref g_t17);
             }
-            // [uniform (matmul)] attn.matmul(v)  (line 34)
+            // [uniform (matmul)] attn.matmul(v)  (line 10 of CpAttention.forward)
             if (g_t16 is not null)
             {
                 var (ga, gb) = global::LrpGen.Rules.ProductRule.MatmulBackward(ctx, g_t16, tape.v15, tape.v10, tape.d15_aShape, tape.d15_bShape,
@@ -203,25 +203,25 @@ namespace LrpGen.Tests.Scenarios
                 global::LrpGen.Rules.Grad.Add(ref g_v, gb);
                 global::LrpGen.Rules.Grad.Release(ref g_t16);
             }
-            // [exact adjoint: identity] nn.functional.dropout(attn, 0.1, training: false)  (line 33)
+            // [exact adjoint: identity] nn.functional.dropout(attn, 0.1, training: false)  (line 9 of CpAttention.forward)
             if (g_attn1 is not null)
             {
                 global::LrpGen.Rules.Grad.Add(ref g_attn, global::LrpGen.Rules.Adjoint.Identity(g_attn1));
                 global::LrpGen.Rules.Grad.Release(ref g_attn1);
             }
-            // [softmax: Taylor at x (plain gradient)] torch.softmax(q.matmul(k.transpose(-2, -1)) * (1.0 / Math.Sqrt(headDim)), -1)  (line 32)
+            // [softmax: Taylor at x (plain gradient)] torch.softmax(q.matmul(k.transpose(-2, -1)) * (1.0 / Math.Sqrt(headDim)), -1)  (line 8 of CpAttention.forward)
             if (g_attn is not null)
             {
                 global::LrpGen.Rules.Grad.Add(ref g_t13, global::LrpGen.Rules.SoftmaxRule.Backward(g_attn, tape.v14, (long)(-1)));
                 global::LrpGen.Rules.Grad.Release(ref g_attn);
             }
-            // [exact adjoint: scale] q.matmul(k.transpose(-2, -1)) * (1.0 / Math.Sqrt(headDim))  (line 32)
+            // [exact adjoint: scale] q.matmul(k.transpose(-2, -1)) * (1.0 / Math.Sqrt(headDim))  (line 8 of CpAttention.forward)
             if (g_t13 is not null)
             {
                 global::LrpGen.Rules.Grad.Add(ref g_t12, global::LrpGen.Rules.Adjoint.Scale(g_t13, tape.d12_factor));
                 global::LrpGen.Rules.Grad.Release(ref g_t13);
             }
-            // [uniform (matmul)] q.matmul(k.transpose(-2, -1))  (line 32)
+            // [uniform (matmul)] q.matmul(k.transpose(-2, -1))  (line 8 of CpAttention.forward)
             if (g_t12 is not null)
             {
                 var (ga, gb) = global::LrpGen.Rules.ProductRule.MatmulBackward(ctx, g_t12, tape.v6, tape.v11, tape.d11_aShape, tape.d11_bShape,
@@ -230,70 +230,70 @@ namespace LrpGen.Tests.Scenarios
                 global::LrpGen.Rules.Grad.Add(ref g_t11, gb);
                 global::LrpGen.Rules.Grad.Release(ref g_t12);
             }
-            // [exact adjoint: transpose] k.transpose(-2, -1)  (line 32)
+            // [exact adjoint: transpose] k.transpose(-2, -1)  (line 8 of CpAttention.forward)
             if (g_t11 is not null)
             {
                 global::LrpGen.Rules.Grad.Add(ref g_k, global::LrpGen.Rules.Adjoint.Transpose(g_t11, (long)(-2), (long)(-1)));
                 global::LrpGen.Rules.Grad.Release(ref g_t11);
             }
-            // [exact adjoint: reshape] parts[2].squeeze(0)  (line 31)
+            // [exact adjoint: reshape] parts[2].squeeze(0)  (line 7 of CpAttention.forward)
             if (g_v is not null)
             {
                 global::LrpGen.Rules.Grad.Add(ref g_t9, global::LrpGen.Rules.Adjoint.Reshape(g_v, tape.d9_inputShape));
                 global::LrpGen.Rules.Grad.Release(ref g_v);
             }
-            // [exact adjoint: element] parts[2]  (line 31)
+            // [exact adjoint: element] parts[2]  (line 7 of CpAttention.forward)
             if (g_t9 is not null)
             {
                 global::LrpGen.Rules.Grad.AddAt(ref g_parts1, (int)(2), tape.d3_sizes.Length, g_t9);
                 g_t9 = null;
                 global::LrpGen.Rules.Grad.Release(ref g_t9);
             }
-            // [exact adjoint: reshape] parts[1].squeeze(0)  (line 30)
+            // [exact adjoint: reshape] parts[1].squeeze(0)  (line 6 of CpAttention.forward)
             if (g_k is not null)
             {
                 global::LrpGen.Rules.Grad.Add(ref g_t7, global::LrpGen.Rules.Adjoint.Reshape(g_k, tape.d7_inputShape));
                 global::LrpGen.Rules.Grad.Release(ref g_k);
             }
-            // [exact adjoint: element] parts[1]  (line 30)
+            // [exact adjoint: element] parts[1]  (line 6 of CpAttention.forward)
             if (g_t7 is not null)
             {
                 global::LrpGen.Rules.Grad.AddAt(ref g_parts1, (int)(1), tape.d3_sizes.Length, g_t7);
                 g_t7 = null;
                 global::LrpGen.Rules.Grad.Release(ref g_t7);
             }
-            // [exact adjoint: reshape] parts[0].squeeze(0)  (line 29)
+            // [exact adjoint: reshape] parts[0].squeeze(0)  (line 5 of CpAttention.forward)
             if (g_q is not null)
             {
                 global::LrpGen.Rules.Grad.Add(ref g_t5, global::LrpGen.Rules.Adjoint.Reshape(g_q, tape.d5_inputShape));
                 global::LrpGen.Rules.Grad.Release(ref g_q);
             }
-            // [exact adjoint: element] parts[0]  (line 29)
+            // [exact adjoint: element] parts[0]  (line 5 of CpAttention.forward)
             if (g_t5 is not null)
             {
                 global::LrpGen.Rules.Grad.AddAt(ref g_parts1, (int)(0), tape.d3_sizes.Length, g_t5);
                 g_t5 = null;
                 global::LrpGen.Rules.Grad.Release(ref g_t5);
             }
-            // [exact adjoint: chunk] qkv.call(x).view(B, T, 3, heads, headDim).permute(2, 0, 3, 1, 4).chunk(3, 0)  (line 28)
+            // [exact adjoint: chunk] qkv.call(x).view(B, T, 3, heads, headDim).permute(2, 0, 3, 1, 4).chunk(3, 0)  (line 4 of CpAttention.forward)
             if (g_parts1 is not null)
             {
                 global::LrpGen.Rules.Grad.Add(ref g_t3, global::LrpGen.Rules.Adjoint.Split(g_parts1, (long)(0), tape.d3_sizes, tape.d3_inputShape));
                 global::LrpGen.Rules.Grad.Release(ref g_parts1);
             }
-            // [exact adjoint: permute] qkv.call(x).view(B, T, 3, heads, headDim).permute(2, 0, 3, 1, 4)  (line 28)
+            // [exact adjoint: permute] qkv.call(x).view(B, T, 3, heads, headDim).permute(2, 0, 3, 1, 4)  (line 4 of CpAttention.forward)
             if (g_t3 is not null)
             {
                 global::LrpGen.Rules.Grad.Add(ref g_t2, global::LrpGen.Rules.Adjoint.Permute(g_t3, new long[] { (long)(2), (long)(0), (long)(3), (long)(1), (long)(4) }));
                 global::LrpGen.Rules.Grad.Release(ref g_t3);
             }
-            // [exact adjoint: reshape] qkv.call(x).view(B, T, 3, heads, headDim)  (line 28)
+            // [exact adjoint: reshape] qkv.call(x).view(B, T, 3, heads, headDim)  (line 4 of CpAttention.forward)
             if (g_t2 is not null)
             {
                 global::LrpGen.Rules.Grad.Add(ref g_t1, global::LrpGen.Rules.Adjoint.Reshape(g_t2, tape.d1_inputShape));
                 global::LrpGen.Rules.Grad.Release(ref g_t2);
             }
-            // [epsilon 0] qkv.call(x)  (line 28)
+            // [epsilon 0] qkv.call(x)  (line 4 of CpAttention.forward)
             if (g_t1 is not null)
             {
                 global::TorchSharp.torch.Tensor? gx0 = global::LrpGen.Rules.LinearRule.Backward(ctx, g_t1, tape.r0, qkv.weight, qkv.bias, tape.x0, tape.y0);

@@ -147,14 +147,14 @@ namespace LrpGen.Tests.Scenarios
             global::TorchSharp.torch.Tensor? g_t15 = null;
             // seed: return x + out_proj.call(mixed);
             global::LrpGen.Rules.Grad.Add(ref g_t15, gOutput.alias());
-            // [epsilon 0 (sum)] x + out_proj.call(mixed)  (line 36)
+            // [epsilon 0 (sum)] x + out_proj.call(mixed)  (line 10 of CrossAttention.forward)
             if (g_t15 is not null)
             {
                 global::LrpGen.Rules.Grad.Add(ref g_x, global::LrpGen.Rules.Adjoint.AddOperand(g_t15, tape.d12_aShape, negate: false));
                 global::LrpGen.Rules.Grad.Add(ref g_t14, global::LrpGen.Rules.Adjoint.AddOperand(g_t15, tape.d12_bShape, negate: false));
                 global::LrpGen.Rules.Grad.Release(ref g_t15);
             }
-            // [epsilon 0] out_proj.call(mixed)  (line 36)
+            // [epsilon 0] out_proj.call(mixed)  (line 10 of CrossAttention.forward)
             if (g_t14 is not null)
             {
                 global::TorchSharp.torch.Tensor? gx11 = global::LrpGen.Rules.LinearRule.Backward(ctx, g_t14, tape.r11, out_proj.weight, out_proj.bias, tape.x11, tape.y11);
@@ -162,7 +162,7 @@ namespace LrpGen.Tests.Scenarios
                 global::LrpGen.Rules.Grad.Add(ref g_mixed, gx11);
                 global::LrpGen.Rules.Grad.Release(ref g_t14);
             }
-            // [uniform (matmul)] scores.softmax(-1).matmul(v)  (line 35)
+            // [uniform (matmul)] scores.softmax(-1).matmul(v)  (line 9 of CrossAttention.forward)
             if (g_mixed is not null)
             {
                 var (ga, gb) = global::LrpGen.Rules.ProductRule.MatmulBackward(ctx, g_mixed, tape.v12, tape.v7, tape.d10_aShape, tape.d10_bShape,
@@ -171,25 +171,25 @@ namespace LrpGen.Tests.Scenarios
                 global::LrpGen.Rules.Grad.Add(ref g_v, gb);
                 global::LrpGen.Rules.Grad.Release(ref g_mixed);
             }
-            // [softmax: Taylor at x (plain gradient)] scores.softmax(-1)  (line 35)
+            // [softmax: Taylor at x (plain gradient)] scores.softmax(-1)  (line 9 of CrossAttention.forward)
             if (g_t12 is not null)
             {
                 global::LrpGen.Rules.Grad.Add(ref g_scores1, global::LrpGen.Rules.SoftmaxRule.Backward(g_t12, tape.v12, (long)(-1)));
                 global::LrpGen.Rules.Grad.Release(ref g_t12);
             }
-            // [exact adjoint: maskedfill] scores.masked_fill(padding, -1e9)  (line 34)
+            // [exact adjoint: maskedfill] scores.masked_fill(padding, -1e9)  (line 8 of CrossAttention.forward)
             if (g_scores1 is not null)
             {
                 global::LrpGen.Rules.Grad.Add(ref g_scores, global::LrpGen.Rules.Adjoint.MaskedFill(g_scores1, tape.v2));
                 global::LrpGen.Rules.Grad.Release(ref g_scores1);
             }
-            // [exact adjoint: scale] q.matmul(k.transpose(1, 2)) / Math.Sqrt(d)  (line 33)
+            // [exact adjoint: scale] q.matmul(k.transpose(1, 2)) / Math.Sqrt(d)  (line 7 of CrossAttention.forward)
             if (g_scores is not null)
             {
                 global::LrpGen.Rules.Grad.Add(ref g_t9, global::LrpGen.Rules.Adjoint.Scale(g_scores, tape.d7_factor));
                 global::LrpGen.Rules.Grad.Release(ref g_scores);
             }
-            // [uniform (matmul)] q.matmul(k.transpose(1, 2))  (line 33)
+            // [uniform (matmul)] q.matmul(k.transpose(1, 2))  (line 7 of CrossAttention.forward)
             if (g_t9 is not null)
             {
                 var (ga, gb) = global::LrpGen.Rules.ProductRule.MatmulBackward(ctx, g_t9, tape.v4, tape.v8, tape.d6_aShape, tape.d6_bShape,
@@ -198,25 +198,25 @@ namespace LrpGen.Tests.Scenarios
                 global::LrpGen.Rules.Grad.Add(ref g_t8, gb);
                 global::LrpGen.Rules.Grad.Release(ref g_t9);
             }
-            // [exact adjoint: transpose] k.transpose(1, 2)  (line 33)
+            // [exact adjoint: transpose] k.transpose(1, 2)  (line 7 of CrossAttention.forward)
             if (g_t8 is not null)
             {
                 global::LrpGen.Rules.Grad.Add(ref g_k, global::LrpGen.Rules.Adjoint.Transpose(g_t8, (long)(1), (long)(2)));
                 global::LrpGen.Rules.Grad.Release(ref g_t8);
             }
-            // [exact adjoint: index] kv[TensorIndex.Ellipsis, TensorIndex.Slice(d, 2 * d)]  (line 32)
+            // [exact adjoint: index] kv[TensorIndex.Ellipsis, TensorIndex.Slice(d, 2 * d)]  (line 6 of CrossAttention.forward)
             if (g_v is not null)
             {
                 global::LrpGen.Rules.Grad.Add(ref g_kv, global::LrpGen.Rules.Adjoint.Index(g_v, tape.d4_indices, tape.d4_inputShape));
                 global::LrpGen.Rules.Grad.Release(ref g_v);
             }
-            // [exact adjoint: narrow] kv.narrow(-1, 0, d)  (line 31)
+            // [exact adjoint: narrow] kv.narrow(-1, 0, d)  (line 5 of CrossAttention.forward)
             if (g_k is not null)
             {
                 global::LrpGen.Rules.Grad.Add(ref g_kv, global::LrpGen.Rules.Adjoint.Narrow(g_k, (long)(-1), (long)(0), (long)(d), tape.d3_inputShape));
                 global::LrpGen.Rules.Grad.Release(ref g_k);
             }
-            // [epsilon 0] kv_proj.call(context)  (line 30)
+            // [epsilon 0] kv_proj.call(context)  (line 4 of CrossAttention.forward)
             if (g_kv is not null)
             {
                 global::TorchSharp.torch.Tensor? gx2 = global::LrpGen.Rules.LinearRule.Backward(ctx, g_kv, tape.r2, kv_proj.weight, kv_proj.bias, tape.x2, tape.y2);
@@ -224,7 +224,7 @@ namespace LrpGen.Tests.Scenarios
                 global::LrpGen.Rules.Grad.Add(ref g_context, gx2);
                 global::LrpGen.Rules.Grad.Release(ref g_kv);
             }
-            // [epsilon 0] q_proj.call(norm.call(x))  (line 29)
+            // [epsilon 0] q_proj.call(norm.call(x))  (line 3 of CrossAttention.forward)
             if (g_q is not null)
             {
                 global::TorchSharp.torch.Tensor? gx1 = global::LrpGen.Rules.LinearRule.Backward(ctx, g_q, tape.r1, q_proj.weight, q_proj.bias, tape.x1, tape.y1);
@@ -232,7 +232,7 @@ namespace LrpGen.Tests.Scenarios
                 global::LrpGen.Rules.Grad.Add(ref g_t3, gx1);
                 global::LrpGen.Rules.Grad.Release(ref g_q);
             }
-            // [norm identity (LayerNorm)] norm.call(x)  (line 29)
+            // [norm identity (LayerNorm)] norm.call(x)  (line 3 of CrossAttention.forward)
             if (g_t3 is not null)
             {
                 global::LrpGen.Rules.Grad.Add(ref g_x, global::LrpGen.Rules.LayerNormRule.Backward(ctx, g_t3, tape.v0, norm.weight, norm.eps, norm.normalized_shape.Length));

@@ -139,7 +139,7 @@ namespace LrpGen.Tests.Scenarios
             global::TorchSharp.torch.Tensor? g_t15 = null;
             // seed: return torch.einsum("bts,bsd->btd", probs, v_proj.call(x));
             global::LrpGen.Rules.Grad.Add(ref g_t15, gOutput.alias());
-            // [uniform (einsum)] torch.einsum("bts,bsd->btd", probs, v_proj.call(x))  (line 33)
+            // [uniform (einsum)] torch.einsum("bts,bsd->btd", probs, v_proj.call(x))  (line 9 of EinsumAttention.forward)
             if (g_t15 is not null)
             {
                 var (ga, gb) = global::LrpGen.Rules.EinsumRule.Backward(ctx, g_t15, (string)("bts,bsd->btd"), tape.v13, tape.v14,
@@ -148,7 +148,7 @@ namespace LrpGen.Tests.Scenarios
                 global::LrpGen.Rules.Grad.Add(ref g_t14, gb);
                 global::LrpGen.Rules.Grad.Release(ref g_t15);
             }
-            // [epsilon 0] v_proj.call(x)  (line 33)
+            // [epsilon 0] v_proj.call(x)  (line 9 of EinsumAttention.forward)
             if (g_t14 is not null)
             {
                 global::TorchSharp.torch.Tensor? gx12 = global::LrpGen.Rules.LinearRule.Backward(ctx, g_t14, tape.r12, v_proj.weight, v_proj.bias, tape.x12, tape.y12);
@@ -156,25 +156,25 @@ namespace LrpGen.Tests.Scenarios
                 global::LrpGen.Rules.Grad.Add(ref g_x, gx12);
                 global::LrpGen.Rules.Grad.Release(ref g_t14);
             }
-            // [softmax: Taylor at x (plain gradient)] (scores + bias).softmax(-1)  (line 32)
+            // [softmax: Taylor at x (plain gradient)] (scores + bias).softmax(-1)  (line 8 of EinsumAttention.forward)
             if (g_probs is not null)
             {
                 global::LrpGen.Rules.Grad.Add(ref g_t12, global::LrpGen.Rules.SoftmaxRule.Backward(g_probs, tape.v13, (long)(-1)));
                 global::LrpGen.Rules.Grad.Release(ref g_probs);
             }
-            // [epsilon 0 (sum)] scores + bias  (line 32)
+            // [epsilon 0 (sum)] scores + bias  (line 8 of EinsumAttention.forward)
             if (g_t12 is not null)
             {
                 global::LrpGen.Rules.Grad.Add(ref g_scores, global::LrpGen.Rules.Adjoint.AddOperand(g_t12, tape.d10_aShape, negate: false));
                 global::LrpGen.Rules.Grad.Release(ref g_t12);
             }
-            // [exact adjoint: scale] torch.einsum("btd,bsd->bts", q, k) * scale  (line 30)
+            // [exact adjoint: scale] torch.einsum("btd,bsd->bts", q, k) * scale  (line 6 of EinsumAttention.forward)
             if (g_scores is not null)
             {
                 global::LrpGen.Rules.Grad.Add(ref g_t7, global::LrpGen.Rules.Adjoint.Scale(g_scores, (double)(scale)));
                 global::LrpGen.Rules.Grad.Release(ref g_scores);
             }
-            // [uniform (einsum)] torch.einsum("btd,bsd->bts", q, k)  (line 30)
+            // [uniform (einsum)] torch.einsum("btd,bsd->bts", q, k)  (line 6 of EinsumAttention.forward)
             if (g_t7 is not null)
             {
                 var (ga, gb) = global::LrpGen.Rules.EinsumRule.Backward(ctx, g_t7, (string)("btd,bsd->bts"), tape.v3, tape.v6,
@@ -183,19 +183,19 @@ namespace LrpGen.Tests.Scenarios
                 global::LrpGen.Rules.Grad.Add(ref g_k, gb);
                 global::LrpGen.Rules.Grad.Release(ref g_t7);
             }
-            // [exact adjoint: transpose] k_proj.call(x).mT.mT  (line 29)
+            // [exact adjoint: transpose] k_proj.call(x).mT.mT  (line 5 of EinsumAttention.forward)
             if (g_k is not null)
             {
                 global::LrpGen.Rules.Grad.Add(ref g_t5, global::LrpGen.Rules.Adjoint.Transpose(g_k, -2L, -1L));
                 global::LrpGen.Rules.Grad.Release(ref g_k);
             }
-            // [exact adjoint: transpose] k_proj.call(x).mT  (line 29)
+            // [exact adjoint: transpose] k_proj.call(x).mT  (line 5 of EinsumAttention.forward)
             if (g_t5 is not null)
             {
                 global::LrpGen.Rules.Grad.Add(ref g_t4, global::LrpGen.Rules.Adjoint.Transpose(g_t5, -2L, -1L));
                 global::LrpGen.Rules.Grad.Release(ref g_t5);
             }
-            // [epsilon 0] k_proj.call(x)  (line 29)
+            // [epsilon 0] k_proj.call(x)  (line 5 of EinsumAttention.forward)
             if (g_t4 is not null)
             {
                 global::TorchSharp.torch.Tensor? gx2 = global::LrpGen.Rules.LinearRule.Backward(ctx, g_t4, tape.r2, k_proj.weight, k_proj.bias, tape.x2, tape.y2);
@@ -203,13 +203,13 @@ namespace LrpGen.Tests.Scenarios
                 global::LrpGen.Rules.Grad.Add(ref g_x, gx2);
                 global::LrpGen.Rules.Grad.Release(ref g_t4);
             }
-            // [exact adjoint: scale] h * 1.0  (line 28)
+            // [exact adjoint: scale] h * 1.0  (line 4 of EinsumAttention.forward)
             if (g_q is not null)
             {
                 global::LrpGen.Rules.Grad.Add(ref g_h, global::LrpGen.Rules.Adjoint.Scale(g_q, (double)(1.0)));
                 global::LrpGen.Rules.Grad.Release(ref g_q);
             }
-            // [epsilon 0] q_proj.call(x)  (line 27)
+            // [epsilon 0] q_proj.call(x)  (line 3 of EinsumAttention.forward)
             if (g_h is not null)
             {
                 global::TorchSharp.torch.Tensor? gx0 = global::LrpGen.Rules.LinearRule.Backward(ctx, g_h, tape.r0, q_proj.weight, q_proj.bias, tape.x0, tape.y0);

@@ -101,7 +101,7 @@ namespace LrpGen.Tests.Scenarios
             global::TorchSharp.torch.Tensor? g_t4 = null;
             // seed: => fc2.call(torch.erf(fc1.call(x)).erf())
             global::LrpGen.Rules.Grad.Add(ref g_t4, gOutput.alias());
-            // [epsilon 0] fc2.call(torch.erf(fc1.call(x)).erf())  (line 21)
+            // [epsilon 0] fc2.call(torch.erf(fc1.call(x)).erf())  (line 1 of ErfMlp.forward)
             if (g_t4 is not null)
             {
                 global::TorchSharp.torch.Tensor? gx3 = global::LrpGen.Rules.LinearRule.Backward(ctx, g_t4, tape.r3, fc2.weight, fc2.bias, tape.x3, tape.y3);
@@ -109,19 +109,19 @@ namespace LrpGen.Tests.Scenarios
                 global::LrpGen.Rules.Grad.Add(ref g_t3, gx3);
                 global::LrpGen.Rules.Grad.Release(ref g_t4);
             }
-            // [identity (Erf)] torch.erf(fc1.call(x)).erf()  (line 21)
+            // [identity (Erf)] torch.erf(fc1.call(x)).erf()  (line 1 of ErfMlp.forward)
             if (g_t3 is not null)
             {
                 global::LrpGen.Rules.Grad.Add(ref g_t2, global::LrpGen.Rules.ActivationRule.Backward(g_t3, tape.s2));
                 global::LrpGen.Rules.Grad.Release(ref g_t3);
             }
-            // [identity (Erf)] torch.erf(fc1.call(x))  (line 21)
+            // [identity (Erf)] torch.erf(fc1.call(x))  (line 1 of ErfMlp.forward)
             if (g_t2 is not null)
             {
                 global::LrpGen.Rules.Grad.Add(ref g_t1, global::LrpGen.Rules.ActivationRule.Backward(g_t2, tape.s1));
                 global::LrpGen.Rules.Grad.Release(ref g_t2);
             }
-            // [epsilon 0] fc1.call(x)  (line 21)
+            // [epsilon 0] fc1.call(x)  (line 1 of ErfMlp.forward)
             if (g_t1 is not null)
             {
                 global::TorchSharp.torch.Tensor? gx0 = global::LrpGen.Rules.LinearRule.Backward(ctx, g_t1, tape.r0, fc1.weight, fc1.bias, tape.x0, tape.y0);

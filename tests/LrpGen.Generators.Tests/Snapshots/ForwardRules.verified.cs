@@ -129,7 +129,7 @@ namespace LrpGen.Tests.Scenarios
             global::TorchSharp.torch.Tensor? g_t4 = null;
             // seed: => down.call(act.call(up.call(norm.call(x))))
             global::LrpGen.Rules.Grad.Add(ref g_t4, gOutput.alias());
-            // [epsilon 0.25] down.call(act.call(up.call(norm.call(x))))  (line 108)
+            // [epsilon 0.25] down.call(act.call(up.call(norm.call(x))))  (line 1 of ForwardRules.forward)
             if (g_t4 is not null)
             {
                 global::TorchSharp.torch.Tensor? gx3 = global::LrpGen.Rules.LinearRule.Backward(ctx, g_t4, tape.r3, down.weight, down.bias, tape.x3, tape.y3);
@@ -137,7 +137,7 @@ namespace LrpGen.Tests.Scenarios
                 global::LrpGen.Rules.Grad.Add(ref g_t3, gx3);
                 global::LrpGen.Rules.Grad.Release(ref g_t4);
             }
-            // [child module's generated backward] act.call(up.call(norm.call(x)))  (line 108)
+            // [child module's generated backward] act.call(up.call(norm.call(x)))  (line 1 of ForwardRules.forward)
             ctx.AtGradient(tape.p2, ref g_t3); // latent relevance and seeds at "act"
             if (g_t3 is not null)
             {
@@ -149,7 +149,7 @@ namespace LrpGen.Tests.Scenarios
                 global::LrpGen.Rules.Grad.Add(ref g_t2, gs[0]);
                 global::LrpGen.Rules.Grad.Release(ref g_t3);
             }
-            // [epsilon 0.25] up.call(norm.call(x))  (line 108)
+            // [epsilon 0.25] up.call(norm.call(x))  (line 1 of ForwardRules.forward)
             if (g_t2 is not null)
             {
                 global::TorchSharp.torch.Tensor? gx1 = global::LrpGen.Rules.LinearRule.Backward(ctx, g_t2, tape.r1, up.weight, up.bias, tape.x1, tape.y1);
@@ -157,7 +157,7 @@ namespace LrpGen.Tests.Scenarios
                 global::LrpGen.Rules.Grad.Add(ref g_t1, gx1);
                 global::LrpGen.Rules.Grad.Release(ref g_t2);
             }
-            // [child module's generated backward] norm.call(x)  (line 108)
+            // [child module's generated backward] norm.call(x)  (line 1 of ForwardRules.forward)
             ctx.AtGradient(tape.p0, ref g_t1); // latent relevance and seeds at "norm"
             if (g_t1 is not null)
             {

@@ -97,7 +97,7 @@ namespace LrpGen.Tests.Scenarios
             global::TorchSharp.torch.Tensor? g_t3 = null;
             // seed: => fc.call(conv.call(x).flatten(1))
             global::LrpGen.Rules.Grad.Add(ref g_t3, gOutput.alias());
-            // [gamma 0.1] fc.call(conv.call(x).flatten(1))  (line 22)
+            // [gamma 0.1] fc.call(conv.call(x).flatten(1))  (line 1 of GammaNet.forward)
             if (g_t3 is not null)
             {
                 global::TorchSharp.torch.Tensor? gx2 = global::LrpGen.Rules.LinearRule.Backward(ctx, g_t3, tape.r2, fc.weight, fc.bias, tape.x2, tape.y2);
@@ -105,13 +105,13 @@ namespace LrpGen.Tests.Scenarios
                 global::LrpGen.Rules.Grad.Add(ref g_t2, gx2);
                 global::LrpGen.Rules.Grad.Release(ref g_t3);
             }
-            // [exact adjoint: reshape] conv.call(x).flatten(1)  (line 22)
+            // [exact adjoint: reshape] conv.call(x).flatten(1)  (line 1 of GammaNet.forward)
             if (g_t2 is not null)
             {
                 global::LrpGen.Rules.Grad.Add(ref g_t1, global::LrpGen.Rules.Adjoint.Reshape(g_t2, tape.d1_inputShape));
                 global::LrpGen.Rules.Grad.Release(ref g_t2);
             }
-            // [gamma 0.25] conv.call(x)  (line 22)
+            // [gamma 0.25] conv.call(x)  (line 1 of GammaNet.forward)
             if (g_t1 is not null)
             {
                 global::TorchSharp.torch.Tensor? gx0 = global::LrpGen.Rules.ConvRule.Conv2dBackward(ctx, g_t1, tape.r0, conv, tape.d0_inputShape, tape.x0, tape.y0);

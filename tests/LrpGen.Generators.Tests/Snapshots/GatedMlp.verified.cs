@@ -113,7 +113,7 @@ namespace LrpGen.Tests.Scenarios
             global::TorchSharp.torch.Tensor? g_t5 = null;
             // seed: return down_proj.call(gate * up_proj.call(x));
             global::LrpGen.Rules.Grad.Add(ref g_t5, gOutput.alias());
-            // [epsilon 0] down_proj.call(gate * up_proj.call(x))  (line 25)
+            // [epsilon 0] down_proj.call(gate * up_proj.call(x))  (line 4 of GatedMlp.forward)
             if (g_t5 is not null)
             {
                 global::TorchSharp.torch.Tensor? gx4 = global::LrpGen.Rules.LinearRule.Backward(ctx, g_t5, tape.r4, down_proj.weight, down_proj.bias, tape.x4, tape.y4);
@@ -121,7 +121,7 @@ namespace LrpGen.Tests.Scenarios
                 global::LrpGen.Rules.Grad.Add(ref g_t4, gx4);
                 global::LrpGen.Rules.Grad.Release(ref g_t5);
             }
-            // [uniform (product)] gate * up_proj.call(x)  (line 25)
+            // [uniform (product)] gate * up_proj.call(x)  (line 4 of GatedMlp.forward)
             if (g_t4 is not null)
             {
                 var (ga, gb) = global::LrpGen.Rules.ProductRule.ElementwiseBackward(ctx, g_t4, tape.v2, tape.v3, tape.d3_aShape, tape.d3_bShape,
@@ -130,7 +130,7 @@ namespace LrpGen.Tests.Scenarios
                 global::LrpGen.Rules.Grad.Add(ref g_t3, gb);
                 global::LrpGen.Rules.Grad.Release(ref g_t4);
             }
-            // [epsilon 0] up_proj.call(x)  (line 25)
+            // [epsilon 0] up_proj.call(x)  (line 4 of GatedMlp.forward)
             if (g_t3 is not null)
             {
                 global::TorchSharp.torch.Tensor? gx2 = global::LrpGen.Rules.LinearRule.Backward(ctx, g_t3, tape.r2, up_proj.weight, up_proj.bias, tape.x2, tape.y2);
@@ -138,13 +138,13 @@ namespace LrpGen.Tests.Scenarios
                 global::LrpGen.Rules.Grad.Add(ref g_x, gx2);
                 global::LrpGen.Rules.Grad.Release(ref g_t3);
             }
-            // [identity (Silu)] nn.functional.silu(gate_proj.call(x))  (line 24)
+            // [identity (Silu)] nn.functional.silu(gate_proj.call(x))  (line 3 of GatedMlp.forward)
             if (g_gate is not null)
             {
                 global::LrpGen.Rules.Grad.Add(ref g_t1, global::LrpGen.Rules.ActivationRule.Backward(g_gate, tape.s1));
                 global::LrpGen.Rules.Grad.Release(ref g_gate);
             }
-            // [epsilon 0] gate_proj.call(x)  (line 24)
+            // [epsilon 0] gate_proj.call(x)  (line 3 of GatedMlp.forward)
             if (g_t1 is not null)
             {
                 global::TorchSharp.torch.Tensor? gx0 = global::LrpGen.Rules.LinearRule.Backward(ctx, g_t1, tape.r0, gate_proj.weight, gate_proj.bias, tape.x0, tape.y0);

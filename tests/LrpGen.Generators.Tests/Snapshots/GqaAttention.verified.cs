@@ -205,7 +205,7 @@ namespace LrpGen.Tests.Scenarios
             global::TorchSharp.torch.Tensor? g_t23 = null;
             // seed: return o_proj.call(attn.transpose(1, 2).reshape(B, T, -1));
             global::LrpGen.Rules.Grad.Add(ref g_t23, gOutput.alias());
-            // [epsilon 0] o_proj.call(attn.transpose(1, 2).reshape(B, T, -1))  (line 38)
+            // [epsilon 0] o_proj.call(attn.transpose(1, 2).reshape(B, T, -1))  (line 11 of GqaAttention.forward)
             if (g_t23 is not null)
             {
                 global::TorchSharp.torch.Tensor? gx22 = global::LrpGen.Rules.LinearRule.Backward(ctx, g_t23, tape.r22, o_proj.weight, o_proj.bias, tape.x22, tape.y22);
@@ -213,19 +213,19 @@ namespace LrpGen.Tests.Scenarios
                 global::LrpGen.Rules.Grad.Add(ref g_t22, gx22);
                 global::LrpGen.Rules.Grad.Release(ref g_t23);
             }
-            // [exact adjoint: reshape] attn.transpose(1, 2).reshape(B, T, -1)  (line 38)
+            // [exact adjoint: reshape] attn.transpose(1, 2).reshape(B, T, -1)  (line 11 of GqaAttention.forward)
             if (g_t22 is not null)
             {
                 global::LrpGen.Rules.Grad.Add(ref g_t21, global::LrpGen.Rules.Adjoint.Reshape(g_t22, tape.d21_inputShape));
                 global::LrpGen.Rules.Grad.Release(ref g_t22);
             }
-            // [exact adjoint: transpose] attn.transpose(1, 2)  (line 38)
+            // [exact adjoint: transpose] attn.transpose(1, 2)  (line 11 of GqaAttention.forward)
             if (g_t21 is not null)
             {
                 global::LrpGen.Rules.Grad.Add(ref g_attn, global::LrpGen.Rules.Adjoint.Transpose(g_t21, (long)(1), (long)(2)));
                 global::LrpGen.Rules.Grad.Release(ref g_t21);
             }
-            // [uniform (matmul)] scores.softmax(-1).matmul(v)  (line 37)
+            // [uniform (matmul)] scores.softmax(-1).matmul(v)  (line 10 of GqaAttention.forward)
             if (g_attn is not null)
             {
                 var (ga, gb) = global::LrpGen.Rules.ProductRule.MatmulBackward(ctx, g_attn, tape.v19, tape.v11, tape.d19_aShape, tape.d19_bShape,
@@ -234,25 +234,25 @@ namespace LrpGen.Tests.Scenarios
                 global::LrpGen.Rules.Grad.Add(ref g_v, gb);
                 global::LrpGen.Rules.Grad.Release(ref g_attn);
             }
-            // [softmax: Taylor at x (plain gradient)] scores.softmax(-1)  (line 37)
+            // [softmax: Taylor at x (plain gradient)] scores.softmax(-1)  (line 10 of GqaAttention.forward)
             if (g_t19 is not null)
             {
                 global::LrpGen.Rules.Grad.Add(ref g_scores, global::LrpGen.Rules.SoftmaxRule.Backward(g_t19, tape.v19, (long)(-1)));
                 global::LrpGen.Rules.Grad.Release(ref g_t19);
             }
-            // [epsilon 0 (sum)] q.matmul(k.transpose(2, 3)) * (1.0 / Math.Sqrt(headDim)) + causal  (line 36)
+            // [epsilon 0 (sum)] q.matmul(k.transpose(2, 3)) * (1.0 / Math.Sqrt(headDim)) + causal  (line 9 of GqaAttention.forward)
             if (g_scores is not null)
             {
                 global::LrpGen.Rules.Grad.Add(ref g_t17, global::LrpGen.Rules.Adjoint.AddOperand(g_scores, tape.d17_aShape, negate: false));
                 global::LrpGen.Rules.Grad.Release(ref g_scores);
             }
-            // [exact adjoint: scale] q.matmul(k.transpose(2, 3)) * (1.0 / Math.Sqrt(headDim))  (line 36)
+            // [exact adjoint: scale] q.matmul(k.transpose(2, 3)) * (1.0 / Math.Sqrt(headDim))  (line 9 of GqaAttention.forward)
             if (g_t17 is not null)
             {
                 global::LrpGen.Rules.Grad.Add(ref g_t16, global::LrpGen.Rules.Adjoint.Scale(g_t17, tape.d16_factor));
                 global::LrpGen.Rules.Grad.Release(ref g_t17);
             }
-            // [uniform (matmul)] q.matmul(k.transpose(2, 3))  (line 36)
+            // [uniform (matmul)] q.matmul(k.transpose(2, 3))  (line 9 of GqaAttention.forward)
             if (g_t16 is not null)
             {
                 var (ga, gb) = global::LrpGen.Rules.ProductRule.MatmulBackward(ctx, g_t16, tape.v3, tape.v15, tape.d15_aShape, tape.d15_bShape,
@@ -261,31 +261,31 @@ namespace LrpGen.Tests.Scenarios
                 global::LrpGen.Rules.Grad.Add(ref g_t15, gb);
                 global::LrpGen.Rules.Grad.Release(ref g_t16);
             }
-            // [exact adjoint: transpose] k.transpose(2, 3)  (line 36)
+            // [exact adjoint: transpose] k.transpose(2, 3)  (line 9 of GqaAttention.forward)
             if (g_t15 is not null)
             {
                 global::LrpGen.Rules.Grad.Add(ref g_k, global::LrpGen.Rules.Adjoint.Transpose(g_t15, (long)(2), (long)(3)));
                 global::LrpGen.Rules.Grad.Release(ref g_t15);
             }
-            // [exact adjoint: repeatinterleave] v_proj.call(x).view(B, T, kvHeads, headDim).transpose(1, 2).repeat_interleave(groups, dim: 1)  (line 34)
+            // [exact adjoint: repeatinterleave] v_proj.call(x).view(B, T, kvHeads, headDim).transpose(1, 2).repeat_interleave(groups, dim: 1)  (line 7 of GqaAttention.forward)
             if (g_v is not null)
             {
                 global::LrpGen.Rules.Grad.Add(ref g_t10, global::LrpGen.Rules.Adjoint.RepeatInterleave(g_v, tape.d10_repeats, (long)(1), tape.d10_inputShape));
                 global::LrpGen.Rules.Grad.Release(ref g_v);
             }
-            // [exact adjoint: transpose] v_proj.call(x).view(B, T, kvHeads, headDim).transpose(1, 2)  (line 34)
+            // [exact adjoint: transpose] v_proj.call(x).view(B, T, kvHeads, headDim).transpose(1, 2)  (line 7 of GqaAttention.forward)
             if (g_t10 is not null)
             {
                 global::LrpGen.Rules.Grad.Add(ref g_t9, global::LrpGen.Rules.Adjoint.Transpose(g_t10, (long)(1), (long)(2)));
                 global::LrpGen.Rules.Grad.Release(ref g_t10);
             }
-            // [exact adjoint: reshape] v_proj.call(x).view(B, T, kvHeads, headDim)  (line 34)
+            // [exact adjoint: reshape] v_proj.call(x).view(B, T, kvHeads, headDim)  (line 7 of GqaAttention.forward)
             if (g_t9 is not null)
             {
                 global::LrpGen.Rules.Grad.Add(ref g_t8, global::LrpGen.Rules.Adjoint.Reshape(g_t9, tape.d8_inputShape));
                 global::LrpGen.Rules.Grad.Release(ref g_t9);
             }
-            // [epsilon 0] v_proj.call(x)  (line 34)
+            // [epsilon 0] v_proj.call(x)  (line 7 of GqaAttention.forward)
             if (g_t8 is not null)
             {
                 global::TorchSharp.torch.Tensor? gx7 = global::LrpGen.Rules.LinearRule.Backward(ctx, g_t8, tape.r7, v_proj.weight, v_proj.bias, tape.x7, tape.y7);
@@ -293,25 +293,25 @@ namespace LrpGen.Tests.Scenarios
                 global::LrpGen.Rules.Grad.Add(ref g_x, gx7);
                 global::LrpGen.Rules.Grad.Release(ref g_t8);
             }
-            // [exact adjoint: repeatinterleave] k_proj.call(x).view(B, T, kvHeads, headDim).transpose(1, 2).repeat_interleave(groups, dim: 1)  (line 33)
+            // [exact adjoint: repeatinterleave] k_proj.call(x).view(B, T, kvHeads, headDim).transpose(1, 2).repeat_interleave(groups, dim: 1)  (line 6 of GqaAttention.forward)
             if (g_k is not null)
             {
                 global::LrpGen.Rules.Grad.Add(ref g_t6, global::LrpGen.Rules.Adjoint.RepeatInterleave(g_k, tape.d6_repeats, (long)(1), tape.d6_inputShape));
                 global::LrpGen.Rules.Grad.Release(ref g_k);
             }
-            // [exact adjoint: transpose] k_proj.call(x).view(B, T, kvHeads, headDim).transpose(1, 2)  (line 33)
+            // [exact adjoint: transpose] k_proj.call(x).view(B, T, kvHeads, headDim).transpose(1, 2)  (line 6 of GqaAttention.forward)
             if (g_t6 is not null)
             {
                 global::LrpGen.Rules.Grad.Add(ref g_t5, global::LrpGen.Rules.Adjoint.Transpose(g_t6, (long)(1), (long)(2)));
                 global::LrpGen.Rules.Grad.Release(ref g_t6);
             }
-            // [exact adjoint: reshape] k_proj.call(x).view(B, T, kvHeads, headDim)  (line 33)
+            // [exact adjoint: reshape] k_proj.call(x).view(B, T, kvHeads, headDim)  (line 6 of GqaAttention.forward)
             if (g_t5 is not null)
             {
                 global::LrpGen.Rules.Grad.Add(ref g_t4, global::LrpGen.Rules.Adjoint.Reshape(g_t5, tape.d4_inputShape));
                 global::LrpGen.Rules.Grad.Release(ref g_t5);
             }
-            // [epsilon 0] k_proj.call(x)  (line 33)
+            // [epsilon 0] k_proj.call(x)  (line 6 of GqaAttention.forward)
             if (g_t4 is not null)
             {
                 global::TorchSharp.torch.Tensor? gx3 = global::LrpGen.Rules.LinearRule.Backward(ctx, g_t4, tape.r3, k_proj.weight, k_proj.bias, tape.x3, tape.y3);
@@ -319,19 +319,19 @@ namespace LrpGen.Tests.Scenarios
                 global::LrpGen.Rules.Grad.Add(ref g_x, gx3);
                 global::LrpGen.Rules.Grad.Release(ref g_t4);
             }
-            // [exact adjoint: transpose] q_proj.call(x).view(B, T, heads, headDim).transpose(1, 2)  (line 32)
+            // [exact adjoint: transpose] q_proj.call(x).view(B, T, heads, headDim).transpose(1, 2)  (line 5 of GqaAttention.forward)
             if (g_q is not null)
             {
                 global::LrpGen.Rules.Grad.Add(ref g_t2, global::LrpGen.Rules.Adjoint.Transpose(g_q, (long)(1), (long)(2)));
                 global::LrpGen.Rules.Grad.Release(ref g_q);
             }
-            // [exact adjoint: reshape] q_proj.call(x).view(B, T, heads, headDim)  (line 32)
+            // [exact adjoint: reshape] q_proj.call(x).view(B, T, heads, headDim)  (line 5 of GqaAttention.forward)
             if (g_t2 is not null)
             {
                 global::LrpGen.Rules.Grad.Add(ref g_t1, global::LrpGen.Rules.Adjoint.Reshape(g_t2, tape.d1_inputShape));
                 global::LrpGen.Rules.Grad.Release(ref g_t2);
             }
-            // [epsilon 0] q_proj.call(x)  (line 32)
+            // [epsilon 0] q_proj.call(x)  (line 5 of GqaAttention.forward)
             if (g_t1 is not null)
             {
                 global::TorchSharp.torch.Tensor? gx0 = global::LrpGen.Rules.LinearRule.Backward(ctx, g_t1, tape.r0, q_proj.weight, q_proj.bias, tape.x0, tape.y0);

@@ -109,7 +109,7 @@ namespace LrpGen.Tests.Scenarios
             global::TorchSharp.torch.Tensor? g_t4 = null;
             // seed: => Project(GeluNew(fc1.call(x)))
             global::LrpGen.Rules.Grad.Add(ref g_t4, gOutput.alias());
-            // [epsilon 0.1] fc3.call(fc2.call(h))  (line 30)
+            // [epsilon 0.1] fc3.call(fc2.call(h))  (line 1 of HelperRules.Project)
             if (g_t4 is not null)
             {
                 global::TorchSharp.torch.Tensor? gx3 = global::LrpGen.Rules.LinearRule.Backward(ctx, g_t4, tape.r3, fc3.weight, fc3.bias, tape.x3, tape.y3);
@@ -117,7 +117,7 @@ namespace LrpGen.Tests.Scenarios
                 global::LrpGen.Rules.Grad.Add(ref g_t3, gx3);
                 global::LrpGen.Rules.Grad.Release(ref g_t4);
             }
-            // [epsilon 0.1] fc2.call(h)  (line 30)
+            // [epsilon 0.1] fc2.call(h)  (line 1 of HelperRules.Project)
             if (g_t3 is not null)
             {
                 global::TorchSharp.torch.Tensor? gx2 = global::LrpGen.Rules.LinearRule.Backward(ctx, g_t3, tape.r2, fc2.weight, fc2.bias, tape.x2, tape.y2);
@@ -125,13 +125,13 @@ namespace LrpGen.Tests.Scenarios
                 global::LrpGen.Rules.Grad.Add(ref g_t2, gx2);
                 global::LrpGen.Rules.Grad.Release(ref g_t3);
             }
-            // [identity (GeluNew)] GeluNew(fc1.call(x))  (line 32)
+            // [identity (GeluNew)] GeluNew(fc1.call(x))  (line 1 of HelperRules.forward)
             if (g_t2 is not null)
             {
                 global::LrpGen.Rules.Grad.Add(ref g_t1, global::LrpGen.Rules.ActivationRule.Backward(g_t2, tape.s1));
                 global::LrpGen.Rules.Grad.Release(ref g_t2);
             }
-            // [epsilon 0.01] fc1.call(x)  (line 32)
+            // [epsilon 0.01] fc1.call(x)  (line 1 of HelperRules.forward)
             if (g_t1 is not null)
             {
                 global::TorchSharp.torch.Tensor? gx0 = global::LrpGen.Rules.LinearRule.Backward(ctx, g_t1, tape.r0, fc1.weight, fc1.bias, tape.x0, tape.y0);

@@ -114,7 +114,7 @@ namespace LrpGen.Tests.Scenarios
             global::TorchSharp.torch.Tensor? lrp_g_i0 = null;
             // seed: return i0;
             global::LrpGen.Rules.Grad.Add(ref lrp_g_i0, lrp_gOutput.alias());
-            // [uniform (product)] point0 * tape  (line 138)
+            // [uniform (product)] point0 * tape  (line 12 of Hygiene.forward)
             if (lrp_g_i0 is not null)
             {
                 var (lrp_ga, lrp_gb) = global::LrpGen.Rules.ProductRule.ElementwiseBackward(lrp_ctx, lrp_g_i0, null, lrp_tape.v2, lrp_tape.d5_aShape, lrp_tape.d5_bShape,
@@ -123,13 +123,13 @@ namespace LrpGen.Tests.Scenarios
                 lrp_gb?.Dispose();
                 global::LrpGen.Rules.Grad.Release(ref lrp_g_i0);
             }
-            // [exact adjoint: scale] ga(output, ctx) * t  (line 137)
+            // [exact adjoint: scale] ga(output, ctx) * t  (line 11 of Hygiene.forward)
             if (lrp_g_point0 is not null)
             {
                 global::LrpGen.Rules.Grad.Add(ref lrp_g_t8, global::LrpGen.Rules.Adjoint.Scale(lrp_g_point0, lrp_tape.d4_factor));
                 global::LrpGen.Rules.Grad.Release(ref lrp_g_point0);
             }
-            // [uniform (product)] gs * frame  (line 125)
+            // [uniform (product)] gs * frame  (line 1 of Hygiene.ga)
             if (lrp_g_t8 is not null)
             {
                 var (lrp_ga, lrp_gb) = global::LrpGen.Rules.ProductRule.ElementwiseBackward(lrp_ctx, lrp_g_t8, lrp_tape.v7, lrp_tape.v1, lrp_tape.d3_aShape, lrp_tape.d3_bShape,
@@ -138,7 +138,7 @@ namespace LrpGen.Tests.Scenarios
                 global::LrpGen.Rules.Grad.Add(ref lrp_g_ctx, lrp_gb);
                 global::LrpGen.Rules.Grad.Release(ref lrp_g_t8);
             }
-            // reverse of: foreach (var f0 in all)  (line 131)
+            // reverse of: foreach (var f0 in all)  (line 5 of Hygiene.forward)
             {
                 var lrp_gc_output_carry = lrp_g_output_carry_7;
                 lrp_g_output_carry_7 = null;
@@ -152,20 +152,20 @@ namespace LrpGen.Tests.Scenarios
                         global::TorchSharp.torch.Tensor? lrp_g_output = null;
                         global::LrpGen.Rules.Grad.Add(ref lrp_g_output, lrp_gc_output_carry);
                         lrp_gc_output_carry = null;
-                        // [epsilon 0 (sum)] g_x + ctx * options  (line 134)
+                        // [epsilon 0 (sum)] g_x + ctx * options  (line 8 of Hygiene.forward)
                         if (lrp_g_output is not null)
                         {
                             global::LrpGen.Rules.Grad.Add(ref lrp_g_g_x, global::LrpGen.Rules.Adjoint.AddOperand(lrp_g_output, lrp_f0.d2_aShape, negate: false));
                             global::LrpGen.Rules.Grad.Add(ref lrp_g_t5, global::LrpGen.Rules.Adjoint.AddOperand(lrp_g_output, lrp_f0.d2_bShape, negate: false));
                             global::LrpGen.Rules.Grad.Release(ref lrp_g_output);
                         }
-                        // [exact adjoint: scale] ctx * options  (line 134)
+                        // [exact adjoint: scale] ctx * options  (line 8 of Hygiene.forward)
                         if (lrp_g_t5 is not null)
                         {
                             global::LrpGen.Rules.Grad.Add(ref lrp_g_ctx, global::LrpGen.Rules.Adjoint.Scale(lrp_g_t5, (double)(options)));
                             global::LrpGen.Rules.Grad.Release(ref lrp_g_t5);
                         }
-                        // [epsilon 0] f0.call(output)  (line 133)
+                        // [epsilon 0] f0.call(output)  (line 7 of Hygiene.forward)
                         if (lrp_g_g_x is not null)
                         {
                             global::TorchSharp.torch.Tensor? lrp_gx0 = global::LrpGen.Rules.LinearRule.Backward(lrp_ctx, lrp_g_g_x, lrp_f0.r0, lrp_f0.d0_module.weight, lrp_f0.d0_module.bias, lrp_f0.x0, lrp_f0.y0);

@@ -104,7 +104,7 @@ namespace LrpGen.Tests.Scenarios
             global::TorchSharp.torch.Tensor? g_t7 = null;
             // seed: => x * x.pow(2).mean(new long[] { -1 }, keepdim: true).add(1e-6).rsqrt() * weight
             global::LrpGen.Rules.Grad.Add(ref g_t7, gOutput.alias());
-            // [uniform (product)] x * x.pow(2).mean(new long[] { -1 }, keepdim: true).add(1e-6).rsqrt() * weight  (line 88)
+            // [uniform (product)] x * x.pow(2).mean(new long[] { -1 }, keepdim: true).add(1e-6).rsqrt() * weight  (line 1 of InlineRmsNorm.forward)
             if (g_t7 is not null)
             {
                 var (ga, gb) = global::LrpGen.Rules.ProductRule.ElementwiseBackward(ctx, g_t7, null, tape.v6, tape.d6_aShape, tape.d6_bShape,
@@ -113,7 +113,7 @@ namespace LrpGen.Tests.Scenarios
                 gb?.Dispose();
                 global::LrpGen.Rules.Grad.Release(ref g_t7);
             }
-            // [uniform (product)] x * x.pow(2).mean(new long[] { -1 }, keepdim: true).add(1e-6).rsqrt()  (line 88)
+            // [uniform (product)] x * x.pow(2).mean(new long[] { -1 }, keepdim: true).add(1e-6).rsqrt()  (line 1 of InlineRmsNorm.forward)
             if (g_t5 is not null)
             {
                 var (ga, gb) = global::LrpGen.Rules.ProductRule.ElementwiseBackward(ctx, g_t5, tape.v0, tape.v4, tape.d4_aShape, tape.d4_bShape,
@@ -122,25 +122,25 @@ namespace LrpGen.Tests.Scenarios
                 global::LrpGen.Rules.Grad.Add(ref g_t4, gb);
                 global::LrpGen.Rules.Grad.Release(ref g_t5);
             }
-            // [gradient only: constant under [NormIdentity]] x.pow(2).mean(new long[] { -1 }, keepdim: true).add(1e-6).rsqrt()  (line 88)
+            // [gradient only: constant under [NormIdentity]] x.pow(2).mean(new long[] { -1 }, keepdim: true).add(1e-6).rsqrt()  (line 1 of InlineRmsNorm.forward)
             if (g_t4 is not null)
             {
                 global::LrpGen.Rules.Grad.Add(ref g_t3, global::LrpGen.Rules.PointwiseAdjoint.Rsqrt(g_t4, tape.v4));
                 global::LrpGen.Rules.Grad.Release(ref g_t4);
             }
-            // [exact adjoint: identity] x.pow(2).mean(new long[] { -1 }, keepdim: true).add(1e-6)  (line 88)
+            // [exact adjoint: identity] x.pow(2).mean(new long[] { -1 }, keepdim: true).add(1e-6)  (line 1 of InlineRmsNorm.forward)
             if (g_t3 is not null)
             {
                 global::LrpGen.Rules.Grad.Add(ref g_t2, global::LrpGen.Rules.Adjoint.Identity(g_t3));
                 global::LrpGen.Rules.Grad.Release(ref g_t3);
             }
-            // [exact adjoint: mean] x.pow(2).mean(new long[] { -1 }, keepdim: true)  (line 88)
+            // [exact adjoint: mean] x.pow(2).mean(new long[] { -1 }, keepdim: true)  (line 1 of InlineRmsNorm.forward)
             if (g_t2 is not null)
             {
                 global::LrpGen.Rules.Grad.Add(ref g_t1, global::LrpGen.Rules.Adjoint.Mean(g_t2, tape.d1_dims, tape.d1_keepdim, tape.d1_inputShape));
                 global::LrpGen.Rules.Grad.Release(ref g_t2);
             }
-            // [gradient only: constant under [NormIdentity]] x.pow(2)  (line 88)
+            // [gradient only: constant under [NormIdentity]] x.pow(2)  (line 1 of InlineRmsNorm.forward)
             if (g_t1 is not null)
             {
                 global::LrpGen.Rules.Grad.Add(ref g_x, global::LrpGen.Rules.PointwiseAdjoint.Pow(g_t1, tape.v0, (double)(2)));

@@ -112,7 +112,7 @@ namespace LrpGen.Tests.Scenarios
             global::TorchSharp.torch.Tensor? g_t5 = null;
             // seed: return fc3.call(h);
             global::LrpGen.Rules.Grad.Add(ref g_t5, gOutput.alias());
-            // [epsilon 0] fc3.call(h)  (line 28)
+            // [epsilon 0] fc3.call(h)  (line 5 of LinearChain.forward)
             if (g_t5 is not null)
             {
                 global::TorchSharp.torch.Tensor? gx4 = global::LrpGen.Rules.LinearRule.Backward(ctx, g_t5, tape.r4, fc3.weight, fc3.bias, tape.x4, tape.y4);
@@ -120,13 +120,13 @@ namespace LrpGen.Tests.Scenarios
                 global::LrpGen.Rules.Grad.Add(ref g_h1, gx4);
                 global::LrpGen.Rules.Grad.Release(ref g_t5);
             }
-            // [identity (Relu)] nn.functional.relu(fc2.call(h))  (line 27)
+            // [identity (Relu)] nn.functional.relu(fc2.call(h))  (line 4 of LinearChain.forward)
             if (g_h1 is not null)
             {
                 global::LrpGen.Rules.Grad.Add(ref g_t3, global::LrpGen.Rules.ActivationRule.Backward(g_h1, tape.s3));
                 global::LrpGen.Rules.Grad.Release(ref g_h1);
             }
-            // [epsilon 0] fc2.call(h)  (line 27)
+            // [epsilon 0] fc2.call(h)  (line 4 of LinearChain.forward)
             if (g_t3 is not null)
             {
                 global::TorchSharp.torch.Tensor? gx2 = global::LrpGen.Rules.LinearRule.Backward(ctx, g_t3, tape.r2, fc2.weight, fc2.bias, tape.x2, tape.y2);
@@ -134,13 +134,13 @@ namespace LrpGen.Tests.Scenarios
                 global::LrpGen.Rules.Grad.Add(ref g_h, gx2);
                 global::LrpGen.Rules.Grad.Release(ref g_t3);
             }
-            // [identity (GELU)] act.call(fc1.call(x))  (line 26)
+            // [identity (GELU)] act.call(fc1.call(x))  (line 3 of LinearChain.forward)
             if (g_h is not null)
             {
                 global::LrpGen.Rules.Grad.Add(ref g_t1, global::LrpGen.Rules.ActivationRule.Backward(g_h, tape.s1));
                 global::LrpGen.Rules.Grad.Release(ref g_h);
             }
-            // [epsilon 0] fc1.call(x)  (line 26)
+            // [epsilon 0] fc1.call(x)  (line 3 of LinearChain.forward)
             if (g_t1 is not null)
             {
                 global::TorchSharp.torch.Tensor? gx0 = global::LrpGen.Rules.LinearRule.Backward(ctx, g_t1, tape.r0, fc1.weight, fc1.bias, tape.x0, tape.y0);

@@ -134,7 +134,7 @@ namespace LrpGen.Tests.Scenarios
             global::TorchSharp.torch.Tensor? g_h_carry_14 = null;
             // seed: return h;
             global::LrpGen.Rules.Grad.Add(ref g_h_carry_14, gOutput.alias());
-            // reverse of: foreach (var layer in layers) h = layer.call(h).sigmoid() * h;  (line 178)
+            // reverse of: foreach (var layer in layers) h = layer.call(h).sigmoid() * h;  (line 5 of LoopCarried.forward)
             {
                 var gc_h_carry = g_h_carry_14;
                 g_h_carry_14 = null;
@@ -148,7 +148,7 @@ namespace LrpGen.Tests.Scenarios
                         global::TorchSharp.torch.Tensor? g_h2 = null;
                         global::LrpGen.Rules.Grad.Add(ref g_h2, gc_h_carry);
                         gc_h_carry = null;
-                        // [uniform (product)] layer.call(h).sigmoid() * h  (line 178)
+                        // [uniform (product)] layer.call(h).sigmoid() * h  (line 5 of LoopCarried.forward)
                         if (g_h2 is not null)
                         {
                             var (ga, gb) = global::LrpGen.Rules.ProductRule.ElementwiseBackward(ctx, g_h2, f1.v12, f1.v10, f1.d8_aShape, f1.d8_bShape,
@@ -157,13 +157,13 @@ namespace LrpGen.Tests.Scenarios
                             global::LrpGen.Rules.Grad.Add(ref g_h_carry_10, gb);
                             global::LrpGen.Rules.Grad.Release(ref g_h2);
                         }
-                        // [identity (Sigmoid)] layer.call(h).sigmoid()  (line 178)
+                        // [identity (Sigmoid)] layer.call(h).sigmoid()  (line 5 of LoopCarried.forward)
                         if (g_t12 is not null)
                         {
                             global::LrpGen.Rules.Grad.Add(ref g_t11, global::LrpGen.Rules.ActivationRule.Backward(g_t12, f1.s7));
                             global::LrpGen.Rules.Grad.Release(ref g_t12);
                         }
-                        // [epsilon 0] layer.call(h)  (line 178)
+                        // [epsilon 0] layer.call(h)  (line 5 of LoopCarried.forward)
                         if (g_t11 is not null)
                         {
                             global::TorchSharp.torch.Tensor? gx6 = global::LrpGen.Rules.LinearRule.Backward(ctx, g_t11, f1.r6, f1.d6_module.weight, f1.d6_module.bias, f1.x6, f1.y6);
@@ -176,13 +176,13 @@ namespace LrpGen.Tests.Scenarios
                 }
                 global::LrpGen.Rules.Grad.Add(ref g_h, gc_h_carry);
             }
-            // [softmax: Taylor at x (plain gradient)] x.softmax(-1)  (line 177)
+            // [softmax: Taylor at x (plain gradient)] x.softmax(-1)  (line 4 of LoopCarried.forward)
             if (g_h is not null)
             {
                 global::LrpGen.Rules.Grad.Add(ref g_x_carry_4, global::LrpGen.Rules.SoftmaxRule.Backward(g_h, tape.v5, (long)(-1)));
                 global::LrpGen.Rules.Grad.Release(ref g_h);
             }
-            // reverse of: foreach (var layer in layers) x = nn.functional.tanh(layer.call(x));  (line 176)
+            // reverse of: foreach (var layer in layers) x = nn.functional.tanh(layer.call(x));  (line 3 of LoopCarried.forward)
             {
                 var gc_x_carry = g_x_carry_4;
                 g_x_carry_4 = null;
@@ -195,13 +195,13 @@ namespace LrpGen.Tests.Scenarios
                         global::TorchSharp.torch.Tensor? g_x2 = null;
                         global::LrpGen.Rules.Grad.Add(ref g_x2, gc_x_carry);
                         gc_x_carry = null;
-                        // [identity (Tanh)] nn.functional.tanh(layer.call(x))  (line 176)
+                        // [identity (Tanh)] nn.functional.tanh(layer.call(x))  (line 3 of LoopCarried.forward)
                         if (g_x2 is not null)
                         {
                             global::LrpGen.Rules.Grad.Add(ref g_t2, global::LrpGen.Rules.ActivationRule.Backward(g_x2, f0.s1));
                             global::LrpGen.Rules.Grad.Release(ref g_x2);
                         }
-                        // [epsilon 0] layer.call(x)  (line 176)
+                        // [epsilon 0] layer.call(x)  (line 3 of LoopCarried.forward)
                         if (g_t2 is not null)
                         {
                             global::TorchSharp.torch.Tensor? gx0 = global::LrpGen.Rules.LinearRule.Backward(ctx, g_t2, f0.r0, f0.d0_module.weight, f0.d0_module.bias, f0.x0, f0.y0);

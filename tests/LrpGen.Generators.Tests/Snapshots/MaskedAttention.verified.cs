@@ -177,7 +177,7 @@ namespace LrpGen.Tests.Scenarios
             global::TorchSharp.torch.Tensor? g_t20 = null;
             // seed: return o_proj.call(context);
             global::LrpGen.Rules.Grad.Add(ref g_t20, gOutput.alias());
-            // [epsilon 0] o_proj.call(context)  (line 36)
+            // [epsilon 0] o_proj.call(context)  (line 10 of MaskedAttention.forward)
             if (g_t20 is not null)
             {
                 global::TorchSharp.torch.Tensor? gx18 = global::LrpGen.Rules.LinearRule.Backward(ctx, g_t20, tape.r18, o_proj.weight, o_proj.bias, tape.x18, tape.y18);
@@ -185,25 +185,25 @@ namespace LrpGen.Tests.Scenarios
                 global::LrpGen.Rules.Grad.Add(ref g_context, gx18);
                 global::LrpGen.Rules.Grad.Release(ref g_t20);
             }
-            // [exact adjoint: reshape] torch.matmul(weights, v).transpose(1, 2).contiguous().view(B, T, heads * headDim)  (line 35)
+            // [exact adjoint: reshape] torch.matmul(weights, v).transpose(1, 2).contiguous().view(B, T, heads * headDim)  (line 9 of MaskedAttention.forward)
             if (g_context is not null)
             {
                 global::LrpGen.Rules.Grad.Add(ref g_t18, global::LrpGen.Rules.Adjoint.Reshape(g_context, tape.d17_inputShape));
                 global::LrpGen.Rules.Grad.Release(ref g_context);
             }
-            // [exact adjoint: identity] torch.matmul(weights, v).transpose(1, 2).contiguous()  (line 35)
+            // [exact adjoint: identity] torch.matmul(weights, v).transpose(1, 2).contiguous()  (line 9 of MaskedAttention.forward)
             if (g_t18 is not null)
             {
                 global::LrpGen.Rules.Grad.Add(ref g_t17, global::LrpGen.Rules.Adjoint.Identity(g_t18));
                 global::LrpGen.Rules.Grad.Release(ref g_t18);
             }
-            // [exact adjoint: transpose] torch.matmul(weights, v).transpose(1, 2)  (line 35)
+            // [exact adjoint: transpose] torch.matmul(weights, v).transpose(1, 2)  (line 9 of MaskedAttention.forward)
             if (g_t17 is not null)
             {
                 global::LrpGen.Rules.Grad.Add(ref g_t16, global::LrpGen.Rules.Adjoint.Transpose(g_t17, (long)(1), (long)(2)));
                 global::LrpGen.Rules.Grad.Release(ref g_t17);
             }
-            // [uniform (matmul)] torch.matmul(weights, v)  (line 35)
+            // [uniform (matmul)] torch.matmul(weights, v)  (line 9 of MaskedAttention.forward)
             if (g_t16 is not null)
             {
                 var (ga, gb) = global::LrpGen.Rules.ProductRule.MatmulBackward(ctx, g_t16, tape.v15, tape.v10, tape.d14_aShape, tape.d14_bShape,
@@ -212,25 +212,25 @@ namespace LrpGen.Tests.Scenarios
                 global::LrpGen.Rules.Grad.Add(ref g_v, gb);
                 global::LrpGen.Rules.Grad.Release(ref g_t16);
             }
-            // [softmax: Taylor at x (plain gradient)] torch.softmax(scores + mask, -1)  (line 34)
+            // [softmax: Taylor at x (plain gradient)] torch.softmax(scores + mask, -1)  (line 8 of MaskedAttention.forward)
             if (g_weights is not null)
             {
                 global::LrpGen.Rules.Grad.Add(ref g_t14, global::LrpGen.Rules.SoftmaxRule.Backward(g_weights, tape.v15, (long)(-1)));
                 global::LrpGen.Rules.Grad.Release(ref g_weights);
             }
-            // [epsilon 0 (sum)] scores + mask  (line 34)
+            // [epsilon 0 (sum)] scores + mask  (line 8 of MaskedAttention.forward)
             if (g_t14 is not null)
             {
                 global::LrpGen.Rules.Grad.Add(ref g_scores, global::LrpGen.Rules.Adjoint.AddOperand(g_t14, tape.d12_aShape, negate: false));
                 global::LrpGen.Rules.Grad.Release(ref g_t14);
             }
-            // [exact adjoint: scale] torch.matmul(q, k.transpose(-2, -1)) / Math.Sqrt(headDim)  (line 33)
+            // [exact adjoint: scale] torch.matmul(q, k.transpose(-2, -1)) / Math.Sqrt(headDim)  (line 7 of MaskedAttention.forward)
             if (g_scores is not null)
             {
                 global::LrpGen.Rules.Grad.Add(ref g_t12, global::LrpGen.Rules.Adjoint.Scale(g_scores, tape.d11_factor));
                 global::LrpGen.Rules.Grad.Release(ref g_scores);
             }
-            // [uniform (matmul)] torch.matmul(q, k.transpose(-2, -1))  (line 33)
+            // [uniform (matmul)] torch.matmul(q, k.transpose(-2, -1))  (line 7 of MaskedAttention.forward)
             if (g_t12 is not null)
             {
                 var (ga, gb) = global::LrpGen.Rules.ProductRule.MatmulBackward(ctx, g_t12, tape.v4, tape.v11, tape.d10_aShape, tape.d10_bShape,
@@ -239,25 +239,25 @@ namespace LrpGen.Tests.Scenarios
                 global::LrpGen.Rules.Grad.Add(ref g_t11, gb);
                 global::LrpGen.Rules.Grad.Release(ref g_t12);
             }
-            // [exact adjoint: transpose] k.transpose(-2, -1)  (line 33)
+            // [exact adjoint: transpose] k.transpose(-2, -1)  (line 7 of MaskedAttention.forward)
             if (g_t11 is not null)
             {
                 global::LrpGen.Rules.Grad.Add(ref g_k, global::LrpGen.Rules.Adjoint.Transpose(g_t11, (long)(-2), (long)(-1)));
                 global::LrpGen.Rules.Grad.Release(ref g_t11);
             }
-            // [exact adjoint: transpose] v_proj.call(x).view(B, T, heads, headDim).transpose(1, 2)  (line 32)
+            // [exact adjoint: transpose] v_proj.call(x).view(B, T, heads, headDim).transpose(1, 2)  (line 6 of MaskedAttention.forward)
             if (g_v is not null)
             {
                 global::LrpGen.Rules.Grad.Add(ref g_t9, global::LrpGen.Rules.Adjoint.Transpose(g_v, (long)(1), (long)(2)));
                 global::LrpGen.Rules.Grad.Release(ref g_v);
             }
-            // [exact adjoint: reshape] v_proj.call(x).view(B, T, heads, headDim)  (line 32)
+            // [exact adjoint: reshape] v_proj.call(x).view(B, T, heads, headDim)  (line 6 of MaskedAttention.forward)
             if (g_t9 is not null)
             {
                 global::LrpGen.Rules.Grad.Add(ref g_t8, global::LrpGen.Rules.Adjoint.Reshape(g_t9, tape.d7_inputShape));
                 global::LrpGen.Rules.Grad.Release(ref g_t9);
             }
-            // [epsilon 0] v_proj.call(x)  (line 32)
+            // [epsilon 0] v_proj.call(x)  (line 6 of MaskedAttention.forward)
             if (g_t8 is not null)
             {
                 global::TorchSharp.torch.Tensor? gx6 = global::LrpGen.Rules.LinearRule.Backward(ctx, g_t8, tape.r6, v_proj.weight, v_proj.bias, tape.x6, tape.y6);
@@ -265,19 +265,19 @@ namespace LrpGen.Tests.Scenarios
                 global::LrpGen.Rules.Grad.Add(ref g_x, gx6);
                 global::LrpGen.Rules.Grad.Release(ref g_t8);
             }
-            // [exact adjoint: transpose] k_proj.call(x).view(B, T, heads, headDim).transpose(1, 2)  (line 31)
+            // [exact adjoint: transpose] k_proj.call(x).view(B, T, heads, headDim).transpose(1, 2)  (line 5 of MaskedAttention.forward)
             if (g_k is not null)
             {
                 global::LrpGen.Rules.Grad.Add(ref g_t6, global::LrpGen.Rules.Adjoint.Transpose(g_k, (long)(1), (long)(2)));
                 global::LrpGen.Rules.Grad.Release(ref g_k);
             }
-            // [exact adjoint: reshape] k_proj.call(x).view(B, T, heads, headDim)  (line 31)
+            // [exact adjoint: reshape] k_proj.call(x).view(B, T, heads, headDim)  (line 5 of MaskedAttention.forward)
             if (g_t6 is not null)
             {
                 global::LrpGen.Rules.Grad.Add(ref g_t5, global::LrpGen.Rules.Adjoint.Reshape(g_t6, tape.d4_inputShape));
                 global::LrpGen.Rules.Grad.Release(ref g_t6);
             }
-            // [epsilon 0] k_proj.call(x)  (line 31)
+            // [epsilon 0] k_proj.call(x)  (line 5 of MaskedAttention.forward)
             if (g_t5 is not null)
             {
                 global::TorchSharp.torch.Tensor? gx3 = global::LrpGen.Rules.LinearRule.Backward(ctx, g_t5, tape.r3, k_proj.weight, k_proj.bias, tape.x3, tape.y3);
@@ -285,19 +285,19 @@ namespace LrpGen.Tests.Scenarios
                 global::LrpGen.Rules.Grad.Add(ref g_x, gx3);
                 global::LrpGen.Rules.Grad.Release(ref g_t5);
             }
-            // [exact adjoint: transpose] q_proj.call(x).view(B, T, heads, headDim).transpose(1, 2)  (line 30)
+            // [exact adjoint: transpose] q_proj.call(x).view(B, T, heads, headDim).transpose(1, 2)  (line 4 of MaskedAttention.forward)
             if (g_q is not null)
             {
                 global::LrpGen.Rules.Grad.Add(ref g_t3, global::LrpGen.Rules.Adjoint.Transpose(g_q, (long)(1), (long)(2)));
                 global::LrpGen.Rules.Grad.Release(ref g_q);
             }
-            // [exact adjoint: reshape] q_proj.call(x).view(B, T, heads, headDim)  (line 30)
+            // [exact adjoint: reshape] q_proj.call(x).view(B, T, heads, headDim)  (line 4 of MaskedAttention.forward)
             if (g_t3 is not null)
             {
                 global::LrpGen.Rules.Grad.Add(ref g_t2, global::LrpGen.Rules.Adjoint.Reshape(g_t3, tape.d1_inputShape));
                 global::LrpGen.Rules.Grad.Release(ref g_t3);
             }
-            // [epsilon 0] q_proj.call(x)  (line 30)
+            // [epsilon 0] q_proj.call(x)  (line 4 of MaskedAttention.forward)
             if (g_t2 is not null)
             {
                 global::TorchSharp.torch.Tensor? gx0 = global::LrpGen.Rules.LinearRule.Backward(ctx, g_t2, tape.r0, q_proj.weight, q_proj.bias, tape.x0, tape.y0);

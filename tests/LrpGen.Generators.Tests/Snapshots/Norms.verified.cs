@@ -131,7 +131,7 @@ namespace LrpGen.Tests.Scenarios
             global::TorchSharp.torch.Tensor? g_t12 = null;
             // seed: return RmsNorm(h);
             global::LrpGen.Rules.Grad.Add(ref g_t12, gOutput.alias());
-            // [uniform (product)] x * torch.rsqrt(x.pow(2).mean(new long[] { -1 }, keepdim: true) + RmsEps) * rmsWeight  (line 31)
+            // [uniform (product)] x * torch.rsqrt(x.pow(2).mean(new long[] { -1 }, keepdim: true) + RmsEps) * rmsWeight  (line 2 of Norms.RmsNorm)
             if (g_t12 is not null)
             {
                 var (ga, gb) = global::LrpGen.Rules.ProductRule.ElementwiseBackward(ctx, g_t12, null, tape.v11, tape.d11_aShape, tape.d11_bShape,
@@ -140,7 +140,7 @@ namespace LrpGen.Tests.Scenarios
                 gb?.Dispose();
                 global::LrpGen.Rules.Grad.Release(ref g_t12);
             }
-            // [uniform (product)] x * torch.rsqrt(x.pow(2).mean(new long[] { -1 }, keepdim: true) + RmsEps)  (line 31)
+            // [uniform (product)] x * torch.rsqrt(x.pow(2).mean(new long[] { -1 }, keepdim: true) + RmsEps)  (line 2 of Norms.RmsNorm)
             if (g_t10 is not null)
             {
                 var (ga, gb) = global::LrpGen.Rules.ProductRule.ElementwiseBackward(ctx, g_t10, tape.v5, tape.v9, tape.d9_aShape, tape.d9_bShape,
@@ -149,37 +149,37 @@ namespace LrpGen.Tests.Scenarios
                 global::LrpGen.Rules.Grad.Add(ref g_t9, gb);
                 global::LrpGen.Rules.Grad.Release(ref g_t10);
             }
-            // [gradient only: constant under [NormIdentity]] torch.rsqrt(x.pow(2).mean(new long[] { -1 }, keepdim: true) + RmsEps)  (line 31)
+            // [gradient only: constant under [NormIdentity]] torch.rsqrt(x.pow(2).mean(new long[] { -1 }, keepdim: true) + RmsEps)  (line 2 of Norms.RmsNorm)
             if (g_t9 is not null)
             {
                 global::LrpGen.Rules.Grad.Add(ref g_t8, global::LrpGen.Rules.PointwiseAdjoint.Rsqrt(g_t9, tape.v9));
                 global::LrpGen.Rules.Grad.Release(ref g_t9);
             }
-            // [exact adjoint: identity] x.pow(2).mean(new long[] { -1 }, keepdim: true) + RmsEps  (line 31)
+            // [exact adjoint: identity] x.pow(2).mean(new long[] { -1 }, keepdim: true) + RmsEps  (line 2 of Norms.RmsNorm)
             if (g_t8 is not null)
             {
                 global::LrpGen.Rules.Grad.Add(ref g_t7, global::LrpGen.Rules.Adjoint.Identity(g_t8));
                 global::LrpGen.Rules.Grad.Release(ref g_t8);
             }
-            // [exact adjoint: mean] x.pow(2).mean(new long[] { -1 }, keepdim: true)  (line 31)
+            // [exact adjoint: mean] x.pow(2).mean(new long[] { -1 }, keepdim: true)  (line 2 of Norms.RmsNorm)
             if (g_t7 is not null)
             {
                 global::LrpGen.Rules.Grad.Add(ref g_t6, global::LrpGen.Rules.Adjoint.Mean(g_t7, tape.d6_dims, tape.d6_keepdim, tape.d6_inputShape));
                 global::LrpGen.Rules.Grad.Release(ref g_t7);
             }
-            // [gradient only: constant under [NormIdentity]] x.pow(2)  (line 31)
+            // [gradient only: constant under [NormIdentity]] x.pow(2)  (line 2 of Norms.RmsNorm)
             if (g_t6 is not null)
             {
                 global::LrpGen.Rules.Grad.Add(ref g_h1, global::LrpGen.Rules.PointwiseAdjoint.Pow(g_t6, tape.v5, (double)(2)));
                 global::LrpGen.Rules.Grad.Release(ref g_t6);
             }
-            // [norm identity (LayerNorm)] nn.functional.layer_norm(h, new long[] { dim }, lnWeight, lnBias, 1e-5)  (line 36)
+            // [norm identity (LayerNorm)] nn.functional.layer_norm(h, new long[] { dim }, lnWeight, lnBias, 1e-5)  (line 4 of Norms.forward)
             if (g_h1 is not null)
             {
                 global::LrpGen.Rules.Grad.Add(ref g_h, global::LrpGen.Rules.LayerNormRule.Backward(ctx, g_h1, tape.v2, tape.v3, (double)(1e-5), tape.d4_dims));
                 global::LrpGen.Rules.Grad.Release(ref g_h1);
             }
-            // [epsilon 0] fc.call(ln.call(x))  (line 35)
+            // [epsilon 0] fc.call(ln.call(x))  (line 3 of Norms.forward)
             if (g_h is not null)
             {
                 global::TorchSharp.torch.Tensor? gx1 = global::LrpGen.Rules.LinearRule.Backward(ctx, g_h, tape.r1, fc.weight, fc.bias, tape.x1, tape.y1);
@@ -187,7 +187,7 @@ namespace LrpGen.Tests.Scenarios
                 global::LrpGen.Rules.Grad.Add(ref g_t1, gx1);
                 global::LrpGen.Rules.Grad.Release(ref g_h);
             }
-            // [norm identity (LayerNorm)] ln.call(x)  (line 35)
+            // [norm identity (LayerNorm)] ln.call(x)  (line 3 of Norms.forward)
             if (g_t1 is not null)
             {
                 global::LrpGen.Rules.Grad.Add(ref g_x, global::LrpGen.Rules.LayerNormRule.Backward(ctx, g_t1, tape.v0, ln.weight, ln.eps, ln.normalized_shape.Length));

@@ -75,7 +75,7 @@ namespace LrpGen.Tests.Scenarios
             global::TorchSharp.torch.Tensor? g_t1 = null;
             // seed: [IdentityNonlinearity] forward
             global::LrpGen.Rules.Grad.Add(ref g_t1, gOutput.alias());
-            // [identity (forward)] x * torch.sigmoid(x * 1.702)  (line 72)
+            // [identity (forward)] x * torch.sigmoid(x * 1.702)  (line 1 of QuickGelu.forward)
             if (g_t1 is not null)
             {
                 global::LrpGen.Rules.Grad.Add(ref g_x, global::LrpGen.Rules.ActivationRule.Backward(g_t1, tape.s0));

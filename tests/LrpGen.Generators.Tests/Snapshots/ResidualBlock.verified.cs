@@ -107,14 +107,14 @@ namespace LrpGen.Tests.Scenarios
             global::TorchSharp.torch.Tensor? g_t5 = null;
             // seed: return x + fc2.call(h);
             global::LrpGen.Rules.Grad.Add(ref g_t5, gOutput.alias());
-            // [epsilon 0 (sum)] x + fc2.call(h)  (line 27)
+            // [epsilon 0 (sum)] x + fc2.call(h)  (line 5 of ResidualBlock.forward)
             if (g_t5 is not null)
             {
                 global::LrpGen.Rules.Grad.Add(ref g_x, global::LrpGen.Rules.Adjoint.AddOperand(g_t5, tape.d4_aShape, negate: false));
                 global::LrpGen.Rules.Grad.Add(ref g_t4, global::LrpGen.Rules.Adjoint.AddOperand(g_t5, tape.d4_bShape, negate: false));
                 global::LrpGen.Rules.Grad.Release(ref g_t5);
             }
-            // [epsilon 0] fc2.call(h)  (line 27)
+            // [epsilon 0] fc2.call(h)  (line 5 of ResidualBlock.forward)
             if (g_t4 is not null)
             {
                 global::TorchSharp.torch.Tensor? gx3 = global::LrpGen.Rules.LinearRule.Backward(ctx, g_t4, tape.r3, fc2.weight, fc2.bias, tape.x3, tape.y3);
@@ -122,13 +122,13 @@ namespace LrpGen.Tests.Scenarios
                 global::LrpGen.Rules.Grad.Add(ref g_h1, gx3);
                 global::LrpGen.Rules.Grad.Release(ref g_t4);
             }
-            // [identity (Gelu)] nn.functional.gelu(h)  (line 26)
+            // [identity (Gelu)] nn.functional.gelu(h)  (line 4 of ResidualBlock.forward)
             if (g_h1 is not null)
             {
                 global::LrpGen.Rules.Grad.Add(ref g_h, global::LrpGen.Rules.ActivationRule.Backward(g_h1, tape.s2));
                 global::LrpGen.Rules.Grad.Release(ref g_h1);
             }
-            // [epsilon 0] fc1.call(ln.call(x))  (line 25)
+            // [epsilon 0] fc1.call(ln.call(x))  (line 3 of ResidualBlock.forward)
             if (g_h is not null)
             {
                 global::TorchSharp.torch.Tensor? gx1 = global::LrpGen.Rules.LinearRule.Backward(ctx, g_h, tape.r1, fc1.weight, fc1.bias, tape.x1, tape.y1);
@@ -136,7 +136,7 @@ namespace LrpGen.Tests.Scenarios
                 global::LrpGen.Rules.Grad.Add(ref g_t1, gx1);
                 global::LrpGen.Rules.Grad.Release(ref g_h);
             }
-            // [norm identity (LayerNorm)] ln.call(x)  (line 25)
+            // [norm identity (LayerNorm)] ln.call(x)  (line 3 of ResidualBlock.forward)
             if (g_t1 is not null)
             {
                 global::LrpGen.Rules.Grad.Add(ref g_x, global::LrpGen.Rules.LayerNormRule.Backward(ctx, g_t1, tape.v0, ln.weight, ln.eps, ln.normalized_shape.Length));

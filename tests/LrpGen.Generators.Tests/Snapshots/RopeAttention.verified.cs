@@ -240,19 +240,19 @@ namespace LrpGen.Tests.Scenarios
             global::TorchSharp.torch.Tensor? g_t32 = null;
             // seed: return probs.matmul(v).transpose(1, 2).flatten(2);
             global::LrpGen.Rules.Grad.Add(ref g_t32, gOutput.alias());
-            // [exact adjoint: reshape] probs.matmul(v).transpose(1, 2).flatten(2)  (line 43)
+            // [exact adjoint: reshape] probs.matmul(v).transpose(1, 2).flatten(2)  (line 8 of RopeAttention.forward)
             if (g_t32 is not null)
             {
                 global::LrpGen.Rules.Grad.Add(ref g_t31, global::LrpGen.Rules.Adjoint.Reshape(g_t32, tape.d29_inputShape));
                 global::LrpGen.Rules.Grad.Release(ref g_t32);
             }
-            // [exact adjoint: transpose] probs.matmul(v).transpose(1, 2)  (line 43)
+            // [exact adjoint: transpose] probs.matmul(v).transpose(1, 2)  (line 8 of RopeAttention.forward)
             if (g_t31 is not null)
             {
                 global::LrpGen.Rules.Grad.Add(ref g_t30, global::LrpGen.Rules.Adjoint.Transpose(g_t31, (long)(1), (long)(2)));
                 global::LrpGen.Rules.Grad.Release(ref g_t31);
             }
-            // [uniform (matmul)] probs.matmul(v)  (line 43)
+            // [uniform (matmul)] probs.matmul(v)  (line 8 of RopeAttention.forward)
             if (g_t30 is not null)
             {
                 var (ga, gb) = global::LrpGen.Rules.ProductRule.MatmulBackward(ctx, g_t30, tape.v29, tape.v25, tape.d27_aShape, tape.d27_bShape,
@@ -261,19 +261,19 @@ namespace LrpGen.Tests.Scenarios
                 global::LrpGen.Rules.Grad.Add(ref g_v, gb);
                 global::LrpGen.Rules.Grad.Release(ref g_t30);
             }
-            // [softmax: Taylor at x (plain gradient)] nn.functional.softmax(q.matmul(k.transpose(-1, -2)) / Math.Sqrt(headDim), -1)  (line 42)
+            // [softmax: Taylor at x (plain gradient)] nn.functional.softmax(q.matmul(k.transpose(-1, -2)) / Math.Sqrt(headDim), -1)  (line 7 of RopeAttention.forward)
             if (g_probs is not null)
             {
                 global::LrpGen.Rules.Grad.Add(ref g_t28, global::LrpGen.Rules.SoftmaxRule.Backward(g_probs, tape.v29, (long)(-1)));
                 global::LrpGen.Rules.Grad.Release(ref g_probs);
             }
-            // [exact adjoint: scale] q.matmul(k.transpose(-1, -2)) / Math.Sqrt(headDim)  (line 42)
+            // [exact adjoint: scale] q.matmul(k.transpose(-1, -2)) / Math.Sqrt(headDim)  (line 7 of RopeAttention.forward)
             if (g_t28 is not null)
             {
                 global::LrpGen.Rules.Grad.Add(ref g_t27, global::LrpGen.Rules.Adjoint.Scale(g_t28, tape.d25_factor));
                 global::LrpGen.Rules.Grad.Release(ref g_t28);
             }
-            // [uniform (matmul)] q.matmul(k.transpose(-1, -2))  (line 42)
+            // [uniform (matmul)] q.matmul(k.transpose(-1, -2))  (line 7 of RopeAttention.forward)
             if (g_t27 is not null)
             {
                 var (ga, gb) = global::LrpGen.Rules.ProductRule.MatmulBackward(ctx, g_t27, tape.v12, tape.v26, tape.d24_aShape, tape.d24_bShape,
@@ -282,25 +282,25 @@ namespace LrpGen.Tests.Scenarios
                 global::LrpGen.Rules.Grad.Add(ref g_t26, gb);
                 global::LrpGen.Rules.Grad.Release(ref g_t27);
             }
-            // [exact adjoint: transpose] k.transpose(-1, -2)  (line 42)
+            // [exact adjoint: transpose] k.transpose(-1, -2)  (line 7 of RopeAttention.forward)
             if (g_t26 is not null)
             {
                 global::LrpGen.Rules.Grad.Add(ref g_k, global::LrpGen.Rules.Adjoint.Transpose(g_t26, (long)(-1), (long)(-2)));
                 global::LrpGen.Rules.Grad.Release(ref g_t26);
             }
-            // [exact adjoint: transpose] v_proj.call(x).view(B, T, heads, headDim).transpose(1, 2)  (line 41)
+            // [exact adjoint: transpose] v_proj.call(x).view(B, T, heads, headDim).transpose(1, 2)  (line 6 of RopeAttention.forward)
             if (g_v is not null)
             {
                 global::LrpGen.Rules.Grad.Add(ref g_t24, global::LrpGen.Rules.Adjoint.Transpose(g_v, (long)(1), (long)(2)));
                 global::LrpGen.Rules.Grad.Release(ref g_v);
             }
-            // [exact adjoint: reshape] v_proj.call(x).view(B, T, heads, headDim)  (line 41)
+            // [exact adjoint: reshape] v_proj.call(x).view(B, T, heads, headDim)  (line 6 of RopeAttention.forward)
             if (g_t24 is not null)
             {
                 global::LrpGen.Rules.Grad.Add(ref g_t23, global::LrpGen.Rules.Adjoint.Reshape(g_t24, tape.d21_inputShape));
                 global::LrpGen.Rules.Grad.Release(ref g_t24);
             }
-            // [epsilon 0] v_proj.call(x)  (line 41)
+            // [epsilon 0] v_proj.call(x)  (line 6 of RopeAttention.forward)
             if (g_t23 is not null)
             {
                 global::TorchSharp.torch.Tensor? gx20 = global::LrpGen.Rules.LinearRule.Backward(ctx, g_t23, tape.r20, v_proj.weight, v_proj.bias, tape.x20, tape.y20);
@@ -308,14 +308,14 @@ namespace LrpGen.Tests.Scenarios
                 global::LrpGen.Rules.Grad.Add(ref g_x, gx20);
                 global::LrpGen.Rules.Grad.Release(ref g_t23);
             }
-            // [epsilon 0 (sum)] x * cos + RotateHalf(x) * sin  (line 34)
+            // [epsilon 0 (sum)] x * cos + RotateHalf(x) * sin  (line 1 of RopeAttention.ApplyRope)
             if (g_k is not null)
             {
                 global::LrpGen.Rules.Grad.Add(ref g_t16, global::LrpGen.Rules.Adjoint.AddOperand(g_k, tape.d19_aShape, negate: false));
                 global::LrpGen.Rules.Grad.Add(ref g_t21, global::LrpGen.Rules.Adjoint.AddOperand(g_k, tape.d19_bShape, negate: false));
                 global::LrpGen.Rules.Grad.Release(ref g_k);
             }
-            // [uniform (product)] RotateHalf(x) * sin  (line 34)
+            // [uniform (product)] RotateHalf(x) * sin  (line 1 of RopeAttention.ApplyRope)
             if (g_t21 is not null)
             {
                 var (ga, gb) = global::LrpGen.Rules.ProductRule.ElementwiseBackward(ctx, g_t21, null, tape.v2, tape.d18_aShape, tape.d18_bShape,
@@ -324,32 +324,32 @@ namespace LrpGen.Tests.Scenarios
                 gb?.Dispose();
                 global::LrpGen.Rules.Grad.Release(ref g_t21);
             }
-            // [exact adjoint: cat] torch.cat(new[] { -x2, x1 }, -1)  (line 31)
+            // [exact adjoint: cat] torch.cat(new[] { -x2, x1 }, -1)  (line 6 of RopeAttention.RotateHalf)
             if (g_t20 is not null)
             {
                 global::LrpGen.Rules.Grad.Add(ref g_t19, global::LrpGen.Rules.Adjoint.CatPart(g_t20, (long)(-1), tape.d17_sizes, 0));
                 global::LrpGen.Rules.Grad.Add(ref g_x1_RotateHalf4, global::LrpGen.Rules.Adjoint.CatPart(g_t20, (long)(-1), tape.d17_sizes, 1));
                 global::LrpGen.Rules.Grad.Release(ref g_t20);
             }
-            // [exact adjoint: negate] -x2  (line 31)
+            // [exact adjoint: negate] -x2  (line 6 of RopeAttention.RotateHalf)
             if (g_t19 is not null)
             {
                 global::LrpGen.Rules.Grad.Add(ref g_x2_RotateHalf4, global::LrpGen.Rules.Adjoint.Negate(g_t19));
                 global::LrpGen.Rules.Grad.Release(ref g_t19);
             }
-            // [exact adjoint: narrow] x.narrow(-1, half, half)  (line 30)
+            // [exact adjoint: narrow] x.narrow(-1, half, half)  (line 5 of RopeAttention.RotateHalf)
             if (g_x2_RotateHalf4 is not null)
             {
                 global::LrpGen.Rules.Grad.Add(ref g_t15, global::LrpGen.Rules.Adjoint.Narrow(g_x2_RotateHalf4, (long)(-1), tape.d15_start, tape.d15_length, tape.d15_inputShape));
                 global::LrpGen.Rules.Grad.Release(ref g_x2_RotateHalf4);
             }
-            // [exact adjoint: narrow] x.narrow(-1, 0, half)  (line 29)
+            // [exact adjoint: narrow] x.narrow(-1, 0, half)  (line 4 of RopeAttention.RotateHalf)
             if (g_x1_RotateHalf4 is not null)
             {
                 global::LrpGen.Rules.Grad.Add(ref g_t15, global::LrpGen.Rules.Adjoint.Narrow(g_x1_RotateHalf4, (long)(-1), (long)(0), tape.d14_length, tape.d14_inputShape));
                 global::LrpGen.Rules.Grad.Release(ref g_x1_RotateHalf4);
             }
-            // [uniform (product)] x * cos  (line 34)
+            // [uniform (product)] x * cos  (line 1 of RopeAttention.ApplyRope)
             if (g_t16 is not null)
             {
                 var (ga, gb) = global::LrpGen.Rules.ProductRule.ElementwiseBackward(ctx, g_t16, null, tape.v1, tape.d13_aShape, tape.d13_bShape,
@@ -358,19 +358,19 @@ namespace LrpGen.Tests.Scenarios
                 gb?.Dispose();
                 global::LrpGen.Rules.Grad.Release(ref g_t16);
             }
-            // [exact adjoint: transpose] k_proj.call(x).view(B, T, heads, headDim).transpose(1, 2)  (line 40)
+            // [exact adjoint: transpose] k_proj.call(x).view(B, T, heads, headDim).transpose(1, 2)  (line 5 of RopeAttention.forward)
             if (g_t15 is not null)
             {
                 global::LrpGen.Rules.Grad.Add(ref g_t14, global::LrpGen.Rules.Adjoint.Transpose(g_t15, (long)(1), (long)(2)));
                 global::LrpGen.Rules.Grad.Release(ref g_t15);
             }
-            // [exact adjoint: reshape] k_proj.call(x).view(B, T, heads, headDim)  (line 40)
+            // [exact adjoint: reshape] k_proj.call(x).view(B, T, heads, headDim)  (line 5 of RopeAttention.forward)
             if (g_t14 is not null)
             {
                 global::LrpGen.Rules.Grad.Add(ref g_t13, global::LrpGen.Rules.Adjoint.Reshape(g_t14, tape.d11_inputShape));
                 global::LrpGen.Rules.Grad.Release(ref g_t14);
             }
-            // [epsilon 0] k_proj.call(x)  (line 40)
+            // [epsilon 0] k_proj.call(x)  (line 5 of RopeAttention.forward)
             if (g_t13 is not null)
             {
                 global::TorchSharp.torch.Tensor? gx10 = global::LrpGen.Rules.LinearRule.Backward(ctx, g_t13, tape.r10, k_proj.weight, k_proj.bias, tape.x10, tape.y10);
@@ -378,14 +378,14 @@ namespace LrpGen.Tests.Scenarios
                 global::LrpGen.Rules.Grad.Add(ref g_x, gx10);
                 global::LrpGen.Rules.Grad.Release(ref g_t13);
             }
-            // [epsilon 0 (sum)] x * cos + RotateHalf(x) * sin  (line 34)
+            // [epsilon 0 (sum)] x * cos + RotateHalf(x) * sin  (line 1 of RopeAttention.ApplyRope)
             if (g_q is not null)
             {
                 global::LrpGen.Rules.Grad.Add(ref g_t6, global::LrpGen.Rules.Adjoint.AddOperand(g_q, tape.d9_aShape, negate: false));
                 global::LrpGen.Rules.Grad.Add(ref g_t11, global::LrpGen.Rules.Adjoint.AddOperand(g_q, tape.d9_bShape, negate: false));
                 global::LrpGen.Rules.Grad.Release(ref g_q);
             }
-            // [uniform (product)] RotateHalf(x) * sin  (line 34)
+            // [uniform (product)] RotateHalf(x) * sin  (line 1 of RopeAttention.ApplyRope)
             if (g_t11 is not null)
             {
                 var (ga, gb) = global::LrpGen.Rules.ProductRule.ElementwiseBackward(ctx, g_t11, null, tape.v2, tape.d8_aShape, tape.d8_bShape,
@@ -394,32 +394,32 @@ namespace LrpGen.Tests.Scenarios
                 gb?.Dispose();
                 global::LrpGen.Rules.Grad.Release(ref g_t11);
             }
-            // [exact adjoint: cat] torch.cat(new[] { -x2, x1 }, -1)  (line 31)
+            // [exact adjoint: cat] torch.cat(new[] { -x2, x1 }, -1)  (line 6 of RopeAttention.RotateHalf)
             if (g_t10 is not null)
             {
                 global::LrpGen.Rules.Grad.Add(ref g_t9, global::LrpGen.Rules.Adjoint.CatPart(g_t10, (long)(-1), tape.d7_sizes, 0));
                 global::LrpGen.Rules.Grad.Add(ref g_x1_RotateHalf2, global::LrpGen.Rules.Adjoint.CatPart(g_t10, (long)(-1), tape.d7_sizes, 1));
                 global::LrpGen.Rules.Grad.Release(ref g_t10);
             }
-            // [exact adjoint: negate] -x2  (line 31)
+            // [exact adjoint: negate] -x2  (line 6 of RopeAttention.RotateHalf)
             if (g_t9 is not null)
             {
                 global::LrpGen.Rules.Grad.Add(ref g_x2_RotateHalf2, global::LrpGen.Rules.Adjoint.Negate(g_t9));
                 global::LrpGen.Rules.Grad.Release(ref g_t9);
             }
-            // [exact adjoint: narrow] x.narrow(-1, half, half)  (line 30)
+            // [exact adjoint: narrow] x.narrow(-1, half, half)  (line 5 of RopeAttention.RotateHalf)
             if (g_x2_RotateHalf2 is not null)
             {
                 global::LrpGen.Rules.Grad.Add(ref g_t5, global::LrpGen.Rules.Adjoint.Narrow(g_x2_RotateHalf2, (long)(-1), tape.d5_start, tape.d5_length, tape.d5_inputShape));
                 global::LrpGen.Rules.Grad.Release(ref g_x2_RotateHalf2);
             }
-            // [exact adjoint: narrow] x.narrow(-1, 0, half)  (line 29)
+            // [exact adjoint: narrow] x.narrow(-1, 0, half)  (line 4 of RopeAttention.RotateHalf)
             if (g_x1_RotateHalf2 is not null)
             {
                 global::LrpGen.Rules.Grad.Add(ref g_t5, global::LrpGen.Rules.Adjoint.Narrow(g_x1_RotateHalf2, (long)(-1), (long)(0), tape.d4_length, tape.d4_inputShape));
                 global::LrpGen.Rules.Grad.Release(ref g_x1_RotateHalf2);
             }
-            // [uniform (product)] x * cos  (line 34)
+            // [uniform (product)] x * cos  (line 1 of RopeAttention.ApplyRope)
             if (g_t6 is not null)
             {
                 var (ga, gb) = global::LrpGen.Rules.ProductRule.ElementwiseBackward(ctx, g_t6, null, tape.v1, tape.d3_aShape, tape.d3_bShape,
@@ -428,19 +428,19 @@ namespace LrpGen.Tests.Scenarios
                 gb?.Dispose();
                 global::LrpGen.Rules.Grad.Release(ref g_t6);
             }
-            // [exact adjoint: transpose] q_proj.call(x).view(B, T, heads, headDim).transpose(1, 2)  (line 39)
+            // [exact adjoint: transpose] q_proj.call(x).view(B, T, heads, headDim).transpose(1, 2)  (line 4 of RopeAttention.forward)
             if (g_t5 is not null)
             {
                 global::LrpGen.Rules.Grad.Add(ref g_t4, global::LrpGen.Rules.Adjoint.Transpose(g_t5, (long)(1), (long)(2)));
                 global::LrpGen.Rules.Grad.Release(ref g_t5);
             }
-            // [exact adjoint: reshape] q_proj.call(x).view(B, T, heads, headDim)  (line 39)
+            // [exact adjoint: reshape] q_proj.call(x).view(B, T, heads, headDim)  (line 4 of RopeAttention.forward)
             if (g_t4 is not null)
             {
                 global::LrpGen.Rules.Grad.Add(ref g_t3, global::LrpGen.Rules.Adjoint.Reshape(g_t4, tape.d1_inputShape));
                 global::LrpGen.Rules.Grad.Release(ref g_t4);
             }
-            // [epsilon 0] q_proj.call(x)  (line 39)
+            // [epsilon 0] q_proj.call(x)  (line 4 of RopeAttention.forward)
             if (g_t3 is not null)
             {
                 global::TorchSharp.torch.Tensor? gx0 = global::LrpGen.Rules.LinearRule.Backward(ctx, g_t3, tape.r0, q_proj.weight, q_proj.bias, tape.x0, tape.y0);

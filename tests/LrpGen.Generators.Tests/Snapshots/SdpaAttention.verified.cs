@@ -197,26 +197,26 @@ namespace LrpGen.Tests.Scenarios
             global::TorchSharp.torch.Tensor? g_t28 = null;
             // seed: return (padded + causal).transpose(1, 2).flatten(2);
             global::LrpGen.Rules.Grad.Add(ref g_t28, gOutput.alias());
-            // [exact adjoint: reshape] (padded + causal).transpose(1, 2).flatten(2)  (line 32)
+            // [exact adjoint: reshape] (padded + causal).transpose(1, 2).flatten(2)  (line 10 of SdpaAttention.forward)
             if (g_t28 is not null)
             {
                 global::LrpGen.Rules.Grad.Add(ref g_t27, global::LrpGen.Rules.Adjoint.Reshape(g_t28, tape.d26_inputShape));
                 global::LrpGen.Rules.Grad.Release(ref g_t28);
             }
-            // [exact adjoint: transpose] (padded + causal).transpose(1, 2)  (line 32)
+            // [exact adjoint: transpose] (padded + causal).transpose(1, 2)  (line 10 of SdpaAttention.forward)
             if (g_t27 is not null)
             {
                 global::LrpGen.Rules.Grad.Add(ref g_t26, global::LrpGen.Rules.Adjoint.Transpose(g_t27, (long)(1), (long)(2)));
                 global::LrpGen.Rules.Grad.Release(ref g_t27);
             }
-            // [epsilon 0 (sum)] padded + causal  (line 32)
+            // [epsilon 0 (sum)] padded + causal  (line 10 of SdpaAttention.forward)
             if (g_t26 is not null)
             {
                 global::LrpGen.Rules.Grad.Add(ref g_padded, global::LrpGen.Rules.Adjoint.AddOperand(g_t26, tape.d24_aShape, negate: false));
                 global::LrpGen.Rules.Grad.Add(ref g_causal, global::LrpGen.Rules.Adjoint.AddOperand(g_t26, tape.d24_bShape, negate: false));
                 global::LrpGen.Rules.Grad.Release(ref g_t26);
             }
-            // [uniform (matmul)] nn.functional.scaled_dot_product_attention(q, k, v, is_casual: true)  (line 31)
+            // [uniform (matmul)] nn.functional.scaled_dot_product_attention(q, k, v, is_casual: true)  (line 9 of SdpaAttention.forward)
             if (g_causal is not null)
             {
                 var (ga, gb) = global::LrpGen.Rules.ProductRule.MatmulBackward(ctx, g_causal, tape.v24, tape.v11, tape.d23_aShape, tape.d23_bShape,
@@ -225,25 +225,25 @@ namespace LrpGen.Tests.Scenarios
                 global::LrpGen.Rules.Grad.Add(ref g_v, gb);
                 global::LrpGen.Rules.Grad.Release(ref g_causal);
             }
-            // [softmax: Taylor at x (plain gradient)] nn.functional.scaled_dot_product_attention(q, k, v, is_casual: true)  (line 31)
+            // [softmax: Taylor at x (plain gradient)] nn.functional.scaled_dot_product_attention(q, k, v, is_casual: true)  (line 9 of SdpaAttention.forward)
             if (g_t24 is not null)
             {
                 global::LrpGen.Rules.Grad.Add(ref g_t23, global::LrpGen.Rules.SoftmaxRule.Backward(g_t24, tape.v24, -1L));
                 global::LrpGen.Rules.Grad.Release(ref g_t24);
             }
-            // [epsilon 0 (sum)] nn.functional.scaled_dot_product_attention(q, k, v, is_casual: true)  (line 31)
+            // [epsilon 0 (sum)] nn.functional.scaled_dot_product_attention(q, k, v, is_casual: true)  (line 9 of SdpaAttention.forward)
             if (g_t23 is not null)
             {
                 global::LrpGen.Rules.Grad.Add(ref g_t21, global::LrpGen.Rules.Adjoint.AddOperand(g_t23, tape.d21_aShape, negate: false));
                 global::LrpGen.Rules.Grad.Release(ref g_t23);
             }
-            // [exact adjoint: scale] nn.functional.scaled_dot_product_attention(q, k, v, is_casual: true)  (line 31)
+            // [exact adjoint: scale] nn.functional.scaled_dot_product_attention(q, k, v, is_casual: true)  (line 9 of SdpaAttention.forward)
             if (g_t21 is not null)
             {
                 global::LrpGen.Rules.Grad.Add(ref g_t20, global::LrpGen.Rules.Adjoint.Scale(g_t21, tape.d19_factor));
                 global::LrpGen.Rules.Grad.Release(ref g_t21);
             }
-            // [uniform (matmul)] nn.functional.scaled_dot_product_attention(q, k, v, is_casual: true)  (line 31)
+            // [uniform (matmul)] nn.functional.scaled_dot_product_attention(q, k, v, is_casual: true)  (line 9 of SdpaAttention.forward)
             if (g_t20 is not null)
             {
                 var (ga, gb) = global::LrpGen.Rules.ProductRule.MatmulBackward(ctx, g_t20, tape.v7, tape.v19, tape.d18_aShape, tape.d18_bShape,
@@ -252,13 +252,13 @@ namespace LrpGen.Tests.Scenarios
                 global::LrpGen.Rules.Grad.Add(ref g_t19, gb);
                 global::LrpGen.Rules.Grad.Release(ref g_t20);
             }
-            // [exact adjoint: transpose] nn.functional.scaled_dot_product_attention(q, k, v, is_casual: true)  (line 31)
+            // [exact adjoint: transpose] nn.functional.scaled_dot_product_attention(q, k, v, is_casual: true)  (line 9 of SdpaAttention.forward)
             if (g_t19 is not null)
             {
                 global::LrpGen.Rules.Grad.Add(ref g_k, global::LrpGen.Rules.Adjoint.Transpose(g_t19, -2L, -1L));
                 global::LrpGen.Rules.Grad.Release(ref g_t19);
             }
-            // [uniform (matmul)] nn.functional.scaled_dot_product_attention(q, k, v, keep)  (line 30)
+            // [uniform (matmul)] nn.functional.scaled_dot_product_attention(q, k, v, keep)  (line 8 of SdpaAttention.forward)
             if (g_padded is not null)
             {
                 var (ga, gb) = global::LrpGen.Rules.ProductRule.MatmulBackward(ctx, g_padded, tape.v17, tape.v11, tape.d16_aShape, tape.d16_bShape,
@@ -267,25 +267,25 @@ namespace LrpGen.Tests.Scenarios
                 global::LrpGen.Rules.Grad.Add(ref g_v, gb);
                 global::LrpGen.Rules.Grad.Release(ref g_padded);
             }
-            // [softmax: Taylor at x (plain gradient)] nn.functional.scaled_dot_product_attention(q, k, v, keep)  (line 30)
+            // [softmax: Taylor at x (plain gradient)] nn.functional.scaled_dot_product_attention(q, k, v, keep)  (line 8 of SdpaAttention.forward)
             if (g_t17 is not null)
             {
                 global::LrpGen.Rules.Grad.Add(ref g_t16, global::LrpGen.Rules.SoftmaxRule.Backward(g_t17, tape.v17, -1L));
                 global::LrpGen.Rules.Grad.Release(ref g_t17);
             }
-            // [epsilon 0 (sum)] nn.functional.scaled_dot_product_attention(q, k, v, keep)  (line 30)
+            // [epsilon 0 (sum)] nn.functional.scaled_dot_product_attention(q, k, v, keep)  (line 8 of SdpaAttention.forward)
             if (g_t16 is not null)
             {
                 global::LrpGen.Rules.Grad.Add(ref g_t14, global::LrpGen.Rules.Adjoint.AddOperand(g_t16, tape.d14_aShape, negate: false));
                 global::LrpGen.Rules.Grad.Release(ref g_t16);
             }
-            // [exact adjoint: scale] nn.functional.scaled_dot_product_attention(q, k, v, keep)  (line 30)
+            // [exact adjoint: scale] nn.functional.scaled_dot_product_attention(q, k, v, keep)  (line 8 of SdpaAttention.forward)
             if (g_t14 is not null)
             {
                 global::LrpGen.Rules.Grad.Add(ref g_t13, global::LrpGen.Rules.Adjoint.Scale(g_t14, tape.d12_factor));
                 global::LrpGen.Rules.Grad.Release(ref g_t14);
             }
-            // [uniform (matmul)] nn.functional.scaled_dot_product_attention(q, k, v, keep)  (line 30)
+            // [uniform (matmul)] nn.functional.scaled_dot_product_attention(q, k, v, keep)  (line 8 of SdpaAttention.forward)
             if (g_t13 is not null)
             {
                 var (ga, gb) = global::LrpGen.Rules.ProductRule.MatmulBackward(ctx, g_t13, tape.v7, tape.v12, tape.d11_aShape, tape.d11_bShape,
@@ -294,70 +294,70 @@ namespace LrpGen.Tests.Scenarios
                 global::LrpGen.Rules.Grad.Add(ref g_t12, gb);
                 global::LrpGen.Rules.Grad.Release(ref g_t13);
             }
-            // [exact adjoint: transpose] nn.functional.scaled_dot_product_attention(q, k, v, keep)  (line 30)
+            // [exact adjoint: transpose] nn.functional.scaled_dot_product_attention(q, k, v, keep)  (line 8 of SdpaAttention.forward)
             if (g_t12 is not null)
             {
                 global::LrpGen.Rules.Grad.Add(ref g_k, global::LrpGen.Rules.Adjoint.Transpose(g_t12, -2L, -1L));
                 global::LrpGen.Rules.Grad.Release(ref g_t12);
             }
-            // [exact adjoint: reshape] parts[2].squeeze(2)  (line 29)
+            // [exact adjoint: reshape] parts[2].squeeze(2)  (line 7 of SdpaAttention.forward)
             if (g_v is not null)
             {
                 global::LrpGen.Rules.Grad.Add(ref g_t10, global::LrpGen.Rules.Adjoint.Reshape(g_v, tape.d9_inputShape));
                 global::LrpGen.Rules.Grad.Release(ref g_v);
             }
-            // [exact adjoint: element] parts[2]  (line 29)
+            // [exact adjoint: element] parts[2]  (line 7 of SdpaAttention.forward)
             if (g_t10 is not null)
             {
                 global::LrpGen.Rules.Grad.AddAt(ref g_parts1, (int)(2), tape.d3_sizes.Length, g_t10);
                 g_t10 = null;
                 global::LrpGen.Rules.Grad.Release(ref g_t10);
             }
-            // [exact adjoint: reshape] parts[1].squeeze(2)  (line 28)
+            // [exact adjoint: reshape] parts[1].squeeze(2)  (line 6 of SdpaAttention.forward)
             if (g_k is not null)
             {
                 global::LrpGen.Rules.Grad.Add(ref g_t8, global::LrpGen.Rules.Adjoint.Reshape(g_k, tape.d7_inputShape));
                 global::LrpGen.Rules.Grad.Release(ref g_k);
             }
-            // [exact adjoint: element] parts[1]  (line 28)
+            // [exact adjoint: element] parts[1]  (line 6 of SdpaAttention.forward)
             if (g_t8 is not null)
             {
                 global::LrpGen.Rules.Grad.AddAt(ref g_parts1, (int)(1), tape.d3_sizes.Length, g_t8);
                 g_t8 = null;
                 global::LrpGen.Rules.Grad.Release(ref g_t8);
             }
-            // [exact adjoint: reshape] parts[0].squeeze(2)  (line 27)
+            // [exact adjoint: reshape] parts[0].squeeze(2)  (line 5 of SdpaAttention.forward)
             if (g_q is not null)
             {
                 global::LrpGen.Rules.Grad.Add(ref g_t6, global::LrpGen.Rules.Adjoint.Reshape(g_q, tape.d5_inputShape));
                 global::LrpGen.Rules.Grad.Release(ref g_q);
             }
-            // [exact adjoint: element] parts[0]  (line 27)
+            // [exact adjoint: element] parts[0]  (line 5 of SdpaAttention.forward)
             if (g_t6 is not null)
             {
                 global::LrpGen.Rules.Grad.AddAt(ref g_parts1, (int)(0), tape.d3_sizes.Length, g_t6);
                 g_t6 = null;
                 global::LrpGen.Rules.Grad.Release(ref g_t6);
             }
-            // [exact adjoint: chunk] qkv.call(x).view(B, T, 3, heads, headDim).transpose(1, 3).chunk(3, 2)  (line 26)
+            // [exact adjoint: chunk] qkv.call(x).view(B, T, 3, heads, headDim).transpose(1, 3).chunk(3, 2)  (line 4 of SdpaAttention.forward)
             if (g_parts1 is not null)
             {
                 global::LrpGen.Rules.Grad.Add(ref g_t4, global::LrpGen.Rules.Adjoint.Split(g_parts1, (long)(2), tape.d3_sizes, tape.d3_inputShape));
                 global::LrpGen.Rules.Grad.Release(ref g_parts1);
             }
-            // [exact adjoint: transpose] qkv.call(x).view(B, T, 3, heads, headDim).transpose(1, 3)  (line 26)
+            // [exact adjoint: transpose] qkv.call(x).view(B, T, 3, heads, headDim).transpose(1, 3)  (line 4 of SdpaAttention.forward)
             if (g_t4 is not null)
             {
                 global::LrpGen.Rules.Grad.Add(ref g_t3, global::LrpGen.Rules.Adjoint.Transpose(g_t4, (long)(1), (long)(3)));
                 global::LrpGen.Rules.Grad.Release(ref g_t4);
             }
-            // [exact adjoint: reshape] qkv.call(x).view(B, T, 3, heads, headDim)  (line 26)
+            // [exact adjoint: reshape] qkv.call(x).view(B, T, 3, heads, headDim)  (line 4 of SdpaAttention.forward)
             if (g_t3 is not null)
             {
                 global::LrpGen.Rules.Grad.Add(ref g_t2, global::LrpGen.Rules.Adjoint.Reshape(g_t3, tape.d1_inputShape));
                 global::LrpGen.Rules.Grad.Release(ref g_t3);
             }
-            // [epsilon 0] qkv.call(x)  (line 26)
+            // [epsilon 0] qkv.call(x)  (line 4 of SdpaAttention.forward)
             if (g_t2 is not null)
             {
                 global::TorchSharp.torch.Tensor? gx0 = global::LrpGen.Rules.LinearRule.Backward(ctx, g_t2, tape.r0, qkv.weight, qkv.bias, tape.x0, tape.y0);

@@ -136,7 +136,7 @@ namespace LrpGen.Tests.Scenarios
             global::TorchSharp.torch.Tensor? g_t10 = null;
             // seed: => nn.functional.scaled_dot_product_attention(q.call(x), k.call(x), v.call(x), null, 0.0, true)
             global::LrpGen.Rules.Grad.Add(ref g_t10, gOutput.alias());
-            // [uniform (matmul)] nn.functional.scaled_dot_product_attention(q.call(x), k.call(x), v.call(x), null, 0.0, true)  (line 158)
+            // [uniform (matmul)] nn.functional.scaled_dot_product_attention(q.call(x), k.call(x), v.call(x), null, 0.0, true)  (line 2 of SdpaNullMask.forward)
             if (g_t10 is not null)
             {
                 var (ga, gb) = global::LrpGen.Rules.ProductRule.MatmulBackward(ctx, g_t10, tape.v9, tape.v3, tape.d9_aShape, tape.d9_bShape,
@@ -145,25 +145,25 @@ namespace LrpGen.Tests.Scenarios
                 global::LrpGen.Rules.Grad.Add(ref g_t3, gb);
                 global::LrpGen.Rules.Grad.Release(ref g_t10);
             }
-            // [softmax: Taylor at x (plain gradient)] nn.functional.scaled_dot_product_attention(q.call(x), k.call(x), v.call(x), null, 0.0, true)  (line 158)
+            // [softmax: Taylor at x (plain gradient)] nn.functional.scaled_dot_product_attention(q.call(x), k.call(x), v.call(x), null, 0.0, true)  (line 2 of SdpaNullMask.forward)
             if (g_t9 is not null)
             {
                 global::LrpGen.Rules.Grad.Add(ref g_t8, global::LrpGen.Rules.SoftmaxRule.Backward(g_t9, tape.v9, -1L));
                 global::LrpGen.Rules.Grad.Release(ref g_t9);
             }
-            // [epsilon 0 (sum)] nn.functional.scaled_dot_product_attention(q.call(x), k.call(x), v.call(x), null, 0.0, true)  (line 158)
+            // [epsilon 0 (sum)] nn.functional.scaled_dot_product_attention(q.call(x), k.call(x), v.call(x), null, 0.0, true)  (line 2 of SdpaNullMask.forward)
             if (g_t8 is not null)
             {
                 global::LrpGen.Rules.Grad.Add(ref g_t6, global::LrpGen.Rules.Adjoint.AddOperand(g_t8, tape.d7_aShape, negate: false));
                 global::LrpGen.Rules.Grad.Release(ref g_t8);
             }
-            // [exact adjoint: scale] nn.functional.scaled_dot_product_attention(q.call(x), k.call(x), v.call(x), null, 0.0, true)  (line 158)
+            // [exact adjoint: scale] nn.functional.scaled_dot_product_attention(q.call(x), k.call(x), v.call(x), null, 0.0, true)  (line 2 of SdpaNullMask.forward)
             if (g_t6 is not null)
             {
                 global::LrpGen.Rules.Grad.Add(ref g_t5, global::LrpGen.Rules.Adjoint.Scale(g_t6, tape.d5_factor));
                 global::LrpGen.Rules.Grad.Release(ref g_t6);
             }
-            // [uniform (matmul)] nn.functional.scaled_dot_product_attention(q.call(x), k.call(x), v.call(x), null, 0.0, true)  (line 158)
+            // [uniform (matmul)] nn.functional.scaled_dot_product_attention(q.call(x), k.call(x), v.call(x), null, 0.0, true)  (line 2 of SdpaNullMask.forward)
             if (g_t5 is not null)
             {
                 var (ga, gb) = global::LrpGen.Rules.ProductRule.MatmulBackward(ctx, g_t5, tape.v1, tape.v4, tape.d4_aShape, tape.d4_bShape,
@@ -172,13 +172,13 @@ namespace LrpGen.Tests.Scenarios
                 global::LrpGen.Rules.Grad.Add(ref g_t4, gb);
                 global::LrpGen.Rules.Grad.Release(ref g_t5);
             }
-            // [exact adjoint: transpose] nn.functional.scaled_dot_product_attention(q.call(x), k.call(x), v.call(x), null, 0.0, true)  (line 158)
+            // [exact adjoint: transpose] nn.functional.scaled_dot_product_attention(q.call(x), k.call(x), v.call(x), null, 0.0, true)  (line 2 of SdpaNullMask.forward)
             if (g_t4 is not null)
             {
                 global::LrpGen.Rules.Grad.Add(ref g_t2, global::LrpGen.Rules.Adjoint.Transpose(g_t4, -2L, -1L));
                 global::LrpGen.Rules.Grad.Release(ref g_t4);
             }
-            // [epsilon 0] v.call(x)  (line 158)
+            // [epsilon 0] v.call(x)  (line 2 of SdpaNullMask.forward)
             if (g_t3 is not null)
             {
                 global::TorchSharp.torch.Tensor? gx2 = global::LrpGen.Rules.LinearRule.Backward(ctx, g_t3, tape.r2, v.weight, v.bias, tape.x2, tape.y2);
@@ -186,7 +186,7 @@ namespace LrpGen.Tests.Scenarios
                 global::LrpGen.Rules.Grad.Add(ref g_x, gx2);
                 global::LrpGen.Rules.Grad.Release(ref g_t3);
             }
-            // [epsilon 0] k.call(x)  (line 158)
+            // [epsilon 0] k.call(x)  (line 2 of SdpaNullMask.forward)
             if (g_t2 is not null)
             {
                 global::TorchSharp.torch.Tensor? gx1 = global::LrpGen.Rules.LinearRule.Backward(ctx, g_t2, tape.r1, k.weight, k.bias, tape.x1, tape.y1);
@@ -194,7 +194,7 @@ namespace LrpGen.Tests.Scenarios
                 global::LrpGen.Rules.Grad.Add(ref g_x, gx1);
                 global::LrpGen.Rules.Grad.Release(ref g_t2);
             }
-            // [epsilon 0] q.call(x)  (line 158)
+            // [epsilon 0] q.call(x)  (line 2 of SdpaNullMask.forward)
             if (g_t1 is not null)
             {
                 global::TorchSharp.torch.Tensor? gx0 = global::LrpGen.Rules.LinearRule.Backward(ctx, g_t1, tape.r0, q.weight, q.bias, tape.x0, tape.y0);

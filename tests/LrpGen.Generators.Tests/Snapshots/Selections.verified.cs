@@ -171,109 +171,109 @@ namespace LrpGen.Tests.Scenarios
             global::TorchSharp.torch.Tensor? lrp_g_t20 = null;
             // seed: return stacked.sum(-1) + top + largest + first;
             global::LrpGen.Rules.Grad.Add(ref lrp_g_t20, lrp_gOutput.alias());
-            // [epsilon 0 (sum)] stacked.sum(-1) + top + largest + first  (line 61)
+            // [epsilon 0 (sum)] stacked.sum(-1) + top + largest + first  (line 11 of Selections.forward)
             if (lrp_g_t20 is not null)
             {
                 global::LrpGen.Rules.Grad.Add(ref lrp_g_t19, global::LrpGen.Rules.Adjoint.AddOperand(lrp_g_t20, lrp_tape.d18_aShape, negate: false));
                 global::LrpGen.Rules.Grad.Add(ref lrp_g_first, global::LrpGen.Rules.Adjoint.AddOperand(lrp_g_t20, lrp_tape.d18_bShape, negate: false));
                 global::LrpGen.Rules.Grad.Release(ref lrp_g_t20);
             }
-            // [epsilon 0 (sum)] stacked.sum(-1) + top + largest  (line 61)
+            // [epsilon 0 (sum)] stacked.sum(-1) + top + largest  (line 11 of Selections.forward)
             if (lrp_g_t19 is not null)
             {
                 global::LrpGen.Rules.Grad.Add(ref lrp_g_t18, global::LrpGen.Rules.Adjoint.AddOperand(lrp_g_t19, lrp_tape.d17_aShape, negate: false));
                 global::LrpGen.Rules.Grad.Add(ref lrp_g_largest, global::LrpGen.Rules.Adjoint.AddOperand(lrp_g_t19, lrp_tape.d17_bShape, negate: false));
                 global::LrpGen.Rules.Grad.Release(ref lrp_g_t19);
             }
-            // [epsilon 0 (sum)] stacked.sum(-1) + top  (line 61)
+            // [epsilon 0 (sum)] stacked.sum(-1) + top  (line 11 of Selections.forward)
             if (lrp_g_t18 is not null)
             {
                 global::LrpGen.Rules.Grad.Add(ref lrp_g_t17, global::LrpGen.Rules.Adjoint.AddOperand(lrp_g_t18, lrp_tape.d16_aShape, negate: false));
                 global::LrpGen.Rules.Grad.Add(ref lrp_g_top, global::LrpGen.Rules.Adjoint.AddOperand(lrp_g_t18, lrp_tape.d16_bShape, negate: false));
                 global::LrpGen.Rules.Grad.Release(ref lrp_g_t18);
             }
-            // [exact adjoint: sum] stacked.sum(-1)  (line 61)
+            // [exact adjoint: sum] stacked.sum(-1)  (line 11 of Selections.forward)
             if (lrp_g_t17 is not null)
             {
                 global::LrpGen.Rules.Grad.Add(ref lrp_g_stacked, global::LrpGen.Rules.Adjoint.Sum(lrp_g_t17, new long[] { (long)(-1) }, false, lrp_tape.d15_inputShape));
                 global::LrpGen.Rules.Grad.Release(ref lrp_g_t17);
             }
-            // [exact adjoint: sum] torch.stack(new[] { chosen, h }, 1).sum(1)  (line 60)
+            // [exact adjoint: sum] torch.stack(new[] { chosen, h }, 1).sum(1)  (line 10 of Selections.forward)
             if (lrp_g_stacked is not null)
             {
                 global::LrpGen.Rules.Grad.Add(ref lrp_g_t15, global::LrpGen.Rules.Adjoint.Sum(lrp_g_stacked, new long[] { (long)(1) }, false, lrp_tape.d14_inputShape));
                 global::LrpGen.Rules.Grad.Release(ref lrp_g_stacked);
             }
-            // [exact adjoint: stack] torch.stack(new[] { chosen, h }, 1)  (line 60)
+            // [exact adjoint: stack] torch.stack(new[] { chosen, h }, 1)  (line 10 of Selections.forward)
             if (lrp_g_t15 is not null)
             {
                 global::LrpGen.Rules.Grad.Add(ref lrp_g_chosen, global::LrpGen.Rules.SelectionAdjoint.StackPart(lrp_g_t15, (long)(1), 0));
                 global::LrpGen.Rules.Grad.Add(ref lrp_g_h, global::LrpGen.Rules.SelectionAdjoint.StackPart(lrp_g_t15, (long)(1), 1));
                 global::LrpGen.Rules.Grad.Release(ref lrp_g_t15);
             }
-            // [epsilon 0 (sum)] torch.where(condition, h, g).tril() + g.triu(1)  (line 59)
+            // [epsilon 0 (sum)] torch.where(condition, h, g).tril() + g.triu(1)  (line 9 of Selections.forward)
             if (lrp_g_chosen is not null)
             {
                 global::LrpGen.Rules.Grad.Add(ref lrp_g_t12, global::LrpGen.Rules.Adjoint.AddOperand(lrp_g_chosen, lrp_tape.d12_aShape, negate: false));
                 global::LrpGen.Rules.Grad.Add(ref lrp_g_t13, global::LrpGen.Rules.Adjoint.AddOperand(lrp_g_chosen, lrp_tape.d12_bShape, negate: false));
                 global::LrpGen.Rules.Grad.Release(ref lrp_g_chosen);
             }
-            // [exact adjoint: triangle] g.triu(1)  (line 59)
+            // [exact adjoint: triangle] g.triu(1)  (line 9 of Selections.forward)
             if (lrp_g_t13 is not null)
             {
                 global::LrpGen.Rules.Grad.Add(ref lrp_g_g, global::LrpGen.Rules.SelectionAdjoint.Triangle(lrp_g_t13, upper: true, (long)(1)));
                 global::LrpGen.Rules.Grad.Release(ref lrp_g_t13);
             }
-            // [exact adjoint: triangle] torch.where(condition, h, g).tril()  (line 59)
+            // [exact adjoint: triangle] torch.where(condition, h, g).tril()  (line 9 of Selections.forward)
             if (lrp_g_t12 is not null)
             {
                 global::LrpGen.Rules.Grad.Add(ref lrp_g_t11, global::LrpGen.Rules.SelectionAdjoint.Triangle(lrp_g_t12, upper: false, 0L));
                 global::LrpGen.Rules.Grad.Release(ref lrp_g_t12);
             }
-            // [exact adjoint: where] torch.where(condition, h, g)  (line 59)
+            // [exact adjoint: where] torch.where(condition, h, g)  (line 9 of Selections.forward)
             if (lrp_g_t11 is not null)
             {
                 global::LrpGen.Rules.Grad.Add(ref lrp_g_h, global::LrpGen.Rules.SelectionAdjoint.WhereBranch(lrp_g_t11, lrp_tape.v1, lrp_tape.d9_aShape, whereTrue: true));
                 global::LrpGen.Rules.Grad.Add(ref lrp_g_g, global::LrpGen.Rules.SelectionAdjoint.WhereBranch(lrp_g_t11, lrp_tape.v1, lrp_tape.d9_bShape, whereTrue: false));
                 global::LrpGen.Rules.Grad.Release(ref lrp_g_t11);
             }
-            // [exact adjoint: select] sorted.select(-1, 0)  (line 58)
+            // [exact adjoint: select] sorted.select(-1, 0)  (line 8 of Selections.forward)
             if (lrp_g_first is not null)
             {
                 global::LrpGen.Rules.Grad.Add(ref lrp_g_sorted1, global::LrpGen.Rules.SelectionAdjoint.Select(lrp_g_first, (long)(-1), (long)(0), lrp_tape.d8_inputShape));
                 global::LrpGen.Rules.Grad.Release(ref lrp_g_first);
             }
-            // [exact adjoint: selection] h.sort(-1)  (line 57)
+            // [exact adjoint: selection] h.sort(-1)  (line 7 of Selections.forward)
             if (lrp_g_sorted1 is not null)
             {
                 global::LrpGen.Rules.Grad.Add(ref lrp_g_h, global::LrpGen.Rules.SelectionAdjoint.Gathered(lrp_g_sorted1, lrp_tape.s6, (long)(-1), lrp_tape.d6_inputShape));
                 global::LrpGen.Rules.Grad.Release(ref lrp_g_sorted1);
             }
-            // [exact adjoint: selection] h.max(-1)  (line 56)
+            // [exact adjoint: selection] h.max(-1)  (line 6 of Selections.forward)
             if (lrp_g_largest is not null)
             {
                 global::LrpGen.Rules.Grad.Add(ref lrp_g_h, global::LrpGen.Rules.SelectionAdjoint.Gathered(lrp_g_largest, lrp_tape.s5, (long)(-1), lrp_tape.d5_inputShape));
                 global::LrpGen.Rules.Grad.Release(ref lrp_g_largest);
             }
-            // [exact adjoint: sum] h.topk(2).values.sum(-1)  (line 55)
+            // [exact adjoint: sum] h.topk(2).values.sum(-1)  (line 5 of Selections.forward)
             if (lrp_g_top is not null)
             {
                 global::LrpGen.Rules.Grad.Add(ref lrp_g_t5, global::LrpGen.Rules.Adjoint.Sum(lrp_g_top, new long[] { (long)(-1) }, false, lrp_tape.d4_inputShape));
                 global::LrpGen.Rules.Grad.Release(ref lrp_g_top);
             }
-            // [exact adjoint: selection] h.topk(2)  (line 55)
+            // [exact adjoint: selection] h.topk(2)  (line 5 of Selections.forward)
             if (lrp_g_t5 is not null)
             {
                 global::LrpGen.Rules.Grad.Add(ref lrp_g_h, global::LrpGen.Rules.SelectionAdjoint.Gathered(lrp_g_t5, lrp_tape.s3, -1, lrp_tape.d3_inputShape));
                 global::LrpGen.Rules.Grad.Release(ref lrp_g_t5);
             }
-            // [exact adjoint: todtype] gc.call(x).type_as(h)  (line 54)
+            // [exact adjoint: todtype] gc.call(x).type_as(h)  (line 4 of Selections.forward)
             if (lrp_g_g is not null)
             {
                 global::LrpGen.Rules.Grad.Add(ref lrp_g_t3, global::LrpGen.Rules.Adjoint.ToLike(lrp_g_g, lrp_tape.d2_dtype, lrp_tape.d2_device));
                 global::LrpGen.Rules.Grad.Release(ref lrp_g_g);
             }
-            // [epsilon 0] gc.call(x)  (line 54)
+            // [epsilon 0] gc.call(x)  (line 4 of Selections.forward)
             if (lrp_g_t3 is not null)
             {
                 global::TorchSharp.torch.Tensor? lrp_gx1 = global::LrpGen.Rules.LinearRule.Backward(lrp_ctx, lrp_g_t3, lrp_tape.r1, gc.weight, gc.bias, lrp_tape.x1, lrp_tape.y1);
@@ -281,7 +281,7 @@ namespace LrpGen.Tests.Scenarios
                 global::LrpGen.Rules.Grad.Add(ref lrp_g_x, lrp_gx1);
                 global::LrpGen.Rules.Grad.Release(ref lrp_g_t3);
             }
-            // [epsilon 0] fc.call(x)  (line 53)
+            // [epsilon 0] fc.call(x)  (line 3 of Selections.forward)
             if (lrp_g_h is not null)
             {
                 global::TorchSharp.torch.Tensor? lrp_gx0 = global::LrpGen.Rules.LinearRule.Backward(lrp_ctx, lrp_g_h, lrp_tape.r0, fc.weight, fc.bias, lrp_tape.x0, lrp_tape.y0);

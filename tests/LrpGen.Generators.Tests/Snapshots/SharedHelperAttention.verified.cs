@@ -177,7 +177,7 @@ namespace LrpGen.Tests.Scenarios
             global::TorchSharp.torch.Tensor? g_t21 = null;
             // seed: return o_proj.call(Activations.QuickGelu(AttentionOps.MergeHeads(AttentionOps.Attend(q, k, v, keep))));
             global::LrpGen.Rules.Grad.Add(ref g_t21, gOutput.alias());
-            // [epsilon 0] o_proj.call(Activations.QuickGelu(AttentionOps.MergeHeads(AttentionOps.Attend(q, k, v, keep))))  (line 57)
+            // [epsilon 0] o_proj.call(Activations.QuickGelu(AttentionOps.MergeHeads(AttentionOps.Attend(q, k, v, keep))))  (line 6 of SharedHelperAttention.forward)
             if (g_t21 is not null)
             {
                 global::TorchSharp.torch.Tensor? gx19 = global::LrpGen.Rules.LinearRule.Backward(ctx, g_t21, tape.r19, o_proj.weight, o_proj.bias, tape.x19, tape.y19);
@@ -185,25 +185,25 @@ namespace LrpGen.Tests.Scenarios
                 global::LrpGen.Rules.Grad.Add(ref g_t20, gx19);
                 global::LrpGen.Rules.Grad.Release(ref g_t21);
             }
-            // [identity (QuickGelu)] Activations.QuickGelu(AttentionOps.MergeHeads(AttentionOps.Attend(q, k, v, keep)))  (line 57)
+            // [identity (QuickGelu)] Activations.QuickGelu(AttentionOps.MergeHeads(AttentionOps.Attend(q, k, v, keep)))  (line 6 of SharedHelperAttention.forward)
             if (g_t20 is not null)
             {
                 global::LrpGen.Rules.Grad.Add(ref g_t19, global::LrpGen.Rules.ActivationRule.Backward(g_t20, tape.s18));
                 global::LrpGen.Rules.Grad.Release(ref g_t20);
             }
-            // [exact adjoint: reshape] x.transpose(1, 2).flatten(2)  (line 17)
+            // [exact adjoint: reshape] x.transpose(1, 2).flatten(2)  (line 1 of AttentionOps.MergeHeads)
             if (g_t19 is not null)
             {
                 global::LrpGen.Rules.Grad.Add(ref g_t18, global::LrpGen.Rules.Adjoint.Reshape(g_t19, tape.d17_inputShape));
                 global::LrpGen.Rules.Grad.Release(ref g_t19);
             }
-            // [exact adjoint: transpose] x.transpose(1, 2)  (line 17)
+            // [exact adjoint: transpose] x.transpose(1, 2)  (line 1 of AttentionOps.MergeHeads)
             if (g_t18 is not null)
             {
                 global::LrpGen.Rules.Grad.Add(ref g_t17, global::LrpGen.Rules.Adjoint.Transpose(g_t18, (long)(1), (long)(2)));
                 global::LrpGen.Rules.Grad.Release(ref g_t18);
             }
-            // [uniform (matmul)] probs.matmul(v)  (line 23)
+            // [uniform (matmul)] probs.matmul(v)  (line 5 of AttentionOps.Attend)
             if (g_t17 is not null)
             {
                 var (ga, gb) = global::LrpGen.Rules.ProductRule.MatmulBackward(ctx, g_t17, tape.v16, tape.v10, tape.d15_aShape, tape.d15_bShape,
@@ -212,25 +212,25 @@ namespace LrpGen.Tests.Scenarios
                 global::LrpGen.Rules.Grad.Add(ref g_v, gb);
                 global::LrpGen.Rules.Grad.Release(ref g_t17);
             }
-            // [softmax: Taylor at x (plain gradient)] scores.masked_fill(keep.logical_not(), MaskValue).softmax(-1)  (line 22)
+            // [softmax: Taylor at x (plain gradient)] scores.masked_fill(keep.logical_not(), MaskValue).softmax(-1)  (line 4 of AttentionOps.Attend)
             if (g_probs_Attend4 is not null)
             {
                 global::LrpGen.Rules.Grad.Add(ref g_t15, global::LrpGen.Rules.SoftmaxRule.Backward(g_probs_Attend4, tape.v16, (long)(-1)));
                 global::LrpGen.Rules.Grad.Release(ref g_probs_Attend4);
             }
-            // [exact adjoint: maskedfill] scores.masked_fill(keep.logical_not(), MaskValue)  (line 22)
+            // [exact adjoint: maskedfill] scores.masked_fill(keep.logical_not(), MaskValue)  (line 4 of AttentionOps.Attend)
             if (g_t15 is not null)
             {
                 global::LrpGen.Rules.Grad.Add(ref g_scores_Attend4, global::LrpGen.Rules.Adjoint.MaskedFill(g_t15, tape.v14));
                 global::LrpGen.Rules.Grad.Release(ref g_t15);
             }
-            // [exact adjoint: scale] q.matmul(k.transpose(-2, -1)) * Scale(q)  (line 21)
+            // [exact adjoint: scale] q.matmul(k.transpose(-2, -1)) * Scale(q)  (line 3 of AttentionOps.Attend)
             if (g_scores_Attend4 is not null)
             {
                 global::LrpGen.Rules.Grad.Add(ref g_t12, global::LrpGen.Rules.Adjoint.Scale(g_scores_Attend4, tape.d11_factor));
                 global::LrpGen.Rules.Grad.Release(ref g_scores_Attend4);
             }
-            // [uniform (matmul)] q.matmul(k.transpose(-2, -1))  (line 21)
+            // [uniform (matmul)] q.matmul(k.transpose(-2, -1))  (line 3 of AttentionOps.Attend)
             if (g_t12 is not null)
             {
                 var (ga, gb) = global::LrpGen.Rules.ProductRule.MatmulBackward(ctx, g_t12, tape.v4, tape.v11, tape.d10_aShape, tape.d10_bShape,
@@ -239,25 +239,25 @@ namespace LrpGen.Tests.Scenarios
                 global::LrpGen.Rules.Grad.Add(ref g_t11, gb);
                 global::LrpGen.Rules.Grad.Release(ref g_t12);
             }
-            // [exact adjoint: transpose] k.transpose(-2, -1)  (line 21)
+            // [exact adjoint: transpose] k.transpose(-2, -1)  (line 3 of AttentionOps.Attend)
             if (g_t11 is not null)
             {
                 global::LrpGen.Rules.Grad.Add(ref g_k, global::LrpGen.Rules.Adjoint.Transpose(g_t11, (long)(-2), (long)(-1)));
                 global::LrpGen.Rules.Grad.Release(ref g_t11);
             }
-            // [exact adjoint: transpose] x.view(x.shape[0], x.shape[1], heads, x.shape[2] / heads).transpose(1, 2)  (line 15)
+            // [exact adjoint: transpose] x.view(x.shape[0], x.shape[1], heads, x.shape[2] / heads).transpose(1, 2)  (line 2 of AttentionOps.SplitHeads)
             if (g_v is not null)
             {
                 global::LrpGen.Rules.Grad.Add(ref g_t9, global::LrpGen.Rules.Adjoint.Transpose(g_v, (long)(1), (long)(2)));
                 global::LrpGen.Rules.Grad.Release(ref g_v);
             }
-            // [exact adjoint: reshape] x.view(x.shape[0], x.shape[1], heads, x.shape[2] / heads)  (line 15)
+            // [exact adjoint: reshape] x.view(x.shape[0], x.shape[1], heads, x.shape[2] / heads)  (line 2 of AttentionOps.SplitHeads)
             if (g_t9 is not null)
             {
                 global::LrpGen.Rules.Grad.Add(ref g_t8, global::LrpGen.Rules.Adjoint.Reshape(g_t9, tape.d7_inputShape));
                 global::LrpGen.Rules.Grad.Release(ref g_t9);
             }
-            // [epsilon 0] v_proj.call(x)  (line 56)
+            // [epsilon 0] v_proj.call(x)  (line 5 of SharedHelperAttention.forward)
             if (g_t8 is not null)
             {
                 global::TorchSharp.torch.Tensor? gx6 = global::LrpGen.Rules.LinearRule.Backward(ctx, g_t8, tape.r6, v_proj.weight, v_proj.bias, tape.x6, tape.y6);
@@ -265,19 +265,19 @@ namespace LrpGen.Tests.Scenarios
                 global::LrpGen.Rules.Grad.Add(ref g_x, gx6);
                 global::LrpGen.Rules.Grad.Release(ref g_t8);
             }
-            // [exact adjoint: transpose] x.view(x.shape[0], x.shape[1], heads, x.shape[2] / heads).transpose(1, 2)  (line 15)
+            // [exact adjoint: transpose] x.view(x.shape[0], x.shape[1], heads, x.shape[2] / heads).transpose(1, 2)  (line 2 of AttentionOps.SplitHeads)
             if (g_k is not null)
             {
                 global::LrpGen.Rules.Grad.Add(ref g_t6, global::LrpGen.Rules.Adjoint.Transpose(g_k, (long)(1), (long)(2)));
                 global::LrpGen.Rules.Grad.Release(ref g_k);
             }
-            // [exact adjoint: reshape] x.view(x.shape[0], x.shape[1], heads, x.shape[2] / heads)  (line 15)
+            // [exact adjoint: reshape] x.view(x.shape[0], x.shape[1], heads, x.shape[2] / heads)  (line 2 of AttentionOps.SplitHeads)
             if (g_t6 is not null)
             {
                 global::LrpGen.Rules.Grad.Add(ref g_t5, global::LrpGen.Rules.Adjoint.Reshape(g_t6, tape.d4_inputShape));
                 global::LrpGen.Rules.Grad.Release(ref g_t6);
             }
-            // [epsilon 0] k_proj.call(x)  (line 55)
+            // [epsilon 0] k_proj.call(x)  (line 4 of SharedHelperAttention.forward)
             if (g_t5 is not null)
             {
                 global::TorchSharp.torch.Tensor? gx3 = global::LrpGen.Rules.LinearRule.Backward(ctx, g_t5, tape.r3, k_proj.weight, k_proj.bias, tape.x3, tape.y3);
@@ -285,19 +285,19 @@ namespace LrpGen.Tests.Scenarios
                 global::LrpGen.Rules.Grad.Add(ref g_x, gx3);
                 global::LrpGen.Rules.Grad.Release(ref g_t5);
             }
-            // [exact adjoint: transpose] x.view(x.shape[0], x.shape[1], heads, x.shape[2] / heads).transpose(1, 2)  (line 15)
+            // [exact adjoint: transpose] x.view(x.shape[0], x.shape[1], heads, x.shape[2] / heads).transpose(1, 2)  (line 2 of AttentionOps.SplitHeads)
             if (g_q is not null)
             {
                 global::LrpGen.Rules.Grad.Add(ref g_t3, global::LrpGen.Rules.Adjoint.Transpose(g_q, (long)(1), (long)(2)));
                 global::LrpGen.Rules.Grad.Release(ref g_q);
             }
-            // [exact adjoint: reshape] x.view(x.shape[0], x.shape[1], heads, x.shape[2] / heads)  (line 15)
+            // [exact adjoint: reshape] x.view(x.shape[0], x.shape[1], heads, x.shape[2] / heads)  (line 2 of AttentionOps.SplitHeads)
             if (g_t3 is not null)
             {
                 global::LrpGen.Rules.Grad.Add(ref g_t2, global::LrpGen.Rules.Adjoint.Reshape(g_t3, tape.d1_inputShape));
                 global::LrpGen.Rules.Grad.Release(ref g_t3);
             }
-            // [epsilon 0] q_proj.call(x)  (line 54)
+            // [epsilon 0] q_proj.call(x)  (line 3 of SharedHelperAttention.forward)
             if (g_t2 is not null)
             {
                 global::TorchSharp.torch.Tensor? gx0 = global::LrpGen.Rules.LinearRule.Backward(ctx, g_t2, tape.r0, q_proj.weight, q_proj.bias, tape.x0, tape.y0);

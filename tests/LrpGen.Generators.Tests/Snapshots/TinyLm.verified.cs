@@ -164,13 +164,13 @@ namespace LrpGen.Tests.Scenarios
             global::TorchSharp.torch.Tensor? g_t13 = null;
             // seed: return head.call(norm.call(h))[TensorIndex.Colon, -1];
             global::LrpGen.Rules.Grad.Add(ref g_t13, gOutput.alias());
-            // [exact adjoint: index] head.call(norm.call(h))[TensorIndex.Colon, -1]  (line 45)
+            // [exact adjoint: index] head.call(norm.call(h))[TensorIndex.Colon, -1]  (line 11 of TinyLm.forward)
             if (g_t13 is not null)
             {
                 global::LrpGen.Rules.Grad.Add(ref g_t12, global::LrpGen.Rules.Adjoint.Index(g_t13, tape.d10_indices, tape.d10_inputShape));
                 global::LrpGen.Rules.Grad.Release(ref g_t13);
             }
-            // [epsilon 0] head.call(norm.call(h))  (line 45)
+            // [epsilon 0] head.call(norm.call(h))  (line 11 of TinyLm.forward)
             if (g_t12 is not null)
             {
                 global::TorchSharp.torch.Tensor? gx9 = global::LrpGen.Rules.LinearRule.Backward(ctx, g_t12, tape.r9, head.weight, head.bias, tape.x9, tape.y9);
@@ -178,13 +178,13 @@ namespace LrpGen.Tests.Scenarios
                 global::LrpGen.Rules.Grad.Add(ref g_t11, gx9);
                 global::LrpGen.Rules.Grad.Release(ref g_t12);
             }
-            // [norm identity (LayerNorm)] norm.call(h)  (line 45)
+            // [norm identity (LayerNorm)] norm.call(h)  (line 11 of TinyLm.forward)
             if (g_t11 is not null)
             {
                 global::LrpGen.Rules.Grad.Add(ref g_h_carry_10, global::LrpGen.Rules.LayerNormRule.Backward(ctx, g_t11, tape.v10, norm.weight, norm.eps, norm.normalized_shape.Length));
                 global::LrpGen.Rules.Grad.Release(ref g_t11);
             }
-            // reverse of: for (int i = 0; i < attentions.Count; i++)  (line 40)
+            // reverse of: for (int i = 0; i < attentions.Count; i++)  (line 6 of TinyLm.forward)
             {
                 var gc_h_carry = g_h_carry_10;
                 g_h_carry_10 = null;
@@ -198,7 +198,7 @@ namespace LrpGen.Tests.Scenarios
                         global::TorchSharp.torch.Tensor? g_h2 = null;
                         global::LrpGen.Rules.Grad.Add(ref g_h2, gc_h_carry);
                         gc_h_carry = null;
-                        // [child module's generated backward] mlps[i].call(h)  (line 43)
+                        // [child module's generated backward] mlps[i].call(h)  (line 9 of TinyLm.forward)
                         ctx.AtGradient(f0.p7, ref g_h2); // latent relevance and seeds at "mlps"
                         if (g_h2 is not null)
                         {
@@ -210,14 +210,14 @@ namespace LrpGen.Tests.Scenarios
                             global::LrpGen.Rules.Grad.Add(ref g_h1, gs[0]);
                             global::LrpGen.Rules.Grad.Release(ref g_h2);
                         }
-                        // [epsilon 0 (sum)] h + attentions[i].call(h)  (line 42)
+                        // [epsilon 0 (sum)] h + attentions[i].call(h)  (line 8 of TinyLm.forward)
                         if (g_h1 is not null)
                         {
                             global::LrpGen.Rules.Grad.Add(ref g_h_carry_6, global::LrpGen.Rules.Adjoint.AddOperand(g_h1, f0.d6_aShape, negate: false));
                             global::LrpGen.Rules.Grad.Add(ref g_t7, global::LrpGen.Rules.Adjoint.AddOperand(g_h1, f0.d6_bShape, negate: false));
                             global::LrpGen.Rules.Grad.Release(ref g_h1);
                         }
-                        // [child module's generated backward] attentions[i].call(h)  (line 42)
+                        // [child module's generated backward] attentions[i].call(h)  (line 8 of TinyLm.forward)
                         ctx.AtGradient(f0.p5, ref g_t7); // latent relevance and seeds at "attentions"
                         if (g_t7 is not null)
                         {
@@ -234,13 +234,13 @@ namespace LrpGen.Tests.Scenarios
                 }
                 global::LrpGen.Rules.Grad.Add(ref g_h, gc_h_carry);
             }
-            // [epsilon 0 (sum)] tokens.call(ids) + positions.call(positionIds)  (line 39)
+            // [epsilon 0 (sum)] tokens.call(ids) + positions.call(positionIds)  (line 5 of TinyLm.forward)
             if (g_h is not null)
             {
                 global::LrpGen.Rules.Grad.Add(ref g_t3, global::LrpGen.Rules.Adjoint.AddOperand(g_h, tape.d4_aShape, negate: false));
                 global::LrpGen.Rules.Grad.Release(ref g_h);
             }
-            // [embedding: token relevance] tokens.call(ids)  (line 39)
+            // [embedding: token relevance] tokens.call(ids)  (line 5 of TinyLm.forward)
             if (g_t3 is not null)
             {
                 global::LrpGen.Rules.Grad.Add(ref g_ids, global::LrpGen.Rules.EmbeddingRule.TokenRelevance(tape.v3, g_t3));
