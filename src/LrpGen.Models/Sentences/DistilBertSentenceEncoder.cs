@@ -9,7 +9,7 @@ namespace LrpGen.Models.Sentences;
 /// <see cref="SentenceHead"/> (pooling, optional Dense, L2 normalisation). Positions, mask and the head's token
 /// weights and max mask are constants.</summary>
 [LrpModule]
-public partial class DistilBertSentenceEncoder : nn.Module<Tensor, Tensor, Tensor, Tensor, Tensor, Tensor>
+public partial class DistilBertSentenceEncoder : nn.Module<Tensor, Tensor, Tensor, Tensor, Tensor, Tensor>, IPooledEncoder
 {
     public readonly DistilBertEncoder encoder;
     public readonly SentenceHead head;
@@ -27,4 +27,13 @@ public partial class DistilBertSentenceEncoder : nn.Module<Tensor, Tensor, Tenso
         var h = encoder.call(wordEmbeds, positionIds, mask);
         return head.call(h, tokenWeights, maxMask);
     }
+
+    public SentenceHead Head => head;
+
+    public Tensor EmbedWords(Tensor ids) => encoder.word_embeddings.forward(ids);
+
+    public Tensor Hidden(Tensor wordEmbeds, Tensor positionIds, Tensor mask) => encoder.forward(wordEmbeds, positionIds, mask);
+
+    public System.Collections.Generic.IReadOnlyList<Tensor> AttentionProbabilities(Tensor wordEmbeds, Tensor positionIds, Tensor mask)
+        => encoder.AttentionProbabilities(wordEmbeds, positionIds, mask);
 }
