@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using LrpGen;
+using LrpGen.Models.Attention;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -14,11 +15,10 @@ public partial class BertLayer : nn.Module<Tensor, Tensor, Tensor>
 {
     public readonly Linear query, key, value, attention_dense, intermediate, output_dense;
     public readonly LayerNorm attention_norm, output_norm;
-    private readonly long hidden, heads, headDim;
+    private readonly long heads, headDim;
 
     public BertLayer(BertConfig c, Device? device = null) : base(nameof(BertLayer))
     {
-        hidden = c.HiddenSize;
         heads = c.Heads;
         headDim = c.HiddenSize / c.Heads;
         query = nn.Linear(c.HiddenSize, c.HiddenSize, device: device);
@@ -36,11 +36,9 @@ public partial class BertLayer : nn.Module<Tensor, Tensor, Tensor>
     /// probabilities [B, heads, T, T]; forward inlines it, <see cref="AttentionProbabilities"/> runs it plainly.</summary>
     private Tensor Probabilities(Tensor x, Tensor mask)
     {
-        long B = x.shape[0], T = x.shape[1];
-        var q = query.call(x).view(B, T, heads, headDim).transpose(1, 2);
-        var k = key.call(x).view(B, T, heads, headDim).transpose(1, 2);
-        var scores = q.matmul(k.transpose(-1, -2)) / Math.Sqrt(headDim) + mask;
-        return scores.softmax(-1);
+        var q = AttentionOps.SplitHeads(query.call(x), heads, headDim);
+        var k = AttentionOps.SplitHeads(key.call(x), heads, headDim);
+        return AttentionOps.Probabilities(q.matmul(k.transpose(-1, -2)) / Math.Sqrt(headDim), mask, x.dtype);
     }
 
     /// <summary>This layer's attention probabilities [B, heads, T, T] for its input x, as forward computes them (for
@@ -53,10 +51,9 @@ public partial class BertLayer : nn.Module<Tensor, Tensor, Tensor>
 
     public override Tensor forward(Tensor x, [NoRelevance] Tensor mask)
     {
-        long B = x.shape[0], T = x.shape[1];
         var probs = Probabilities(x, mask);
-        var v = value.call(x).view(B, T, heads, headDim).transpose(1, 2);
-        var context = probs.matmul(v).transpose(1, 2).reshape(B, T, hidden);
+        var v = AttentionOps.SplitHeads(value.call(x), heads, headDim);
+        var context = AttentionOps.MergeHeads(probs.matmul(v));
         var attended = attention_norm.call(attention_dense.call(context) + x);
         var inner = nn.functional.gelu(intermediate.call(attended));
         return output_norm.call(output_dense.call(inner) + attended);

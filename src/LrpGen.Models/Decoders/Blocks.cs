@@ -1,5 +1,6 @@
 using System;
 using LrpGen;
+using LrpGen.Models.Attention;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -186,7 +187,7 @@ public partial class DecoderAttention : nn.Module<Tensor, Tensor, Tensor, Tensor
         k = heads != kvHeads ? k.repeat_interleave(heads / kvHeads, dim: 1) : k;
         var scores = q.matmul(k.transpose(2, 3)) * scaling;
         scores = softcap > 0 ? SoftCap(scores) : scores;
-        return AttentionOps.Probabilities(scores, mask.select(0, maskKind));
+        return AttentionOps.Probabilities(scores, mask.select(0, maskKind), ScalarType.Float32);
     }
 
     /// <summary>The attention probabilities [B, heads, T, T] of this layer for its (normalised) input x and the stacked

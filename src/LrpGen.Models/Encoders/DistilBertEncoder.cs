@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using LrpGen;
+using LrpGen.Models.Attention;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -15,11 +16,10 @@ public partial class DistilBertLayer : nn.Module<Tensor, Tensor, Tensor>
 {
     public readonly Linear q_lin, k_lin, v_lin, out_lin, lin1, lin2;
     public readonly LayerNorm sa_layer_norm, output_layer_norm;
-    private readonly long hidden, heads, headDim;
+    private readonly long heads, headDim;
 
     public DistilBertLayer(DistilBertConfig c, Device? device = null) : base(nameof(DistilBertLayer))
     {
-        hidden = c.HiddenSize;
         heads = c.Heads;
         headDim = c.HiddenSize / c.Heads;
         q_lin = nn.Linear(c.HiddenSize, c.HiddenSize, device: device);
@@ -36,11 +36,9 @@ public partial class DistilBertLayer : nn.Module<Tensor, Tensor, Tensor>
     /// <summary>Queries, keys, scaled scores plus the additive mask, softmax: [B, heads, T, T]. Forward inlines it.</summary>
     private Tensor Probabilities(Tensor x, Tensor mask)
     {
-        long B = x.shape[0], T = x.shape[1];
-        var q = q_lin.call(x).view(B, T, heads, headDim).transpose(1, 2);
-        var k = k_lin.call(x).view(B, T, heads, headDim).transpose(1, 2);
-        var scores = q.matmul(k.transpose(-1, -2)) / Math.Sqrt(headDim) + mask;
-        return scores.softmax(-1);
+        var q = AttentionOps.SplitHeads(q_lin.call(x), heads, headDim);
+        var k = AttentionOps.SplitHeads(k_lin.call(x), heads, headDim);
+        return AttentionOps.Probabilities(q.matmul(k.transpose(-1, -2)) / Math.Sqrt(headDim), mask, x.dtype);
     }
 
     /// <summary>This layer's attention probabilities [B, heads, T, T] for its input x (for rollout and inspection).</summary>
@@ -52,10 +50,9 @@ public partial class DistilBertLayer : nn.Module<Tensor, Tensor, Tensor>
 
     public override Tensor forward(Tensor x, [NoRelevance] Tensor mask)
     {
-        long B = x.shape[0], T = x.shape[1];
         var probs = Probabilities(x, mask);
-        var v = v_lin.call(x).view(B, T, heads, headDim).transpose(1, 2);
-        var context = probs.matmul(v).transpose(1, 2).reshape(B, T, hidden);
+        var v = AttentionOps.SplitHeads(v_lin.call(x), heads, headDim);
+        var context = AttentionOps.MergeHeads(probs.matmul(v));
         var attended = sa_layer_norm.call(out_lin.call(context) + x);
         var inner = nn.functional.gelu(lin1.call(attended));
         return output_layer_norm.call(lin2.call(inner) + attended);

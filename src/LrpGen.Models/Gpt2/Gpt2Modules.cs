@@ -1,5 +1,6 @@
 using System;
 using LrpGen;
+using LrpGen.Models.Attention;
 using LrpGen.Models.Decoders;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -36,7 +37,7 @@ public partial class Gpt2Block : nn.Module<Tensor, Tensor, Tensor>
         var q = AttentionOps.SplitHeads(qkv.narrow(-1, 0, hidden), heads, headDim);
         var k = AttentionOps.SplitHeads(qkv.narrow(-1, hidden, hidden), heads, headDim);
         var v = AttentionOps.SplitHeads(qkv.narrow(-1, 2 * hidden, hidden), heads, headDim);
-        var probs = AttentionOps.Probabilities(q.matmul(k.transpose(-1, -2)) / Math.Sqrt(headDim), mask);
+        var probs = AttentionOps.Probabilities(q.matmul(k.transpose(-1, -2)) / Math.Sqrt(headDim), mask, ScalarType.Float32);
         var h = x + attn_proj.call(AttentionOps.MergeHeads(probs.matmul(v)));
         var inner = nn.functional.gelu(c_fc.call(ln_2.call(h)), GELU.Approximate.tanh);
         return h + mlp_proj.call(inner);

@@ -1,5 +1,6 @@
 using System;
 using LrpGen;
+using LrpGen.Models.Attention;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -28,13 +29,12 @@ public partial class VitSelfAttention : nn.Module<Tensor, Tensor>
 
     public override Tensor forward(Tensor x)
     {
-        long B = x.shape[0], N = x.shape[1];
         var qkv = nn.functional.linear(x, in_proj_weight, in_proj_bias);
-        var q = qkv.narrow(-1, 0, dim).view(B, N, heads, headDim).transpose(1, 2);
-        var k = qkv.narrow(-1, dim, dim).view(B, N, heads, headDim).transpose(1, 2);
-        var v = qkv.narrow(-1, 2 * dim, dim).view(B, N, heads, headDim).transpose(1, 2);
-        var weights = (q.matmul(k.transpose(-2, -1)) / Math.Sqrt(headDim)).softmax(-1);
-        var context = weights.matmul(v).transpose(1, 2).reshape(B, N, dim);
+        var q = AttentionOps.SplitHeads(qkv.narrow(-1, 0, dim), heads, headDim);
+        var k = AttentionOps.SplitHeads(qkv.narrow(-1, dim, dim), heads, headDim);
+        var v = AttentionOps.SplitHeads(qkv.narrow(-1, 2 * dim, dim), heads, headDim);
+        var weights = AttentionOps.Softmax(q.matmul(k.transpose(-2, -1)) / Math.Sqrt(headDim), x.dtype);
+        var context = AttentionOps.MergeHeads(weights.matmul(v));
         return nn.functional.linear(context, out_proj.weight, out_proj.bias);
     }
 }
