@@ -27,7 +27,7 @@ public sealed record WeightSource(string Tensor, long[]? Stored = null, long? Ex
 /// <summary>How a family's parameter names map to checkpoint tensors: for each parameter, the places it may be
 /// stored, tried in order (the first the checkpoint has is used; when it has none, the first is reported missing),
 /// and the checkpoint tensors that no parameter takes on purpose (rotary caches).</summary>
-public sealed record CheckpointNames(Func<string, DecoderConfig, IReadOnlyList<WeightSource>> Sources, IReadOnlyList<string> Ignored)
+public sealed partial record CheckpointNames(Func<string, DecoderConfig, IReadOnlyList<WeightSource>> Sources, IReadOnlyList<string> Ignored)
 {
     /// <summary>These names, with <paramref name="alternatives"/> tried after them for each parameter.</summary>
     public CheckpointNames Or(Func<string, DecoderConfig, IEnumerable<WeightSource>> alternatives) =>
@@ -45,9 +45,6 @@ public sealed record CheckpointNames(Func<string, DecoderConfig, IReadOnlyList<W
     /// <summary>Phi-3's fused projections: self_attn.qkv_proj (q rows, then k, then v) and mlp.gate_up_proj (gate rows,
     /// then up), split into the LLaMA layout's q/k/v and gate/up projections.</summary>
     public static CheckpointNames Phi3 { get; } = Llama.Or(Phi3Sources);
-
-    /// <summary>GPT-2: "transformer.h.0.attn.c_attn.weight"; Conv1D weights are stored [in, out].</summary>
-    public static CheckpointNames Gpt2 { get; } = new(Gpt2Sources, new[] { "attn.bias", "attn.masked_bias" });
 
     private static IReadOnlyList<WeightSource> LlamaSources(string name, DecoderConfig config)
     {
@@ -108,25 +105,4 @@ public sealed record CheckpointNames(Func<string, DecoderConfig, IReadOnlyList<W
         name.Split('.') is ["layers", var layer, "mlp", "experts", var e, var projection, "weight"]
             ? (layer, long.Parse(e, CultureInfo.InvariantCulture), projection)
             : null;
-
-    private static IReadOnlyList<WeightSource> Gpt2Sources(string name, DecoderConfig config)
-    {
-        var parts = name.Split('.');
-        if (name == "lm_head.weight")
-            return config.TieWordEmbeddings
-                ? new[] { new WeightSource(name), new WeightSource("transformer.wte.weight") }
-                : new[] { new WeightSource(name) };
-        if (parts[0] != "layers") return new[] { new WeightSource("transformer." + name) };
-        string block = $"transformer.h.{parts[1]}.";
-        string hf = parts[2] switch
-        {
-            "c_attn" => block + "attn.c_attn." + parts[3],
-            "attn_proj" => block + "attn.c_proj." + parts[3],
-            "c_fc" => block + "mlp.c_fc." + parts[3],
-            "mlp_proj" => block + "mlp.c_proj." + parts[3],
-            _ => block + string.Join(".", parts.Skip(2)),
-        };
-        bool conv1d = parts[3] == "weight" && parts[2] is "c_attn" or "attn_proj" or "c_fc" or "mlp_proj";
-        return new[] { conv1d ? new WeightSource(hf, Transposed: true, Layout: "the Conv1D layout") : new WeightSource(hf) };
-    }
 }

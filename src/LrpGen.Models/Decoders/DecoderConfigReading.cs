@@ -10,7 +10,7 @@ namespace LrpGen.Models.Decoders;
 /// <summary>The pieces the families' config readers are composed of (<see cref="DecoderFamilies"/>): the LLaMA
 /// layout's keys, RoPE parameters, sliding windows, experts, and GPT-2's keys. Every problem is a one-line
 /// <see cref="CheckpointException"/> naming the file and the key.</summary>
-public static class DecoderConfigReading
+public static partial class DecoderConfigReading
 {
     /// <summary>The LLaMA layout's keys: sizes, heads (grouped), head_dim, rms_norm_eps, biases, tied embeddings,
     /// RoPE (theta and scaling), max_position_embeddings; the activation must be one of <paramref name="activations"/>
@@ -214,35 +214,5 @@ public static class DecoderConfigReading
             ? c.PositiveNumber(key + ".attention_factor", 1)
             : factor <= 1 ? 1.0 : Math.Sqrt(1 + Math.Log(factor) / Math.Log(originalPositions));
         return new LongRopeScaling(shortFactor, longFactor, originalPositions, attention);
-    }
-
-    /// <summary>GPT-2's keys (n_embd, n_head, n_layer, n_positions, layer_norm_epsilon, gelu_new).</summary>
-    public static DecoderConfig Gpt2(ConfigReader c)
-    {
-        string act = c.GetString("activation_function", "gelu_new");
-        if (act != "gelu_new")
-            throw c.Unsupported($"activation_function '{act}' is not supported (gelu_new).");
-        if (c.GetBool("scale_attn_by_inverse_layer_idx", false) || c.GetBool("reorder_and_upcast_attn", false))
-            throw c.Unsupported("scale_attn_by_inverse_layer_idx / reorder_and_upcast_attn are not supported.");
-        if (!c.GetBool("scale_attn_weights", true))
-            throw c.Unsupported("scale_attn_weights false is not supported.");
-        int hidden = c.Size("n_embd", ConfigLimits.HiddenSize);
-        int heads = c.Size("n_head", ConfigLimits.Heads);
-        c.RequireMultiple("n_embd", hidden, "n_head", heads);
-        return new DecoderConfig
-        {
-            ModelType = "gpt2",
-            VocabSize = c.Size("vocab_size", ConfigLimits.VocabSize),
-            HiddenSize = hidden,
-            IntermediateSize = c.Size("n_inner", ConfigLimits.IntermediateSize, fallback: 4 * hidden),
-            Layers = c.Size("n_layer", ConfigLimits.Layers),
-            Heads = heads,
-            KvHeads = heads,
-            HeadDim = hidden / heads,
-            MaxPositions = c.Size("n_positions", ConfigLimits.Positions),
-            LayerNormEps = c.PositiveNumber("layer_norm_epsilon", 1e-5),
-            TieWordEmbeddings = c.GetBool("tie_word_embeddings", true),
-            HiddenAct = act,
-        };
     }
 }

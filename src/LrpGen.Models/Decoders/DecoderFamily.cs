@@ -29,7 +29,7 @@ public sealed record DecoderFamily(
 /// <summary>A built decoder module and how to run it from embeddings and the constant inputs of
 /// <see cref="DecoderInputs"/>: the generated relevance pass, the plain forward (autograd records it), and each layer's
 /// attention probabilities (null where the family does not expose them).</summary>
-public sealed record DecoderModule(
+public sealed partial record DecoderModule(
     nn.Module Module,
     Embedding Embeddings,
     Func<Tensor, DecoderInputs, LrpOptions, LrpPass> Forward,
@@ -61,16 +61,6 @@ public sealed record DecoderModule(
                 using var scaled = e * torch.tensor(scale, e.dtype, e.device);
                 return LayerAttention(scaled, i, LayersOf(m.layers, l => (l.forward, l.input_layernorm, l.self_attn)));
             });
-    }
-
-    /// <summary>Gpt2LMHeadModel (learned positions, no RoPE).</summary>
-    public static DecoderModule Gpt2(DecoderConfig config, Device? device)
-    {
-        var m = new LrpGen.Models.Gpt2.Gpt2LMHeadModel(config, device);
-        return new DecoderModule(m, m.wte,
-            (e, i, o) => m.LrpForward(e, i.Positions, i.Mask, i.Rows, o),
-            (e, i) => m.forward(e, i.Positions, i.Mask, i.Rows),
-            null, Rotary: false);
     }
 
     private delegate Tensor LayerForward(Tensor h, Tensor cos, Tensor sin, Tensor mask);
