@@ -6,7 +6,7 @@ using static TorchSharp.torch;
 namespace LrpGen.Models.Encoders;
 
 /// <summary>Maps <see cref="DistilBertEncoder"/>'s parameter names to Hugging Face's: "word_embeddings.weight" is
-/// "distilbert.embeddings.word_embeddings.weight", "layers.0.q_lin.weight" is
+/// "distilbert.embeddings.word_embeddings.weight", "layers.0.query.weight" (a <see cref="Bert.BertLayer"/>) is
 /// "distilbert.transformer.layer.0.attention.q_lin.weight". A bare DistilBertModel's checkpoint (as
 /// sentence-transformers saves it) has no "distilbert." prefix.</summary>
 public static class DistilBertLoading
@@ -27,13 +27,19 @@ public static class DistilBertLoading
             case "layers" when parts.Length == 4:
             {
                 string layer = $"{prefix}transformer.layer.{parts[1]}.";
-                return parts[2] switch
+                string module = parts[2] switch
                 {
-                    "q_lin" or "k_lin" or "v_lin" or "out_lin" => layer + "attention." + parts[2] + "." + parts[3],
-                    "lin1" or "lin2" => layer + "ffn." + parts[2] + "." + parts[3],
-                    "sa_layer_norm" or "output_layer_norm" => layer + parts[2] + "." + parts[3],
+                    "query" => "attention.q_lin",
+                    "key" => "attention.k_lin",
+                    "value" => "attention.v_lin",
+                    "attention_dense" => "attention.out_lin",
+                    "attention_norm" => "sa_layer_norm",
+                    "intermediate" => "ffn.lin1",
+                    "output_dense" => "ffn.lin2",
+                    "output_norm" => "output_layer_norm",
                     _ => Unmapped(),
                 };
+                return layer + module + "." + parts[3];
             }
             default:
                 return Unmapped();
