@@ -26,33 +26,10 @@ public class DistilBertEncoderTests
 
     private static readonly long[,] Ids = { { 2, 7, 11, 29, 3 }, { 2, 9, 3, 0, 0 } };
 
-    private static IEnumerable<(string, long[])> StateDictShapes(string prefix)
-    {
-        yield return (prefix + "embeddings.word_embeddings.weight", new long[] { Vocab, Hidden });
-        yield return (prefix + "embeddings.position_embeddings.weight", new long[] { Positions, Hidden });
-        yield return (prefix + "embeddings.LayerNorm.weight", new long[] { Hidden });
-        yield return (prefix + "embeddings.LayerNorm.bias", new long[] { Hidden });
-        for (int i = 0; i < Layers; i++)
-        {
-            string l = $"{prefix}transformer.layer.{i}.";
-            foreach (var name in new[] { "attention.q_lin", "attention.k_lin", "attention.v_lin", "attention.out_lin" })
-            {
-                yield return (l + name + ".weight", new long[] { Hidden, Hidden });
-                yield return (l + name + ".bias", new long[] { Hidden });
-            }
-            yield return (l + "ffn.lin1.weight", new long[] { Inner, Hidden });
-            yield return (l + "ffn.lin1.bias", new long[] { Inner });
-            yield return (l + "ffn.lin2.weight", new long[] { Hidden, Inner });
-            yield return (l + "ffn.lin2.bias", new long[] { Hidden });
-            foreach (var norm in new[] { "sa_layer_norm", "output_layer_norm" })
-            {
-                yield return (l + norm + ".weight", new long[] { Hidden });
-                yield return (l + norm + ".bias", new long[] { Hidden });
-            }
-        }
-        yield return ("vocab_transform.weight", new long[] { Hidden, Hidden });
-        yield return ("vocab_projector.bias", new long[] { Vocab });
-    }
+    private static IEnumerable<(string, long[])> StateDictShapes(string prefix) =>
+        HfEncoderReference.DistilBertShapes(prefix, Vocab, Positions, Hidden, Inner, Layers)
+            .Append(("vocab_transform.weight", new long[] { Hidden, Hidden }))
+            .Append(("vocab_projector.bias", new long[] { Vocab }));
 
     /// <summary>DistilBertModel's forward from word embeddings. Its attention divides q by sqrt(head size) before
     /// q k^T (the same value as scaling the scores) and fills padded scores with finfo.min.</summary>

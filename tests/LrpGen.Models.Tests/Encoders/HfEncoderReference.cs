@@ -31,6 +31,58 @@ internal static class HfEncoderReference
         return set;
     }
 
+    /// <summary>The Hugging Face names and shapes of a BERT-layout encoder (BertModel / RobertaModel / XLMRobertaModel)
+    /// under <paramref name="prefix"/>: embeddings, then each post-LN layer.</summary>
+    public static IEnumerable<(string Name, long[] Shape)> BertShapes(string prefix, int vocab, int positions, int typeVocab,
+        int hidden, int inner, int layers)
+    {
+        yield return (prefix + "embeddings.word_embeddings.weight", new long[] { vocab, hidden });
+        yield return (prefix + "embeddings.position_embeddings.weight", new long[] { positions, hidden });
+        yield return (prefix + "embeddings.token_type_embeddings.weight", new long[] { typeVocab, hidden });
+        yield return (prefix + "embeddings.LayerNorm.weight", new long[] { hidden });
+        yield return (prefix + "embeddings.LayerNorm.bias", new long[] { hidden });
+        for (int i = 0; i < layers; i++)
+            foreach (var entry in LayerShapes($"{prefix}encoder.layer.{i}.", hidden, inner,
+                new[] { "attention.self.query", "attention.self.key", "attention.self.value", "attention.output.dense" },
+                "intermediate.dense", "output.dense", new[] { "attention.output.LayerNorm", "output.LayerNorm" }))
+                yield return entry;
+    }
+
+    /// <summary>The Hugging Face names and shapes of a DistilBertModel under <paramref name="prefix"/>.</summary>
+    public static IEnumerable<(string Name, long[] Shape)> DistilBertShapes(string prefix, int vocab, int positions, int hidden,
+        int inner, int layers)
+    {
+        yield return (prefix + "embeddings.word_embeddings.weight", new long[] { vocab, hidden });
+        yield return (prefix + "embeddings.position_embeddings.weight", new long[] { positions, hidden });
+        yield return (prefix + "embeddings.LayerNorm.weight", new long[] { hidden });
+        yield return (prefix + "embeddings.LayerNorm.bias", new long[] { hidden });
+        for (int i = 0; i < layers; i++)
+            foreach (var entry in LayerShapes($"{prefix}transformer.layer.{i}.", hidden, inner,
+                new[] { "attention.q_lin", "attention.k_lin", "attention.v_lin", "attention.out_lin" },
+                "ffn.lin1", "ffn.lin2", new[] { "sa_layer_norm", "output_layer_norm" }))
+                yield return entry;
+    }
+
+    /// <summary>One post-LN layer: four square attention projections, the two MLP projections, two LayerNorms.</summary>
+    private static IEnumerable<(string Name, long[] Shape)> LayerShapes(string layer, int hidden, int inner,
+        string[] attention, string up, string down, string[] norms)
+    {
+        foreach (var name in attention)
+        {
+            yield return (layer + name + ".weight", new long[] { hidden, hidden });
+            yield return (layer + name + ".bias", new long[] { hidden });
+        }
+        yield return (layer + up + ".weight", new long[] { inner, hidden });
+        yield return (layer + up + ".bias", new long[] { inner });
+        yield return (layer + down + ".weight", new long[] { hidden, inner });
+        yield return (layer + down + ".bias", new long[] { hidden });
+        foreach (var norm in norms)
+        {
+            yield return (layer + norm + ".weight", new long[] { hidden });
+            yield return (layer + norm + ".bias", new long[] { hidden });
+        }
+    }
+
     /// <summary>Writes config.json and model.safetensors into <paramref name="folder"/> and opens it.</summary>
     public static CheckpointFolder WriteFolder(string folder, string configJson, TensorSet stateDict)
     {

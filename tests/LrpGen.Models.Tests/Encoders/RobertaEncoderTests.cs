@@ -27,35 +27,11 @@ public class RobertaEncoderTests
     // Row 0 full; row 1 right-padded; row 2 left-padded (positions still start at pad + 1 on its first real token).
     private static readonly long[,] Ids = { { 0, 5, 9, 33, 7, 2 }, { 0, 12, 2, Pad, Pad, Pad }, { Pad, Pad, 0, 21, 4, 2 } };
 
-    private static IEnumerable<(string, long[])> StateDictShapes(string prefix)
-    {
-        yield return (prefix + "embeddings.word_embeddings.weight", new long[] { Vocab, Hidden });
-        yield return (prefix + "embeddings.position_embeddings.weight", new long[] { Positions, Hidden });
-        yield return (prefix + "embeddings.token_type_embeddings.weight", new long[] { 1, Hidden });
-        yield return (prefix + "embeddings.LayerNorm.weight", new long[] { Hidden });
-        yield return (prefix + "embeddings.LayerNorm.bias", new long[] { Hidden });
-        for (int i = 0; i < Layers; i++)
-        {
-            string l = $"{prefix}encoder.layer.{i}.";
-            foreach (var name in new[] { "attention.self.query", "attention.self.key", "attention.self.value", "attention.output.dense" })
-            {
-                yield return (l + name + ".weight", new long[] { Hidden, Hidden });
-                yield return (l + name + ".bias", new long[] { Hidden });
-            }
-            yield return (l + "intermediate.dense.weight", new long[] { Inner, Hidden });
-            yield return (l + "intermediate.dense.bias", new long[] { Inner });
-            yield return (l + "output.dense.weight", new long[] { Hidden, Inner });
-            yield return (l + "output.dense.bias", new long[] { Hidden });
-            foreach (var norm in new[] { "attention.output.LayerNorm", "output.LayerNorm" })
-            {
-                yield return (l + norm + ".weight", new long[] { Hidden });
-                yield return (l + norm + ".bias", new long[] { Hidden });
-            }
-        }
-        // Parts of a task checkpoint that an encoder leaves alone.
-        yield return (prefix + "pooler.dense.weight", new long[] { Hidden, Hidden });
-        yield return ("lm_head.dense.weight", new long[] { Hidden, Hidden });
-    }
+    private static IEnumerable<(string, long[])> StateDictShapes(string prefix) =>
+        HfEncoderReference.BertShapes(prefix, Vocab, Positions, typeVocab: 1, Hidden, Inner, Layers)
+            // Parts of a task checkpoint that an encoder leaves alone.
+            .Append((prefix + "pooler.dense.weight", new long[] { Hidden, Hidden }))
+            .Append(("lm_head.dense.weight", new long[] { Hidden, Hidden }));
 
     /// <summary>Positions by hand: padding_idx for padding, padding_idx + 1 + (real tokens before) for a token.</summary>
     private static long[,] PositionsByHand()

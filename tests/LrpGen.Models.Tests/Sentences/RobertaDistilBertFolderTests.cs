@@ -77,61 +77,14 @@ public class RobertaDistilBertFolderTests
 
     private static Case For(string modelType) => modelType == "distilbert" ? DistilBert() : Roberta(modelType);
 
-    private static IEnumerable<(string, long[])> BertShapes(int positions, int typeVocab)
-    {
-        yield return ("embeddings.word_embeddings.weight", new long[] { Vocab, Hidden });
-        yield return ("embeddings.position_embeddings.weight", new long[] { positions, Hidden });
-        yield return ("embeddings.token_type_embeddings.weight", new long[] { typeVocab, Hidden });
-        yield return ("embeddings.LayerNorm.weight", new long[] { Hidden });
-        yield return ("embeddings.LayerNorm.bias", new long[] { Hidden });
-        for (int i = 0; i < Layers; i++)
-        {
-            string l = $"encoder.layer.{i}.";
-            foreach (var name in new[] { "attention.self.query", "attention.self.key", "attention.self.value", "attention.output.dense" })
-            {
-                yield return (l + name + ".weight", new long[] { Hidden, Hidden });
-                yield return (l + name + ".bias", new long[] { Hidden });
-            }
-            yield return (l + "intermediate.dense.weight", new long[] { Inner, Hidden });
-            yield return (l + "intermediate.dense.bias", new long[] { Inner });
-            yield return (l + "output.dense.weight", new long[] { Hidden, Inner });
-            yield return (l + "output.dense.bias", new long[] { Hidden });
-            foreach (var norm in new[] { "attention.output.LayerNorm", "output.LayerNorm" })
-            {
-                yield return (l + norm + ".weight", new long[] { Hidden });
-                yield return (l + norm + ".bias", new long[] { Hidden });
-            }
-        }
-        // sentence-transformers saves the bare model with its pooler, which the sentence embedding does not use.
-        yield return ("pooler.dense.weight", new long[] { Hidden, Hidden });
-        yield return ("pooler.dense.bias", new long[] { Hidden });
-    }
+    private static IEnumerable<(string, long[])> BertShapes(int positions, int typeVocab) =>
+        HfEncoderReference.BertShapes("", Vocab, positions, typeVocab, Hidden, Inner, Layers)
+            // sentence-transformers saves the bare model with its pooler, which the sentence embedding does not use.
+            .Append(("pooler.dense.weight", new long[] { Hidden, Hidden }))
+            .Append(("pooler.dense.bias", new long[] { Hidden }));
 
-    private static IEnumerable<(string, long[])> DistilBertShapes()
-    {
-        yield return ("embeddings.word_embeddings.weight", new long[] { Vocab, Hidden });
-        yield return ("embeddings.position_embeddings.weight", new long[] { DistilBertPositions, Hidden });
-        yield return ("embeddings.LayerNorm.weight", new long[] { Hidden });
-        yield return ("embeddings.LayerNorm.bias", new long[] { Hidden });
-        for (int i = 0; i < Layers; i++)
-        {
-            string l = $"transformer.layer.{i}.";
-            foreach (var name in new[] { "attention.q_lin", "attention.k_lin", "attention.v_lin", "attention.out_lin" })
-            {
-                yield return (l + name + ".weight", new long[] { Hidden, Hidden });
-                yield return (l + name + ".bias", new long[] { Hidden });
-            }
-            yield return (l + "ffn.lin1.weight", new long[] { Inner, Hidden });
-            yield return (l + "ffn.lin1.bias", new long[] { Inner });
-            yield return (l + "ffn.lin2.weight", new long[] { Hidden, Inner });
-            yield return (l + "ffn.lin2.bias", new long[] { Hidden });
-            foreach (var norm in new[] { "sa_layer_norm", "output_layer_norm" })
-            {
-                yield return (l + norm + ".weight", new long[] { Hidden });
-                yield return (l + norm + ".bias", new long[] { Hidden });
-            }
-        }
-    }
+    private static IEnumerable<(string, long[])> DistilBertShapes() =>
+        HfEncoderReference.DistilBertShapes("", Vocab, DistilBertPositions, Hidden, Inner, Layers);
 
     /// <summary>RobertaModel / XLMRobertaModel on one unpadded sentence's word embeddings [1, T, hidden]: positions
     /// pad_token_id + 1 .. pad_token_id + T (create_position_ids_from_input_ids), token type 0, post-LN layers.</summary>
