@@ -20,6 +20,10 @@ public static class GgufArchitectures
         new("rope.freq_base", "rope_theta", IsInteger: false, Required: false),
     };
 
+    // Static initializers run in textual order: this stays after DecoderKeys and before the tables.
+    private static readonly GgufConfigKey[] DenseDecoderKeys =
+        DecoderKeys.Append(new("feed_forward_length", "intermediate_size", IsInteger: true, Required: true)).ToArray();
+
     private static readonly Dictionary<string, string> DecoderGlobals = new()
     {
         ["token_embd.weight"] = "model.embed_tokens.weight",
@@ -51,13 +55,19 @@ public static class GgufArchitectures
         ["ffn_down.bias"] = "mlp.down_proj.bias",
     };
 
+    private static readonly Dictionary<string, string> QkNorms = new()
+    {
+        ["attn_q_norm.weight"] = "self_attn.q_norm.weight",
+        ["attn_k_norm.weight"] = "self_attn.k_norm.weight",
+    };
+
     private static Dictionary<string, string> Merge(params Dictionary<string, string>[] parts) =>
         parts.SelectMany(p => p).ToDictionary(p => p.Key, p => p.Value);
 
     /// <summary>LLaMA: convert_hf_to_gguf permutes the rows of q and k (per head, from rotate-half to interleaved pairs).</summary>
     public static GgufArchitecture Llama { get; } = new(
         "llama", "llama",
-        DecoderKeys.Append(new("feed_forward_length", "intermediate_size", IsInteger: true, Required: true)).ToArray(),
+        DenseDecoderKeys,
         DecoderGlobals,
         Merge(AttentionBlock, DenseMlp),
         new Dictionary<string, string>
@@ -65,6 +75,29 @@ public static class GgufArchitectures
             ["attn_q.weight"] = "num_attention_heads", ["attn_q.bias"] = "num_attention_heads",
             ["attn_k.weight"] = "num_key_value_heads", ["attn_k.bias"] = "num_key_value_heads",
         },
+        new Dictionary<string, string>(),
+        new Dictionary<string, object> { ["hidden_act"] = "silu" });
+
+    /// <summary>Qwen2: LLaMA's tensors with q/k/v biases (the attention block's optional biases), no row permutation
+    /// (llama.cpp rotates qwen2 NeoX-style, as Hugging Face does). Its q/k/v biases are the family's own, not LLaMA's
+    /// attention_bias (which would add an o bias), so that key is fixed to false.</summary>
+    public static GgufArchitecture Qwen2 { get; } = new(
+        "qwen2", "qwen2",
+        DenseDecoderKeys,
+        DecoderGlobals,
+        Merge(AttentionBlock, DenseMlp),
+        new Dictionary<string, string>(),
+        new Dictionary<string, string>(),
+        new Dictionary<string, object> { ["hidden_act"] = "silu", ["attention_bias"] = false });
+
+    /// <summary>Qwen3: Qwen2 without biases and with a per-head RMSNorm of q and k (attn_q_norm, attn_k_norm); NeoX
+    /// rotation, no row permutation.</summary>
+    public static GgufArchitecture Qwen3 { get; } = new(
+        "qwen3", "qwen3",
+        DenseDecoderKeys,
+        DecoderGlobals,
+        Merge(AttentionBlock, DenseMlp, QkNorms),
+        new Dictionary<string, string>(),
         new Dictionary<string, string>(),
         new Dictionary<string, object> { ["hidden_act"] = "silu" });
 
@@ -80,10 +113,8 @@ public static class GgufArchitectures
             new("expert_feed_forward_length", "moe_intermediate_size", IsInteger: true, Required: true),
         }).ToArray(),
         DecoderGlobals,
-        Merge(AttentionBlock, new Dictionary<string, string>
+        Merge(AttentionBlock, QkNorms, new Dictionary<string, string>
         {
-            ["attn_q_norm.weight"] = "self_attn.q_norm.weight",
-            ["attn_k_norm.weight"] = "self_attn.k_norm.weight",
             ["ffn_gate_inp.weight"] = "mlp.gate.weight",
         }),
         new Dictionary<string, string>(),
@@ -95,12 +126,21 @@ public static class GgufArchitectures
         },
         new Dictionary<string, object> { ["hidden_act"] = "silu", ["norm_topk_prob"] = true });
 
-    public static IReadOnlyList<GgufArchitecture> All { get; } = new[] { Llama, Qwen3Moe };
+    public static IReadOnlyList<GgufArchitecture> All { get; } = new[] { Llama, Qwen2, Qwen3, Qwen3Moe };
 
     public static GgufArchitecture? Find(string ggufArchitecture) => All.FirstOrDefault(a => a.Name == ggufArchitecture);
 
-    public static GgufArchitecture? ForModelType(string modelType) => All.FirstOrDefault(a => a.ModelType == modelType);
+    /// <summary>Hugging Face families that GGUF stores under another family's architecture. Mistral is "llama" in GGUF:
+    /// llama.cpp's converter writes no sliding-window key for it and its llama graph attends to the whole context, so a
+    /// Mistral GGUF loads as LLaMA without a window (the same model wherever the window covers the sequence).</summary>
+    private static readonly Dictionary<string, GgufArchitecture> StoredAs = new() { ["mistral"] = Llama };
 
-    /// <summary>"llama, qwen3moe" for messages.</summary>
+    public static GgufArchitecture? ForModelType(string modelType) =>
+        All.FirstOrDefault(a => a.ModelType == modelType) ?? StoredAs.GetValueOrDefault(modelType);
+
+    /// <summary>The model types the converter writes, for messages.</summary>
+    public static IEnumerable<string> ConvertibleModelTypes => All.Select(a => a.ModelType).Concat(StoredAs.Keys);
+
+    /// <summary>"llama, qwen2, qwen3, qwen3moe" for messages.</summary>
     public static string Names => string.Join(", ", All.Select(a => a.Name));
 }

@@ -130,7 +130,9 @@ public sealed class GgufCheckpoint : ITensorStore
             throw new CheckpointException($"{file.FilePath} has no tensor 'token_embd.weight' (the token embeddings).", file.FilePath);
         config["vocab_size"] = file.Tensor("token_embd.weight").Shape[0];
         config["tie_word_embeddings"] = !file.Contains("output.weight");
-        config["attention_bias"] = file.Contains($"{GgufArchitecture.GgufBlockPrefix}0.attn_q.bias");
+        // A family whose q/k/v biases are not LLaMA's attention_bias (qwen2: always there, no o bias) fixes the key in its table.
+        if (!arch.FixedConfig.ContainsKey("attention_bias"))
+            config["attention_bias"] = file.Contains($"{GgufArchitecture.GgufBlockPrefix}0.attn_q.bias");
         config["mlp_bias"] = file.Contains($"{GgufArchitecture.GgufBlockPrefix}0.ffn_up.bias");
         return config;
     }

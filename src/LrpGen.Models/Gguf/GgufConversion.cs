@@ -20,7 +20,7 @@ public static class GgufConversion
     {
         var checkpoint = CheckpointFolder.Open(folder);
         var arch = GgufArchitectures.ForModelType(checkpoint.ModelType)
-            ?? throw new CheckpointException($"{checkpoint.ConfigPath}: model_type '{checkpoint.ModelType}' has no GGUF table (supported: {string.Join(", ", GgufArchitectures.All.Select(a => a.ModelType))}).", checkpoint.ConfigPath);
+            ?? throw new CheckpointException($"{checkpoint.ConfigPath}: model_type '{checkpoint.ModelType}' has no GGUF table (supported: {string.Join(", ", GgufArchitectures.ConvertibleModelTypes)}).", checkpoint.ConfigPath);
         var metadata = Metadata(checkpoint, arch);
         if (extraMetadata is not null) metadata.AddRange(extraMetadata);
 
@@ -35,6 +35,12 @@ public static class GgufConversion
         var decoder = Decoders.DecoderConfig.From(checkpoint);
         if (decoder.RopeScaling is not null)
             throw new CheckpointException($"{checkpoint.ConfigPath}: llama3 RoPE scaling is stored in GGUF as rope_freqs.weight, which this converter does not write.", checkpoint.ConfigPath);
+        // GGUF's dense architectures here carry no sliding window (llama.cpp attends to the whole context): a window
+        // shorter than the context would be lost, and the GGUF would compute another model.
+        if (decoder.HasSlidingLayers && decoder.MaxPositions == 0)
+            throw new CheckpointException($"{checkpoint.ConfigPath}: sliding_window {decoder.SlidingWindow} is set but max_position_embeddings is absent, and GGUF architecture '{arch.Name}' stores no window; add max_position_embeddings (at most the window) or load the Hugging Face folder instead.", checkpoint.ConfigPath);
+        if (decoder.HasSlidingLayers && decoder.SlidingWindow < decoder.MaxPositions)
+            throw new CheckpointException($"{checkpoint.ConfigPath}: sliding_window {decoder.SlidingWindow} is shorter than max_position_embeddings {decoder.MaxPositions}, and GGUF architecture '{arch.Name}' stores no window; load the Hugging Face folder instead.", checkpoint.ConfigPath);
         var metadata = new List<KeyValuePair<string, GgufValue>>
         {
             new("general.architecture", GgufValue.String(arch.Name)),

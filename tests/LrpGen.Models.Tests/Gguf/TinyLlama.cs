@@ -15,12 +15,17 @@ internal static class TinyLlama
 {
     public const int Vocab = 384, Hidden = 256, Intermediate = 512, Layers = 2, Heads = 4, KvHeads = 2;
 
-    public static void Write(string folder, long seed, bool tied = false, bool attentionBias = false)
+    /// <summary>The LLaMA (or, with <paramref name="modelType"/>, a family of the same shape: qwen2 takes
+    /// <paramref name="qkvBias"/>, qwen3 <paramref name="qkNorm"/>) written to <paramref name="folder"/>.
+    /// <paramref name="attentionBias"/> gives q, k, v and o biases (LLaMA's attention_bias), <paramref name="qkvBias"/>
+    /// q, k and v only.</summary>
+    public static void Write(string folder, long seed, bool tied = false, bool attentionBias = false,
+        string modelType = "llama", bool qkvBias = false, bool qkNorm = false, int? slidingWindow = null)
     {
         Directory.CreateDirectory(folder);
         var config = new JsonObject
         {
-            ["model_type"] = "llama",
+            ["model_type"] = modelType,
             ["vocab_size"] = Vocab,
             ["hidden_size"] = Hidden,
             ["intermediate_size"] = Intermediate,
@@ -33,7 +38,9 @@ internal static class TinyLlama
             ["tie_word_embeddings"] = tied,
             ["attention_bias"] = attentionBias,
             ["hidden_act"] = "silu",
+            ["head_dim"] = Hidden / Heads,
         };
+        if (slidingWindow is { } window) config["sliding_window"] = window;
         File.WriteAllText(Path.Combine(folder, CheckpointFolder.ConfigFileName), config.ToJsonString());
 
         var generator = torch.manual_seed(seed);
@@ -56,6 +63,17 @@ internal static class TinyLlama
             tensors[p + "self_attn.k_proj.weight"] = Randn(0.12, KvHeads * headDim, Hidden);
             tensors[p + "self_attn.v_proj.weight"] = Randn(0.05, KvHeads * headDim, Hidden);
             tensors[p + "self_attn.o_proj.weight"] = Randn(0.05, Hidden, Heads * headDim);
+            if (qkNorm)
+            {
+                tensors[p + "self_attn.q_norm.weight"] = Norm(headDim);
+                tensors[p + "self_attn.k_norm.weight"] = Norm(headDim);
+            }
+            if (qkvBias)
+            {
+                tensors[p + "self_attn.q_proj.bias"] = Randn(0.3, Heads * headDim);
+                tensors[p + "self_attn.k_proj.bias"] = Randn(0.3, KvHeads * headDim);
+                tensors[p + "self_attn.v_proj.bias"] = Randn(0.1, KvHeads * headDim);
+            }
             if (attentionBias)
             {
                 tensors[p + "self_attn.q_proj.bias"] = Randn(0.3, Heads * headDim);

@@ -1,0 +1,63 @@
+using System;
+using System.Linq;
+using LrpGen.Models.Gguf;
+using LrpGen.Models.Tests.HuggingFace;
+using Xunit;
+using Xunit.Abstractions;
+using static TorchSharp.torch;
+
+namespace LrpGen.Models.Tests.Gguf;
+
+/// <summary>The dense decoder families that GGUF stores under their own architecture (qwen2: q/k/v biases; qwen3:
+/// q/k RMSNorm) or under LLaMA's (Mistral: its window, 4096 here, covers the 256-token context), each a small random model written as a Hugging Face folder and converted to GGUF: llama.cpp's f32
+/// logits at every position against ours from the GGUF file and from the folder, within 1e-3 x max|logit|.</summary>
+public class FamilyGgufReferenceTests
+{
+    private readonly ITestOutputHelper _output;
+
+    public FamilyGgufReferenceTests(ITestOutputHelper output) => _output = output;
+
+    [Theory]
+    [InlineData("qwen2", "qwen2")]
+    [InlineData("qwen3", "qwen3")]
+    [InlineData("mistral", "llama")]
+    public void Float32MatchesLlamaCppFromGgufAndFromTheFolder(string modelType, string ggufArchitecture)
+    {
+        using var temp = new TempFolder();
+        string folder = temp.File("hf");
+        TinyLlama.Write(folder, seed: 17, modelType: modelType, qkvBias: modelType == "qwen2", qkNorm: modelType == "qwen3",
+            slidingWindow: modelType == "mistral" ? 4096 : null);
+        string gguf = temp.File("model-f32.gguf");
+        GgufConversion.FromHuggingFace(folder, gguf, ScalarType.Float32, TestVocabulary.Metadata(TinyLlama.Vocab));
+        Assert.Equal(ggufArchitecture, GgufFile.Open(gguf).GetString("general.architecture"));
+
+        var random = new Random(9);
+        var ids = new long[] { TestVocabulary.Bos }.Concat(Enumerable.Range(0, 99).Select(_ => (long)random.Next(TestVocabulary.FirstByte, TinyLlama.Vocab))).ToArray();
+        var reference = LlamaCpp.Logits(gguf, ids);
+        foreach (var (what, path) in new[] { ("gguf", gguf), ("folder", folder) })
+        {
+            var ours = LlamaCppReferenceTests.OurLogits(path, ids);
+            double worst = 0;
+            for (int p = 0; p < ids.Length; p++)
+            {
+                double scale = reference[p].Max(Math.Abs);
+                double diff = reference[p].Zip(ours[p], (a, b) => Math.Abs(a - b)).Max();
+                worst = Math.Max(worst, diff / scale);
+                Assert.True(diff <= 1e-3 * scale, $"{modelType} {what}, position {p}: max |ours - llama.cpp| {diff:E2} > 1e-3 x {scale:E2}");
+            }
+            _output.WriteLine($"{modelType} f32 from {what}: max over positions of max|diff| / max|logit| = {worst:E2}");
+        }
+    }
+
+    /// <summary>A Mistral whose window is shorter than its context would lose the window in GGUF (llama.cpp's "llama"
+    /// attends to everything): the converter refuses it.</summary>
+    [Fact]
+    public void MistralWithAShorterWindowThanItsContextIsRefused()
+    {
+        using var temp = new TempFolder();
+        string folder = temp.File("hf");
+        TinyLlama.Write(folder, seed: 17, modelType: "mistral", slidingWindow: 64);
+        var error = Assert.Throws<LrpGen.Models.HuggingFace.CheckpointException>(() => GgufConversion.FromHuggingFace(folder, temp.File("m.gguf")));
+        Assert.Contains("sliding_window 64 is shorter than max_position_embeddings 256", error.Message);
+    }
+}
