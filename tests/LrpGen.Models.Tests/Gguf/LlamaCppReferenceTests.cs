@@ -64,15 +64,7 @@ public class LlamaCppReferenceTests
         var reference = LlamaCpp.Logits(gguf, ids);
         foreach (var (what, path) in new[] { ("gguf", gguf), ("folder", temp.File("hf")) })
         {
-            var ours = OurLogits(path, ids);
-            double worst = 0;
-            for (int p = 0; p < ids.Length; p++)
-            {
-                double scale = reference[p].Max(Math.Abs);
-                double diff = reference[p].Zip(ours[p], (a, b) => Math.Abs(a - b)).Max();
-                worst = Math.Max(worst, diff / scale);
-                Assert.True(diff <= 1e-3 * scale, $"{what}, position {p}: max |ours - llama.cpp| {diff:E2} > 1e-3 x {scale:E2}");
-            }
+            double worst = WorstRelativeGap(reference, OurLogits(path, ids), what);
             _output.WriteLine($"llama (tied {tied}, bias {bias}) f32 from {what}: max over positions of max|diff| / max|logit| = {worst:E2}");
         }
     }
@@ -115,15 +107,7 @@ public class LlamaCppReferenceTests
         var reference = LlamaCpp.Logits(gguf, ids);
         foreach (var (what, path) in new[] { ("gguf", gguf), ("folder", folder) })
         {
-            var ours = OurLogits(path, ids);
-            double worst = 0;
-            for (int p = 0; p < ids.Length; p++)
-            {
-                double scale = reference[p].Max(Math.Abs);
-                double diff = reference[p].Zip(ours[p], (a, b) => Math.Abs(a - b)).Max();
-                worst = Math.Max(worst, diff / scale);
-                Assert.True(diff <= 1e-3 * scale, $"{model} {what}, position {p}: max |ours - llama.cpp| {diff:E2} > 1e-3 x {scale:E2}");
-            }
+            double worst = WorstRelativeGap(reference, OurLogits(path, ids), $"{model} {what}");
             _output.WriteLine($"golden {model} f32 from {what}: max over positions of max|diff| / max|logit| = {worst:E2}");
         }
     }
@@ -167,5 +151,20 @@ public class LlamaCppReferenceTests
             sbb += db * db;
         }
         return sab / Math.Sqrt(saa * sbb);
+    }
+
+    /// <summary>The largest |ours - llama.cpp| over the largest |logit| at any position; fails at the first position
+    /// where that exceeds 1e-3 (the bound), naming <paramref name="what"/> and the position.</summary>
+    internal static double WorstRelativeGap(IReadOnlyList<float[]> reference, IReadOnlyList<float[]> ours, string what)
+    {
+        double worst = 0;
+        for (int p = 0; p < reference.Count; p++)
+        {
+            double scale = reference[p].Max(Math.Abs);
+            double diff = reference[p].Zip(ours[p], (a, b) => Math.Abs(a - b)).Max();
+            worst = Math.Max(worst, diff / scale);
+            Assert.True(diff <= 1e-3 * scale, $"{what}, position {p}: max |ours - llama.cpp| {diff:E2} > 1e-3 x {scale:E2}");
+        }
+        return worst;
     }
 }
