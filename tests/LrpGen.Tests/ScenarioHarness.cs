@@ -26,7 +26,8 @@ public static class ScenarioHarness
 
     public static readonly LrpMethod[] Methods = { LrpMethod.AttnLrp, LrpMethod.CpLrp, LrpMethod.Gradient };
 
-    /// <summary>Checks output and relevance of every input against the reference, for one method.</summary>
+    /// <summary>Checks output and relevance of every input against the reference, for one method, and the same
+    /// pass with S = 1, 3 and 7 seeds in one backward against separate backwards (<see cref="SeedRows"/>).</summary>
     public static void Check(
         Func<LrpOptions, LrpPass> generated,
         Func<Tensor> plainForward,
@@ -36,6 +37,7 @@ public static class ScenarioHarness
         long seed = 7,
         double forwardTolerance = 1e-12)
     {
+        SeedCoverage.StopWhenRecording(generated);
         AssertNoLeaks(generated, method, scenario);
         using var scope = torch.NewDisposeScope();
         using var pass = generated(new LrpOptions { Method = method });
@@ -52,6 +54,8 @@ public static class ScenarioHarness
         var again = pass.Backward(weights);
         for (int i = 0; i < expected.Length; i++)
             Close.Relative(again[i], relevance[i], 0, $"{scenario} [{method}] second backward, input {i}");
+        // Many seeds in one backward: row s equals the backward of seed s (every scenario, every method).
+        SeedRows.Check(generated, method, scenario);
     }
 
     /// <summary>Deterministic disposal: after a pass, two backwards and disposal of everything handed out,

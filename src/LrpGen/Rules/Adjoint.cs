@@ -6,23 +6,22 @@ using static TorchSharp.torch;
 namespace LrpGen.Rules;
 
 /// <summary>Exact adjoints (vector-Jacobian products) of linear and structural operations: the epsilon rule
-/// with eps = 0. Each borrows g and returns a tensor the caller owns.</summary>
+/// with eps = 0. Each borrows g and returns a tensor the caller owns. Gradients carry the leading seed
+/// dimension (<see cref="Seeds"/>); shapes and dims are the forward's.</summary>
 public static class Adjoint
 {
     public static Tensor Identity(Tensor g) => g.alias();
 
-    public static Tensor Reshape(Tensor g, long[] inputShape) => g.reshape(inputShape);
+    public static Tensor Reshape(Tensor g, long[] inputShape) => g.reshape(Seeds.Shape(g, inputShape));
 
-    public static Tensor Transpose(Tensor g, long dim0, long dim1) => g.transpose(dim0, dim1);
+    public static Tensor Transpose(Tensor g, long dim0, long dim1) => g.transpose(Seeds.Dim(dim0), Seeds.Dim(dim1));
 
     public static Tensor Permute(Tensor g, long[] dims)
     {
-        var inverse = new long[dims.Length];
+        // The seed dimension stays first.
+        var inverse = new long[dims.Length + 1];
         for (int i = 0; i < dims.Length; i++)
-        {
-            long d = dims[i] < 0 ? dims[i] + dims.Length : dims[i];
-            inverse[d] = i;
-        }
+            inverse[Seeds.Dim(dims[i], dims.Length)] = i + 1;
         return g.permute(inverse);
     }
 
@@ -32,9 +31,9 @@ public static class Adjoint
     /// <summary>repeat_interleave(repeats, dim): sum each group of repeats.</summary>
     public static Tensor RepeatInterleave(Tensor g, long repeats, long dim, long[] inputShape)
     {
-        long d = dim < 0 ? dim + inputShape.Length : dim;
+        long d = Seeds.Dim(dim, inputShape.Length);
         var split = g.shape.ToList();
-        split[(int)d] = inputShape[d];
+        split[(int)d] = inputShape[d - 1];
         split.Insert((int)d + 1, repeats);
         using var grouped = g.reshape(split.ToArray());
         return grouped.sum(d + 1);
@@ -43,23 +42,27 @@ public static class Adjoint
     /// <summary>index_select(dim, index): add g back at the selected positions (repeats accumulate).</summary>
     public static Tensor IndexSelect(Tensor g, long dim, Tensor index, long[] inputShape)
     {
-        var z = torch.zeros(inputShape, g.dtype, g.device);
-        z.index_add_(dim, index, g, 1);
+        var z = Seeds.Zeros(g, inputShape);
+        z.index_add_(Seeds.Dim(dim, inputShape.Length), index, g, 1);
         return z;
     }
 
     public static Tensor Narrow(Tensor g, long dim, long start, long length, long[] inputShape)
     {
-        var z = torch.zeros(inputShape, g.dtype, g.device);
-        using (var window = z.narrow(dim, start, length)) window.copy_(g);
+        var z = Seeds.Zeros(g, inputShape);
+        using (var window = z.narrow(Seeds.Dim(dim), start, length)) window.copy_(g);
         return z;
     }
 
     /// <summary>Indexing with TensorIndex (slices, single indices, ellipsis, None): scatter g back into zeros.</summary>
     public static Tensor Index(Tensor g, TensorIndex[] indices, long[] inputShape)
     {
-        var z = torch.zeros(inputShape, g.dtype, g.device);
-        z.index_put_(g, indices);
+        var z = Seeds.Zeros(g, inputShape);
+        // A leading full slice keeps the seed dimension out of the user's indices.
+        var seeded = new TensorIndex[indices.Length + 1];
+        seeded[0] = TensorIndex.Colon;
+        indices.CopyTo(seeded, 1);
+        z.index_put_(g, seeded);
         return z;
     }
 
@@ -68,7 +71,7 @@ public static class Adjoint
     {
         long start = 0;
         for (int i = 0; i < part; i++) start += sizes[i];
-        using var slice = g.narrow(dim, start, sizes[part]);
+        using var slice = g.narrow(Seeds.Dim(dim), start, sizes[part]);
         return slice.contiguous();
     }
 
@@ -88,10 +91,10 @@ public static class Adjoint
                 {
                     var shape = (long[])inputShape.Clone();
                     shape[dim < 0 ? dim + shape.Length : dim] = sizes[i];
-                    pieces[i] = torch.zeros(shape, reference.dtype, reference.device);
+                    pieces[i] = Seeds.Zeros(reference, shape);
                 }
             }
-            return torch.cat(pieces, dim);
+            return torch.cat(pieces, Seeds.Dim(dim));
         }
         finally
         {
@@ -112,7 +115,7 @@ public static class Adjoint
     public static Tensor Sum(Tensor g, long[]? dims, bool keepdim, long[] inputShape)
     {
         using var kept = Unsqueeze(g, dims, keepdim, inputShape.Length);
-        using var expanded = kept.expand(inputShape);
+        using var expanded = kept.expand(Seeds.Shape(g, inputShape));
         return expanded.contiguous();
     }
 
@@ -130,10 +133,11 @@ public static class Adjoint
         if (keepdim) return g.alias();
         if (dims is null || dims.Length == 0)
         {
-            var ones = Enumerable.Repeat(1L, rank).ToArray();
+            var ones = Enumerable.Repeat(1L, rank + 1).ToArray();
+            ones[0] = Seeds.Count(g);
             return g.reshape(ones);
         }
-        var sorted = dims.Select(d => d < 0 ? d + rank : d).OrderBy(d => d).ToArray();
+        var sorted = dims.Select(d => Seeds.Dim(d, rank)).OrderBy(d => d).ToArray();
         var r = g.alias();
         foreach (var d in sorted)
         {

@@ -32,9 +32,21 @@ public static class ConvRule
         }
     }
 
-    /// <summary>W^T m for a Conv2d: conv_transpose2d with the output padding that restores the input size.</summary>
+    /// <summary>W^T m for a Conv2d: conv_transpose2d with the output padding that restores the input size. A gradient
+    /// with the leading seed dimension ([S, N, C, H, W]) is convolved as a batch of S * N images (a view).</summary>
     public static Tensor TransposedConv(Tensor m, TorchSharp.Modules.Conv2d conv, long[] inputShape, Tensor? weight = null)
     {
+        if (m.dim() == inputShape.Length + 1)
+        {
+            long seeds = m.shape[0];
+            using var batch = m.flatten(0, 1);
+            using var images = TransposedConv(batch, conv, inputShape, weight);
+            var shape = new long[images.dim() + 1];
+            shape[0] = seeds;
+            shape[1] = images.shape[0] / seeds;
+            for (int i = 1; i < images.dim(); i++) shape[i + 1] = images.shape[i];
+            return images.reshape(shape);
+        }
         if (conv.padding_mode != TorchSharp.PaddingModes.Zeros)
             throw new System.NotSupportedException($"LrpGen: Conv2d with padding mode {conv.padding_mode} is not supported (only zeros).");
         var w = weight ?? conv.weight!;

@@ -12,6 +12,7 @@ public static class Grad
     public static void Add(ref Tensor? accumulator, Tensor? contribution)
     {
         if (contribution is null) return;
+        if (_metering) _largestBytes = Math.Max(_largestBytes, contribution.NumberOfElements * contribution.ElementSize);
         if (accumulator is null)
         {
             accumulator = contribution;
@@ -21,6 +22,32 @@ public static class Grad
         accumulator.Dispose();
         contribution.Dispose();
         accumulator = sum;
+    }
+
+    /// <summary>How many times its largest gradient one seed's backward is taken to hold at its peak (the gradient,
+    /// a contribution to it and a rule's temporaries): the estimate behind <see cref="LrpOptions.SeedMemoryBudget"/>.</summary>
+    public const int SeedCostFactor = 4;
+
+    [ThreadStatic] private static bool _metering;
+    [ThreadStatic] private static long _largestBytes;
+
+    /// <summary>Runs a backward and returns the size in bytes of the largest gradient it accumulated.</summary>
+    internal static long LargestGradientBytes(Action backward)
+    {
+        bool outer = _metering;
+        long outerLargest = _largestBytes;
+        _metering = true;
+        _largestBytes = 0;
+        try
+        {
+            backward();
+            return _largestBytes;
+        }
+        finally
+        {
+            _metering = outer;
+            _largestBytes = Math.Max(outerLargest, _largestBytes);
+        }
     }
 
     /// <summary>Adds an owned contribution into one slot of the gradient of a tensor array (chunk, split).</summary>
@@ -45,20 +72,22 @@ public static class Grad
         g = null;
     }
 
-    /// <summary>Sums a broadcast gradient back to the shape of the operand it came from.</summary>
+    /// <summary>Sums a broadcast gradient back to the shape of the operand it came from (a value shape: the
+    /// leading seed dimension is kept, <see cref="Seeds"/>).</summary>
     public static Tensor SumTo(Tensor g, long[] shape)
     {
         var gs = g.shape;
-        if (ShapesEqual(gs, shape)) return g.alias();
-        int lead = gs.Length - shape.Length;
-        if (lead < 0) throw new InvalidOperationException($"Cannot reduce a gradient of rank {gs.Length} to rank {shape.Length}.");
+        var target = Seeds.Shape(g, shape);
+        if (ShapesEqual(gs, target)) return g.alias();
+        int lead = gs.Length - target.Length;
+        if (lead < 0) throw new InvalidOperationException($"Cannot reduce a gradient of rank {gs.Length} to rank {target.Length}.");
         var dims = new System.Collections.Generic.List<long>();
-        for (int i = 0; i < lead; i++) dims.Add(i);
+        for (int i = 0; i < lead; i++) dims.Add(1 + i);
         for (int i = 0; i < shape.Length; i++)
-            if (shape[i] == 1 && gs[lead + i] != 1) dims.Add(lead + i);
-        if (dims.Count == 0) return g.reshape(shape);
+            if (shape[i] == 1 && gs[1 + lead + i] != 1) dims.Add(1 + lead + i);
+        if (dims.Count == 0) return g.reshape(target);
         using var summed = g.sum(dims.ToArray(), keepdim: true);
-        return summed.reshape(shape);
+        return summed.reshape(target);
     }
 
     /// <summary>Multiplies g by a factor (a constant operand) and sums back to the shape of the other operand.</summary>

@@ -10,8 +10,9 @@ public static class LayerNormRule
 {
     public static Tensor Backward(LrpContext ctx, Tensor g, Tensor x, Tensor? weight, double eps, int normalizedDims)
     {
+        // Counted from the end: the same dims of x and of g (which has the leading seed dimension).
         var dims = new long[normalizedDims];
-        for (int i = 0; i < normalizedDims; i++) dims[i] = x.dim() - normalizedDims + i;
+        for (int i = 0; i < normalizedDims; i++) dims[i] = i - normalizedDims;
         using var mean = x.mean(dims, keepdim: true);
         using var centered = x.sub(mean);
         using var squared = centered.square();

@@ -26,12 +26,15 @@ public static class SelectionAdjoint
     /// elements that were picked; an element picked twice (never, for these ops) would accumulate.</summary>
     public static Tensor Gathered(Tensor g, Tensor indices, long dim, long[] inputShape)
     {
-        long d = dim < 0 ? dim + inputShape.Length : dim;
-        bool reduced = g.dim() < inputShape.Length;
+        long d = Seeds.Dim(dim, inputShape.Length);
+        bool reduced = g.dim() < inputShape.Length + 1;
         using var gk = reduced ? g.unsqueeze(d) : g.alias();
-        using var ik = reduced ? indices.unsqueeze(d) : indices.alias();
-        var z = torch.zeros(inputShape, g.dtype, g.device);
-        z.scatter_add_(d, ik, gk);
+        // The indices are the forward's: the same for every seed (a broadcast view, not a copy).
+        using var ik = reduced ? indices.unsqueeze(d - 1) : indices.alias();
+        using var seeded = ik.unsqueeze(0);
+        using var everySeed = seeded.expand(gk.shape);
+        var z = Seeds.Zeros(g, inputShape);
+        z.scatter_add_(d, everySeed, gk);
         return z;
     }
 
@@ -46,8 +49,8 @@ public static class SelectionAdjoint
     /// <summary>select(dim, index): g placed back at the index.</summary>
     public static Tensor Select(Tensor g, long dim, long index, long[] inputShape)
     {
-        var z = torch.zeros(inputShape, g.dtype, g.device);
-        using (var slot = z.select(dim, index)) slot.copy_(g);
+        var z = Seeds.Zeros(g, inputShape);
+        using (var slot = z.select(Seeds.Dim(dim), index)) slot.copy_(g);
         return z;
     }
 
@@ -57,7 +60,7 @@ public static class SelectionAdjoint
     /// <summary>stack(tensors, dim): the slice of g belonging to input i.</summary>
     public static Tensor StackPart(Tensor g, long dim, int part)
     {
-        using var slice = g.select(dim, part);
+        using var slice = g.select(Seeds.Dim(dim), part);
         return slice.contiguous();
     }
 }

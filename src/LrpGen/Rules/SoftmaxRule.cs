@@ -13,7 +13,7 @@ public static class SoftmaxRule
         using var typed = g.dtype == s.dtype ? g.alias() : g.to(s.dtype);
         // s * (g - sum(s g)) = s g - s sum(s g): one [.., T, T] temporary fewer than centring g first.
         var result = s.mul(typed);
-        using (var total = result.sum(dim, keepdim: true))
+        using (var total = result.sum(Seeds.Dim(dim), keepdim: true))
             result.addcmul_(s, total, -1);
         if (inputType is not { } t || t == result.dtype) return result;
         var converted = result.to(t);

@@ -34,6 +34,8 @@ public sealed class LrpContext
         foreach (var o in _ruleOverrides)
             if (o.Value is null) throw new ArgumentException($"The rule override '{o.Key}' has no rule (null).", nameof(options));
         Checkpointing = options.Checkpointing;
+        MaxSeedsPerBackward = options.MaxSeedsPerBackward;
+        SeedMemoryBudget = options.SeedMemoryBudget;
         foreach (var gamma in _gammaOverrides.Values)
             if (!(gamma >= 0)) throw new ArgumentException($"gamma must be >= 0, got {gamma}.", nameof(options));
     }
@@ -119,6 +121,12 @@ public sealed class LrpContext
         chosen = next;
     }
 
+    /// <summary><see cref="LrpOptions.MaxSeedsPerBackward"/>.</summary>
+    public int? MaxSeedsPerBackward { get; }
+
+    /// <summary><see cref="LrpOptions.SeedMemoryBudget"/>.</summary>
+    public long? SeedMemoryBudget { get; }
+
     /// <summary>Memory-saving mode (<see cref="LrpOptions.Checkpointing"/>).</summary>
     public bool Checkpointing { get; }
 
@@ -194,7 +202,7 @@ public sealed class LrpContext
         if (_seeds is not null && _seeds.TryGetValue(point.Path, out var seed))
         {
             _seedsApplied.Add(point.Path);
-            // A seed is a weight tensor shaped like the value at this point, in the model's dtype and device.
+            // A seed is a weight tensor shaped like the gradient here ([S, ...value shape]), in the model's dtype and device.
             Rules.Grad.Add(ref g, g is null ? seed.alias() : seed.to(g.dtype, g.device));
         }
         if (point.Value is null || g is null || _latents is null) return;

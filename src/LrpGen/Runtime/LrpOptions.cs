@@ -30,6 +30,40 @@ public sealed class LrpOptions
     /// it calls (its blocks) and recomputes each block's forward during the backward, one block at a time.</summary>
     public bool Checkpointing { get; set; }
 
+    /// <summary>The most seeds one backward runs at once when <see cref="LrpPass.Explain"/> gets weights with a leading
+    /// seed dimension S: larger S is split into chunks of at most this many seeds (the rows are the same). Null (the
+    /// default): no cap. Must be at least 1.</summary>
+    public int? MaxSeedsPerBackward
+    {
+        get => _maxSeedsPerBackward;
+        set
+        {
+            if (value is < 1)
+                throw new ArgumentOutOfRangeException(nameof(value), value, "LrpOptions.MaxSeedsPerBackward must be at least 1 (or null for no cap).");
+            _maxSeedsPerBackward = value;
+        }
+    }
+
+    private int? _maxSeedsPerBackward;
+
+    /// <summary>A memory budget, in bytes, for the seed-dependent tensors of one batched backward: the pass runs the
+    /// first seed alone, estimates the memory one seed takes from the largest gradient that backward held
+    /// (<see cref="Rules.Grad.SeedCostFactor"/> times its size), and runs the other seeds in chunks that fit the budget
+    /// (at least one seed each; <see cref="MaxSeedsPerBackward"/> caps them too). The forward's tape is not counted:
+    /// it is shared by every seed. Null (the default): no budget. Must be positive.</summary>
+    public long? SeedMemoryBudget
+    {
+        get => _seedMemoryBudget;
+        set
+        {
+            if (value is <= 0)
+                throw new ArgumentOutOfRangeException(nameof(value), value, "LrpOptions.SeedMemoryBudget must be a positive number of bytes (or null for no budget).");
+            _seedMemoryBudget = value;
+        }
+    }
+
+    private long? _seedMemoryBudget;
+
     /// <summary>Gamma values that replace the compiled [GammaRule] values of layers of a module type, e.g.
     /// <c>{ [typeof(Conv2d)] = 0.25, [typeof(Linear)] = 0.05 }</c>: tune gamma without recompiling. Layers without
     /// a [GammaRule] keep their rule.</summary>

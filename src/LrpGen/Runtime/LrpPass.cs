@@ -42,7 +42,11 @@ public sealed class LrpPass : IDisposable
     /// <summary>Explains <c>sum(weights * Output)</c>. Returns the relevance (input x modified gradient)
     /// of each relevance input of <c>forward</c> in parameter order, each shaped like its parameter; token-id
     /// inputs get the relevance of their embeddings summed over the embedding dimension. May be called
-    /// more than once, also from several threads at once. The caller owns the returned tensors, which are float32 (float64 for float64 models).</summary>
+    /// more than once, also from several threads at once. The caller owns the returned tensors, which are float32 (float64 for float64 models).
+    /// <para>Many quantities in one backward: weights of shape [S, ...Output.shape] (the trailing dims may broadcast)
+    /// explain S quantities of this one forward at once, and every relevance gets the leading dimension S ([S, ...input
+    /// shape]); row s equals <c>Backward(weights[s])</c> to float rounding. <see cref="LrpOptions.MaxSeedsPerBackward"/>
+    /// and <see cref="LrpOptions.SeedMemoryBudget"/> split S into chunks.</para></summary>
     public IReadOnlyList<Tensor> Backward(Tensor weights)
     {
         var explanation = Explain(weights);
@@ -53,7 +57,8 @@ public sealed class LrpPass : IDisposable
     /// <summary>Like <see cref="Backward"/>, and also returns the relevance (value x modified gradient, full shape)
     /// at every point named in <see cref="LrpOptions.Latents"/>. <paramref name="latentSeeds"/> adds weights at
     /// points (conditional attribution: explain a latent neuron; pass zero <paramref name="weights"/> to
-    /// explain it alone). Thread-safe: concurrent calls on one pass run one after the other.</summary>
+    /// explain it alone). Thread-safe: concurrent calls on one pass run one after the other. With weights of shape
+    /// [S, ...Output.shape], the latent seeds are [S, ...value shape] too and every result has the leading S.</summary>
     /// <exception cref="InvalidOperationException">An input was changed in place after the forward.</exception>
     public LrpExplanation Explain(Tensor weights, IReadOnlyDictionary<string, Tensor>? latentSeeds = null)
     {
@@ -68,24 +73,54 @@ public sealed class LrpPass : IDisposable
         if (weights is null) throw new ArgumentNullException(nameof(weights));
         if (!weights.is_floating_point())
             throw new ArgumentException($"Backward: weights must be a floating-point tensor, got {weights.dtype}.", nameof(weights));
-        if (!Broadcasts(weights.shape, output.shape))
-            throw new ArgumentException(
-                $"Backward: weights of shape [{string.Join(", ", weights.shape)}] do not broadcast to the output shape [{string.Join(", ", output.shape)}].",
-                nameof(weights));
 
         using var noGrad = torch.no_grad();
-        Tensor?[] grads;
-        Dictionary<string, Tensor> latents;
-        _context.BeginBackward(latentSeeds);
+        using var seeds = SeedBatch.Of(weights, output, latentSeeds);
+        var chunks = new List<LrpExplanation>();
         try
         {
-            using (var converted = weights.to(output.dtype, output.device))
-            using (var seed = converted.expand(output.shape))
-                grads = _backward(seed);
+            long done = 0, perChunk = _context.MaxSeedsPerBackward ?? seeds.Count;
+            if (_context.SeedMemoryBudget is long budget && seeds.Count > 1)
+            {
+                // The first seed alone measures what one seed costs; the others share the budget.
+                long largest = Rules.Grad.LargestGradientBytes(() => chunks.Add(Chunk(seeds, 0, 1)));
+                done = 1;
+                long perSeed = Math.Max(1, largest * Rules.Grad.SeedCostFactor);
+                perChunk = Math.Max(1, Math.Min(perChunk, budget / perSeed));
+            }
+            for (; done < seeds.Count; done += perChunk)
+                chunks.Add(Chunk(seeds, done, Math.Min(perChunk, seeds.Count - done)));
+            return Joined(chunks, seeds.Batched);
         }
         finally
         {
-            latents = _context.EndBackward();
+            foreach (var chunk in chunks) chunk.Dispose();
+        }
+    }
+
+    /// <summary>One backward over seeds [start, start + length): relevance with the leading seed dimension.</summary>
+    private LrpExplanation Chunk(SeedBatch seeds, long start, long length)
+    {
+        var output = Output;
+        Tensor?[] grads;
+        Dictionary<string, Tensor> latents;
+        var (weights, latentSeeds) = seeds.Chunk(start, length);
+        try
+        {
+            _context.BeginBackward(latentSeeds);
+            try
+            {
+                grads = _backward(weights);
+            }
+            finally
+            {
+                latents = _context.EndBackward();
+            }
+        }
+        finally
+        {
+            weights.Dispose();
+            if (latentSeeds is not null) foreach (var seed in latentSeeds.Values) seed.Dispose();
         }
 
         var result = new Tensor[_inputs.Length];
@@ -96,7 +131,10 @@ public sealed class LrpPass : IDisposable
             if (g is null)
             {
                 var zerosType = input.IsTokenIds ? RelevanceType(output.dtype) : RelevanceType(input.Value.dtype);
-                result[i] = torch.zeros(input.Value.shape, zerosType, device: input.Value.device);
+                var shape = new long[input.Value.dim() + 1];
+                shape[0] = length;
+                input.Value.shape.CopyTo(shape, 1);
+                result[i] = torch.zeros(shape, zerosType, device: input.Value.device);
                 continue;
             }
             var dtype = RelevanceType(g.dtype);
@@ -108,11 +146,28 @@ public sealed class LrpPass : IDisposable
             {
                 using var xr = input.Value.to(dtype);
                 using var gr = g.to(dtype);
-                result[i] = xr.mul(gr);
+                result[i] = gr.mul(xr);
             }
             g.Dispose();
         }
         return new LrpExplanation(result, latents);
+    }
+
+    /// <summary>The chunks' relevance joined along the seed dimension, which is removed for a single seed.</summary>
+    private static LrpExplanation Joined(List<LrpExplanation> chunks, bool batched)
+    {
+        Tensor Join(Func<LrpExplanation, Tensor> part)
+        {
+            if (chunks.Count == 1) return batched ? part(chunks[0]).alias() : part(chunks[0]).squeeze(0);
+            var parts = chunks.ConvertAll(c => part(c));
+            return torch.cat(parts, 0);
+        }
+        var first = chunks[0];
+        var inputs = new Tensor[first.Inputs.Count];
+        for (int i = 0; i < inputs.Length; i++) inputs[i] = Join(c => c.Inputs[i]);
+        var latents = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        foreach (var path in first.Latents.Keys) latents[path] = Join(c => c.Latents[path]);
+        return new LrpExplanation(inputs, latents);
     }
 
     private void CheckInputsUnchanged()
@@ -127,17 +182,6 @@ public sealed class LrpPass : IDisposable
     /// float64 models keep float64.</summary>
     public static ScalarType RelevanceType(ScalarType modelType) =>
         modelType == ScalarType.Float64 ? ScalarType.Float64 : ScalarType.Float32;
-
-    private static bool Broadcasts(long[] from, long[] to)
-    {
-        if (from.Length > to.Length) return false;
-        for (int i = 1; i <= from.Length; i++)
-        {
-            long f = from[from.Length - i], t = to[to.Length - i];
-            if (f != t && f != 1) return false;
-        }
-        return true;
-    }
 
     public void Dispose()
     {
@@ -168,6 +212,13 @@ public sealed class LrpExplanation
 
     /// <summary>Relevance at each requested point (value x modified gradient), shaped like the value there.</summary>
     public IReadOnlyDictionary<string, Tensor> Latents { get; }
+
+    /// <summary>Disposes every tensor of the explanation.</summary>
+    internal void Dispose()
+    {
+        foreach (var t in Inputs) t.Dispose();
+        foreach (var t in Latents.Values) t.Dispose();
+    }
 }
 
 /// <summary>A forward parameter that receives relevance. Used by generated code.</summary>
