@@ -1,4 +1,6 @@
+using System;
 using System.Collections.Generic;
+using System.Text.Json.Nodes;
 
 namespace LrpGen.Models.Gguf;
 
@@ -23,4 +25,24 @@ public sealed record GgufArchitecture(
 {
     public const string HfBlockPrefix = "model.layers.";
     public const string GgufBlockPrefix = "blk.";
+
+    /// <summary>What the stored norm weights exceed Hugging Face's by (Gemma: 1; llama.cpp's converter adds it so that
+    /// its plain RMSNorm, which multiplies by the stored weight, computes Gemma's (1 + w)). Applies to every tensor
+    /// whose Hugging Face name ends in "norm.weight".</summary>
+    public double NormShift { get; init; }
+
+    /// <summary>Config keys llama.cpp derives from others instead of reading them from metadata (Gemma's attention
+    /// scale from the model size); runs on the config built from metadata.</summary>
+    public Action<JsonObject>? DeriveConfig { get; init; }
+
+    /// <summary>Per-block tensors (GGUF suffixes) that every block must have, and global tensors the file must have:
+    /// checked on opening, so that a missing one is named by its GGUF name (families whose tables hold alternatives,
+    /// such as dense or stacked-expert MLPs under "llama", list none).</summary>
+    public IReadOnlyList<string> RequiredPerBlock { get; init; } = Array.Empty<string>();
+
+    /// <inheritdoc cref="RequiredPerBlock"/>
+    public IReadOnlyList<string> RequiredGlobals { get; init; } = Array.Empty<string>();
+
+    /// <summary>Whether a Hugging Face tensor is a norm weight stored shifted by <see cref="NormShift"/>.</summary>
+    public bool IsShiftedNorm(string hfName) => NormShift != 0 && hfName.EndsWith("norm.weight", StringComparison.Ordinal);
 }

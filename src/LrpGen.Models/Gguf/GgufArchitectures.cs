@@ -1,5 +1,7 @@
+using System;
 using System.Collections.Generic;
 using System.Linq;
+using System.Text.Json.Nodes;
 
 namespace LrpGen.Models.Gguf;
 
@@ -126,7 +128,78 @@ public static class GgufArchitectures
         },
         new Dictionary<string, object> { ["hidden_act"] = "silu", ["norm_topk_prob"] = true });
 
-    public static IReadOnlyList<GgufArchitecture> All { get; } = new[] { Llama, Qwen2, Qwen3, Qwen3Moe };
+    /// <summary>Gemma's block: a norm before and after both the attention and the MLP. llama.cpp names the norm before
+    /// the MLP ffn_norm (LLaMA's post_attention_layernorm), the one after the attention post_attention_norm.</summary>
+    private static readonly Dictionary<string, string> GemmaBlock = new()
+    {
+        ["attn_norm.weight"] = "input_layernorm.weight",
+        ["attn_q.weight"] = "self_attn.q_proj.weight",
+        ["attn_k.weight"] = "self_attn.k_proj.weight",
+        ["attn_v.weight"] = "self_attn.v_proj.weight",
+        ["attn_output.weight"] = "self_attn.o_proj.weight",
+        ["post_attention_norm.weight"] = "post_attention_layernorm.weight",
+        ["ffn_norm.weight"] = "pre_feedforward_layernorm.weight",
+        ["ffn_gate.weight"] = "mlp.gate_proj.weight",
+        ["ffn_up.weight"] = "mlp.up_proj.weight",
+        ["ffn_down.weight"] = "mlp.down_proj.weight",
+        ["post_ffw_norm.weight"] = "post_feedforward_layernorm.weight",
+    };
+
+    private static readonly GgufConfigKey SlidingWindow = new("attention.sliding_window", "sliding_window", IsInteger: true, Required: true);
+
+    /// <summary>llama.cpp does not read Gemma's query_pre_attn_scalar: it scales queries by head_dim^-1/2, except in the
+    /// 27B models (told apart by their layer count), which take (hidden_size / heads)^-1/2 (integer division).</summary>
+    private static Action<JsonObject> GemmaAttentionScale(int layersOf27B) => config =>
+    {
+        long hidden = config["hidden_size"]!.GetValue<long>(), heads = config["num_attention_heads"]!.GetValue<long>();
+        long headDim = config["head_dim"]?.GetValue<long>() ?? hidden / heads;
+        config["query_pre_attn_scalar"] = config["num_hidden_layers"]!.GetValue<long>() == layersOf27B ? hidden / heads : headDim;
+    };
+
+    /// <summary>Gemma 2: (1 + w) norms stored with the 1 added, NeoX rotation (no row permutation), GeGLU, the output
+    /// always the token embeddings (llama.cpp reads no output.weight for gemma2), soft-capping of scores and logits,
+    /// every other layer (the even ones) in the sliding window, one RoPE base for all layers.</summary>
+    public static GgufArchitecture Gemma2 { get; } = new(
+        "gemma2", "gemma2",
+        DenseDecoderKeys.Concat(new GgufConfigKey[]
+        {
+            SlidingWindow,
+            new("attn_logit_softcapping", "attn_logit_softcapping", IsInteger: false, Required: true),
+            new("final_logit_softcapping", "final_logit_softcapping", IsInteger: false, Required: true),
+        }).ToArray(),
+        DecoderGlobals.Where(g => g.Key != "output.weight").ToDictionary(g => g.Key, g => g.Value),
+        GemmaBlock,
+        new Dictionary<string, string>(),
+        new Dictionary<string, string>(),
+        new Dictionary<string, object> { ["hidden_activation"] = "gelu_pytorch_tanh", ["sliding_window_pattern"] = 2 })
+    {
+        NormShift = 1,
+        DeriveConfig = GemmaAttentionScale(layersOf27B: 46),
+        RequiredPerBlock = GemmaBlock.Keys.ToArray(),
+        RequiredGlobals = new[] { "output_norm.weight" },
+    };
+
+    /// <summary>Gemma 3 (text): Gemma 2's layout with (1 + w) q/k norms and no soft-capping; llama.cpp makes every 6th
+    /// layer full and rotates the sliding-window layers with base 10000, unscaled (neither is in the metadata).</summary>
+    public static GgufArchitecture Gemma3 { get; } = new(
+        "gemma3", "gemma3_text",
+        DenseDecoderKeys.Append(SlidingWindow).ToArray(),
+        DecoderGlobals,
+        Merge(GemmaBlock, QkNorms),
+        new Dictionary<string, string>(),
+        new Dictionary<string, string>(),
+        new Dictionary<string, object>
+        {
+            ["hidden_activation"] = "gelu_pytorch_tanh", ["sliding_window_pattern"] = 6, ["rope_local_base_freq"] = 10000.0,
+        })
+    {
+        NormShift = 1,
+        DeriveConfig = GemmaAttentionScale(layersOf27B: 62),
+        RequiredPerBlock = GemmaBlock.Keys.Concat(QkNorms.Keys).ToArray(),
+        RequiredGlobals = new[] { "output_norm.weight" },
+    };
+
+    public static IReadOnlyList<GgufArchitecture> All { get; } = new[] { Llama, Qwen2, Qwen3, Qwen3Moe, Gemma2, Gemma3 };
 
     public static GgufArchitecture? Find(string ggufArchitecture) => All.FirstOrDefault(a => a.Name == ggufArchitecture);
 
@@ -141,6 +214,6 @@ public static class GgufArchitectures
     /// <summary>The model types the converter writes, for messages.</summary>
     public static IEnumerable<string> ConvertibleModelTypes => All.Select(a => a.ModelType).Concat(StoredAs.Keys);
 
-    /// <summary>"llama, qwen2, qwen3, qwen3moe" for messages.</summary>
+    /// <summary>"llama, qwen2, qwen3, qwen3moe, gemma2, gemma3" for messages.</summary>
     public static string Names => string.Join(", ", All.Select(a => a.Name));
 }

@@ -19,8 +19,8 @@ public sealed class GgufCheckpoint : ITensorStore
     public const string OllamaPrefix = "ollama:";
 
     /// <summary>How one Hugging Face tensor is read: from a GGUF tensor (or one expert's slice of a stacked one), its
-    /// rows un-permuted over <c>PermuteHeads</c> heads when that is above 0.</summary>
-    private sealed record View(GgufTensorInfo Source, int PermuteHeads);
+    /// rows un-permuted over <c>PermuteHeads</c> heads when that is above 0, <c>Shift</c> subtracted (Gemma's norms).</summary>
+    private sealed record View(GgufTensorInfo Source, int PermuteHeads, double Shift = 0);
 
     private readonly GgufFile _file;
     private readonly Dictionary<string, View> _views;
@@ -45,10 +45,11 @@ public sealed class GgufCheckpoint : ITensorStore
     public Tensor Load(string name, ScalarType? dtype)
     {
         var view = ViewOf(name);
-        if (view.PermuteHeads == 0) return _file.Load(view.Source, dtype ?? StoredType(name));
+        if (view.PermuteHeads == 0 && view.Shift == 0) return _file.Load(view.Source, dtype ?? StoredType(name));
         using var stored = _file.Load(view.Source, ScalarType.Float32);
-        using var unpermuted = RopeRows.ToHuggingFace(stored, view.PermuteHeads);
-        return unpermuted.to_type(dtype ?? StoredType(name));
+        using var unpermuted = view.PermuteHeads > 0 ? RopeRows.ToHuggingFace(stored, view.PermuteHeads) : stored.alias();
+        using var unshifted = view.Shift != 0 ? unpermuted - view.Shift : unpermuted.alias();
+        return unshifted.to_type(dtype ?? StoredType(name));
     }
 
     private View ViewOf(string name) =>
@@ -90,6 +91,7 @@ public sealed class GgufCheckpoint : ITensorStore
         var arch = GgufArchitectures.Find(architecture)
             ?? throw new CheckpointException($"{file.FilePath}: GGUF architecture '{architecture}' is not supported (supported: {GgufArchitectures.Names}).", file.FilePath);
         var config = Config(file, arch);
+        RequireTensors(file, arch, config);
         var views = Views(file, arch, config);
         var json = JsonSerializer.SerializeToElement(config);
         return CheckpointFolder.FromStore(file.FilePath, json, arch.ModelType, new GgufCheckpoint(file, views));
@@ -114,6 +116,7 @@ public sealed class GgufCheckpoint : ITensorStore
                     + (value.Type == GgufValueType.Array ? " (per-layer values are not supported)." : "."), file.FilePath);
             config[key.HfKey] = key.IsInteger ? JsonValue.Create((long)value.AsDouble()) : JsonValue.Create(value.AsDouble());
         }
+        arch.DeriveConfig?.Invoke(config);
         if (file.Metadata.TryGetValue($"{arch.Name}.attention.value_length", out var valueLength) && config["head_dim"] is { } headDim
             && valueLength.IsInteger && (long)valueLength.AsDouble() != headDim.GetValue<long>())
             throw new CheckpointException($"{file.FilePath}: '{arch.Name}.attention.value_length' ({valueLength}) differs from '{arch.Name}.attention.key_length' ({headDim}); the decoders need one head dimension.", file.FilePath);
@@ -137,6 +140,17 @@ public sealed class GgufCheckpoint : ITensorStore
         return config;
     }
 
+    /// <summary>The tensors the table says every file and every block has: a missing one is named by its GGUF name.</summary>
+    private static void RequireTensors(GgufFile file, GgufArchitecture arch, JsonObject config)
+    {
+        long blocks = config["num_hidden_layers"]!.GetValue<long>();
+        var missing = arch.RequiredGlobals
+            .Concat(Enumerable.Range(0, (int)blocks).SelectMany(b => arch.RequiredPerBlock.Select(s => $"{GgufArchitecture.GgufBlockPrefix}{b}.{s}")))
+            .FirstOrDefault(name => !file.Contains(name));
+        if (missing is not null)
+            throw new CheckpointException($"{file.FilePath} has no tensor '{missing}', which a {arch.Name} model of {blocks} blocks needs (the file is incomplete or not a {arch.Name} model).", file.FilePath);
+    }
+
     /// <summary>Every GGUF tensor as one or more Hugging Face tensors; a tensor the table does not know, or of a type
     /// the reader cannot decode, is an error here, before anything is loaded.</summary>
     private static Dictionary<string, View> Views(GgufFile file, GgufArchitecture arch, JsonObject config)
@@ -147,7 +161,7 @@ public sealed class GgufCheckpoint : ITensorStore
             file.RequireSupported(info);
             if (arch.Globals.TryGetValue(info.Name, out var global))
             {
-                views[global] = new View(info, 0);
+                views[global] = new View(info, 0, arch.IsShiftedNorm(global) ? arch.NormShift : 0);
                 continue;
             }
             if (!TrySplitBlock(info.Name, out int block, out string suffix))
@@ -160,7 +174,7 @@ public sealed class GgufCheckpoint : ITensorStore
                     : 0;
                 if (heads > 0 && info.Shape[0] % (2 * heads) != 0)
                     throw new CheckpointException($"{file.FilePath}: tensor '{info.Name}' has {info.Shape[0]} rows, not a multiple of 2 x {heads} heads ({headsKey}).", file.FilePath);
-                views[hfBlock + hf] = new View(info, heads);
+                views[hfBlock + hf] = new View(info, heads, arch.IsShiftedNorm(hf) ? arch.NormShift : 0);
             }
             else if (arch.StackedExperts.TryGetValue(suffix, out var expertName))
             {

@@ -24,9 +24,27 @@ public static class GgufConversion
         var metadata = Metadata(checkpoint, arch);
         if (extraMetadata is not null) metadata.AddRange(extraMetadata);
 
-        using var scope = torch.NewDisposeScope();
-        var tensors = Tensors(checkpoint, arch, storeAs);
-        GgufWriter.Write(ggufPath, metadata, tensors);
+        using (var scope = torch.NewDisposeScope())
+        {
+            var tensors = Tensors(checkpoint, arch, storeAs);
+            GgufWriter.Write(ggufPath, metadata, tensors);
+        }
+        RequireSameComputation(checkpoint, arch, ggufPath);
+    }
+
+    /// <summary>Reads the written file back as llama.cpp's metadata describes it and compares what the model computes
+    /// with the folder's: a setting the architecture cannot store (llama.cpp fixes Gemma 3's layer pattern and local
+    /// RoPE base, derives Gemma's attention scale from the model size, ...) would make the GGUF another model, so the
+    /// file is deleted and the setting named.</summary>
+    private static void RequireSameComputation(CheckpointFolder checkpoint, GgufArchitecture arch, string ggufPath)
+    {
+        var folder = Decoders.DecoderConfig.From(checkpoint);
+        var gguf = Decoders.DecoderConfig.From(GgufCheckpoint.Open(GgufFile.Open(ggufPath)));
+        foreach (var (setting, expected, stored) in Decoders.DecoderComputation.Differences(folder, gguf))
+        {
+            System.IO.File.Delete(ggufPath);
+            throw new CheckpointException($"{checkpoint.ConfigPath}: {setting} is {expected}, but a GGUF '{arch.Name}' file makes llama.cpp compute {stored} (it fixes or derives that setting for the architecture); load the Hugging Face folder instead.", checkpoint.ConfigPath);
+        }
     }
 
     private static List<KeyValuePair<string, GgufValue>> Metadata(CheckpointFolder checkpoint, GgufArchitecture arch)
@@ -37,9 +55,10 @@ public static class GgufConversion
             throw new CheckpointException($"{checkpoint.ConfigPath}: llama3 RoPE scaling is stored in GGUF as rope_freqs.weight, which this converter does not write.", checkpoint.ConfigPath);
         // GGUF's dense architectures here carry no sliding window (llama.cpp attends to the whole context): a window
         // shorter than the context would be lost, and the GGUF would compute another model.
-        if (decoder.HasSlidingLayers && decoder.MaxPositions == 0)
+        bool storesWindow = arch.ConfigKeys.Any(k => k.HfKey == "sliding_window");
+        if (!storesWindow && decoder.HasSlidingLayers && decoder.MaxPositions == 0)
             throw new CheckpointException($"{checkpoint.ConfigPath}: sliding_window {decoder.SlidingWindow} is set but max_position_embeddings is absent, and GGUF architecture '{arch.Name}' stores no window; add max_position_embeddings (at most the window) or load the Hugging Face folder instead.", checkpoint.ConfigPath);
-        if (decoder.HasSlidingLayers && decoder.SlidingWindow < decoder.MaxPositions)
+        if (!storesWindow && decoder.HasSlidingLayers && decoder.SlidingWindow < decoder.MaxPositions)
             throw new CheckpointException($"{checkpoint.ConfigPath}: sliding_window {decoder.SlidingWindow} is shorter than max_position_embeddings {decoder.MaxPositions}, and GGUF architecture '{arch.Name}' stores no window; load the Hugging Face folder instead.", checkpoint.ConfigPath);
         var metadata = new List<KeyValuePair<string, GgufValue>>
         {
@@ -75,8 +94,15 @@ public static class GgufConversion
         "num_experts" => d.Experts,
         "num_experts_per_tok" => d.ExpertsPerToken,
         "moe_intermediate_size" => d.MoeIntermediateSize,
+        "sliding_window" => d.SlidingWindow > 0 ? d.SlidingWindow : null,
+        "attn_logit_softcapping" => d.AttentionSoftcap > 0 ? d.AttentionSoftcap : null,
+        "final_logit_softcapping" => d.FinalLogitSoftcap > 0 ? d.FinalLogitSoftcap : null,
         _ => throw new InvalidOperationException($"the GGUF table names config key '{hfKey}', which the conversion does not know."),
     };
+
+    /// <summary>Gemma's norm weights plus 1, as llama.cpp's converter stores them (its RMSNorm multiplies by the weight).</summary>
+    private static Tensor Shifted(GgufArchitecture arch, string hfName, Tensor tensor) =>
+        arch.IsShiftedNorm(hfName) ? tensor + arch.NormShift : tensor;
 
     private static readonly Regex BlockName = new(@"^model\.layers\.(\d+)\.(.+)$", RegexOptions.CultureInvariant);
 
@@ -95,7 +121,7 @@ public static class GgufConversion
             var tensor = checkpoint.Load(name, ScalarType.Float32);
             if (globals.TryGetValue(name, out var global))
             {
-                result.Add(new(global, tensor.to_type(storeAs)));
+                result.Add(new(global, Shifted(arch, name, tensor).to_type(storeAs)));
                 continue;
             }
             var match = BlockName.Match(name);
@@ -105,7 +131,7 @@ public static class GgufConversion
             {
                 if (arch.RopePermuted.TryGetValue(gguf, out var headsKey))
                     tensor = RopeRows.ToGguf(tensor, c.GetOptionalInt(headsKey) ?? c.GetInt("num_attention_heads"));
-                result.Add(new($"{GgufArchitecture.GgufBlockPrefix}{block}.{gguf}", tensor.to_type(storeAs)));
+                result.Add(new($"{GgufArchitecture.GgufBlockPrefix}{block}.{gguf}", Shifted(arch, suffix, tensor).to_type(storeAs)));
                 continue;
             }
             // transformers 5 stores the experts fused: mlp.experts.gate_up_proj [E, 2I, H] (gate rows first) and

@@ -76,18 +76,7 @@ public class LlamaCppReferenceTests
     {
         using var temp = new TempFolder();
         string f32 = WriteModel(temp, tied: false, bias: false);
-        string quantized = temp.File($"model-{type}.gguf");
-        LlamaCpp.Quantize(f32, quantized, type);
-        var types = GgufFile.Open(quantized).Tensors.Select(t => t.Type).Distinct().OrderBy(t => t).ToList();
-        var ids = Prompt();
-        var reference = LlamaCpp.Logits(quantized, ids);
-        var ours = OurLogits(quantized, ids);
-        double pearson = Pearson(reference.SelectMany(r => r).ToArray(), ours.SelectMany(r => r).ToArray());
-        int same = Enumerable.Range(0, ids.Length).Count(p => ArgMax(reference[p]) == ArgMax(ours[p]));
-        double agreement = (double)same / ids.Length;
-        _output.WriteLine($"llama {type} (tensor types {string.Join(", ", types)}): Pearson {pearson:F6}, same argmax at {same}/{ids.Length} positions ({agreement:P1})");
-        Assert.True(pearson >= 0.999, $"Pearson {pearson:F6} < 0.999");
-        Assert.True(agreement >= 0.98, $"same argmax at {same}/{ids.Length} positions");
+        QuantizedComparison.AssertAcceptable(QuantizedComparison.Run("llama", f32, type, Prompt(), _output));
     }
 
     /// <summary>The golden LLaMA and Qwen3-MoE (tests/golden) as GGUF: llama.cpp's f32 logits at every position against
@@ -124,33 +113,9 @@ public class LlamaCppReferenceTests
         using var temp = new TempFolder();
         string f32 = temp.File("qwen3moe.gguf");
         GgufConversion.FromHuggingFace(LrpGen.TestData.GoldenData.Folder("qwen3moe"), f32, ScalarType.Float32, TestVocabulary.SmallMetadata(96));
-        string quantized = temp.File($"qwen3moe-{type}.gguf");
-        LlamaCpp.Quantize(f32, quantized, type);
-        var types = GgufFile.Open(quantized).Tensors.Select(t => t.Type).Distinct().OrderBy(t => t).ToList();
         var random = new Random(4);
         var ids = new long[] { TestVocabulary.Bos }.Concat(Enumerable.Range(0, 99).Select(_ => (long)random.Next(TestVocabulary.FirstByte, 96))).ToArray();
-        var reference = LlamaCpp.Logits(quantized, ids);
-        var ours = OurLogits(quantized, ids);
-        double pearson = Pearson(reference.SelectMany(r => r).ToArray(), ours.SelectMany(r => r).ToArray());
-        int same = Enumerable.Range(0, ids.Length).Count(p => ArgMax(reference[p]) == ArgMax(ours[p]));
-        _output.WriteLine($"golden qwen3moe {type} (tensor types {string.Join(", ", types)}): Pearson {pearson:F6}, same argmax at {same}/{ids.Length} positions");
-        Assert.True(pearson >= 0.999, $"Pearson {pearson:F6} < 0.999");
-    }
-
-    internal static int ArgMax(float[] values) => Array.IndexOf(values, values.Max());
-
-    internal static double Pearson(float[] a, float[] b)
-    {
-        double ma = a.Average(x => (double)x), mb = b.Average(x => (double)x);
-        double sab = 0, saa = 0, sbb = 0;
-        for (int i = 0; i < a.Length; i++)
-        {
-            double da = a[i] - ma, db = b[i] - mb;
-            sab += da * db;
-            saa += da * da;
-            sbb += db * db;
-        }
-        return sab / Math.Sqrt(saa * sbb);
+        QuantizedComparison.AssertCorrelated(QuantizedComparison.Run("golden qwen3moe", f32, type, ids, _output));
     }
 
     /// <summary>The largest |ours - llama.cpp| over the largest |logit| at any position; fails at the first position
