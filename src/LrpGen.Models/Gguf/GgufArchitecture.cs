@@ -43,6 +43,10 @@ public sealed record GgufArchitecture(
     /// <inheritdoc cref="RequiredPerBlock"/>
     public IReadOnlyList<string> RequiredGlobals { get; init; } = Array.Empty<string>();
 
+    /// <summary>Metadata keys (suffixes after <c>{arch}.</c>) llama.cpp reads for this architecture but the Hugging Face
+    /// family has no setting for, with why: a file that has one is refused rather than read as another model.</summary>
+    public IReadOnlyDictionary<string, string> UnsupportedKeys { get; init; } = new Dictionary<string, string>();
+
     /// <summary>Whether a Hugging Face tensor is a norm weight stored shifted by <see cref="NormShift"/>.</summary>
     public bool IsShiftedNorm(string hfName) => NormShift != 0 && hfName.EndsWith("norm.weight", StringComparison.Ordinal);
 }

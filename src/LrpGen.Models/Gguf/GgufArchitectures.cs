@@ -147,6 +147,10 @@ public static class GgufArchitectures
 
     private static readonly GgufConfigKey SlidingWindow = new("attention.sliding_window", "sliding_window", IsInteger: true, Required: true);
 
+    /// <summary>Every n-th layer full, the others sliding (llama.cpp reads it for gemma2 and gemma3; its converter
+    /// leaves it out where it is the architecture's default).</summary>
+    private static readonly GgufConfigKey SlidingWindowPattern = new("attention.sliding_window_pattern", "sliding_window_pattern", IsInteger: true, Required: false);
+
     /// <summary>llama.cpp does not read Gemma's query_pre_attn_scalar: it scales queries by head_dim^-1/2, except in the
     /// 27B models (told apart by their layer count), which take (hidden_size / heads)^-1/2 (integer division).</summary>
     private static Action<JsonObject> GemmaAttentionScale(int layersOf27B) => config =>
@@ -164,6 +168,7 @@ public static class GgufArchitectures
         DenseDecoderKeys.Concat(new GgufConfigKey[]
         {
             SlidingWindow,
+            SlidingWindowPattern,
             new("attn_logit_softcapping", "attn_logit_softcapping", IsInteger: false, Required: true),
             new("final_logit_softcapping", "final_logit_softcapping", IsInteger: false, Required: true),
         }).ToArray(),
@@ -177,13 +182,24 @@ public static class GgufArchitectures
         DeriveConfig = GemmaAttentionScale(layersOf27B: 46),
         RequiredPerBlock = GemmaBlock.Keys.ToArray(),
         RequiredGlobals = new[] { "output_norm.weight" },
+        UnsupportedKeys = new Dictionary<string, string>
+        {
+            ["rope.freq_base_swa"] = "a RoPE base of their own for the sliding-window layers, which Gemma 2 does not have",
+        },
     };
 
-    /// <summary>Gemma 3 (text): Gemma 2's layout with (1 + w) q/k norms and no soft-capping; llama.cpp makes every 6th
-    /// layer full and rotates the sliding-window layers with base 10000, unscaled (neither is in the metadata).</summary>
+    /// <summary>Gemma 3 (text): Gemma 2's layout with (1 + w) q/k norms and no attention soft-capping (llama.cpp's gemma3
+    /// ignores it); unless the metadata says otherwise, every 6th layer is full and the sliding-window layers rotate
+    /// with base 10000, unscaled.</summary>
     public static GgufArchitecture Gemma3 { get; } = new(
         "gemma3", "gemma3_text",
-        DenseDecoderKeys.Append(SlidingWindow).ToArray(),
+        DenseDecoderKeys.Concat(new GgufConfigKey[]
+        {
+            SlidingWindow,
+            SlidingWindowPattern,
+            new("rope.freq_base_swa", "rope_local_base_freq", IsInteger: false, Required: false),
+            new("final_logit_softcapping", "final_logit_softcapping", IsInteger: false, Required: false),
+        }).ToArray(),
         DecoderGlobals,
         Merge(GemmaBlock, QkNorms),
         new Dictionary<string, string>(),

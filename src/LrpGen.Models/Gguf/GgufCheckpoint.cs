@@ -101,6 +101,9 @@ public sealed class GgufCheckpoint : ITensorStore
     /// tie_word_embeddings from output.weight's absence (llama.cpp then uses the embeddings as the output).</summary>
     private static JsonObject Config(GgufFile file, GgufArchitecture arch)
     {
+        foreach (var (suffix, why) in arch.UnsupportedKeys)
+            if (file.Metadata.ContainsKey($"{arch.Name}.{suffix}"))
+                throw new CheckpointException($"{file.FilePath}: metadata '{arch.Name}.{suffix}' ({why}) is not supported.", file.FilePath);
         var config = new JsonObject { ["model_type"] = arch.ModelType };
         foreach (var (key, value) in arch.FixedConfig) config[key] = JsonValue.Create(value);
         foreach (var key in arch.ConfigKeys)
@@ -124,8 +127,14 @@ public sealed class GgufCheckpoint : ITensorStore
         long dim = config["head_dim"]?.GetValue<long>() ?? (heads > 0 ? config["hidden_size"]!.GetValue<long>() / heads : 0);
         if (file.Metadata.TryGetValue($"{arch.Name}.rope.dimension_count", out var rotary) && rotary.IsInteger && (long)rotary.AsDouble() != dim)
             throw new CheckpointException($"{file.FilePath}: '{arch.Name}.rope.dimension_count' is {rotary}, but the head dimension is {dim}; partial rotary embeddings are not supported.", file.FilePath);
-        if (file.GetString($"{arch.Name}.rope.scaling.type") is { } scaling && scaling != "none")
-            throw new CheckpointException($"{file.FilePath}: RoPE scaling '{scaling}' ('{arch.Name}.rope.scaling.type') is not supported (none).", file.FilePath);
+        string? scaling = file.GetString($"{arch.Name}.rope.scaling.type");
+        if (scaling is not null && scaling != "none" && scaling != "linear")
+            throw new CheckpointException($"{file.FilePath}: RoPE scaling '{scaling}' ('{arch.Name}.rope.scaling.type') is not supported (none, linear).", file.FilePath);
+        // llama.cpp divides the frequencies by rope.scaling.factor (or the older rope.scale_linear) whatever the type says
+        // (Gemma 3: its full layers only; the sliding-window ones stay unscaled).
+        var factor = file.Metadata.GetValueOrDefault($"{arch.Name}.rope.scaling.factor") ?? file.Metadata.GetValueOrDefault($"{arch.Name}.rope.scale_linear");
+        if (factor is { IsNumber: true } && factor.AsDouble() is double f && f != 0 && f != 1)
+            config["rope_scaling"] = new JsonObject { ["rope_type"] = "linear", ["factor"] = f };
         if (file.Contains("rope_freqs.weight"))
             throw new CheckpointException($"{file.FilePath} has 'rope_freqs.weight' (llama3 RoPE frequency factors), which is not supported yet; load the Hugging Face folder instead.", file.FilePath);
 

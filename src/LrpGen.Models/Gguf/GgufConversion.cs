@@ -51,8 +51,10 @@ public static class GgufConversion
     {
         // The checked configuration: rope_theta wherever config.json keeps it (rope_parameters too), head counts defaulted.
         var decoder = Decoders.DecoderConfig.From(checkpoint);
-        if (decoder.RopeScaling is not null)
+        if (decoder.RopeScaling is Decoders.Llama3RopeScaling)
             throw new CheckpointException($"{checkpoint.ConfigPath}: llama3 RoPE scaling is stored in GGUF as rope_freqs.weight, which this converter does not write.", checkpoint.ConfigPath);
+        if (decoder.RopeScaling is not null and not Decoders.LinearRopeScaling)
+            throw new CheckpointException($"{checkpoint.ConfigPath}: RoPE scaling {decoder.RopeScaling.GetType().Name} is not written by this converter (linear is).", checkpoint.ConfigPath);
         // GGUF's dense architectures here carry no sliding window (llama.cpp attends to the whole context): a window
         // shorter than the context would be lost, and the GGUF would compute another model.
         bool storesWindow = arch.ConfigKeys.Any(k => k.HfKey == "sliding_window");
@@ -70,12 +72,19 @@ public static class GgufConversion
             // A Qwen3-MoE's intermediate_size is required in config.json but unused by the model (0 in DecoderConfig).
             double? value = key.HfKey == "intermediate_size" ? checkpoint.Values.GetOptionalInt("intermediate_size") : DecoderValue(key.HfKey, decoder);
             if (value is not double v) continue;
+            // As llama.cpp's converter: what the architecture takes by default is left out (Gemma's layer pattern).
+            if (!key.Required && arch.FixedConfig.TryGetValue(key.HfKey, out var fixedValue) && Convert.ToDouble(fixedValue, CultureInfo.InvariantCulture) == v) continue;
             metadata.Add(new($"{arch.Name}.{key.Suffix}", key.IsInteger ? GgufValue.UInt32(checked((uint)v)) : GgufValue.Float32((float)v)));
         }
         int headDim = decoder.HeadDim;
         metadata.Add(new($"{arch.Name}.attention.value_length", GgufValue.UInt32((uint)headDim)));
         metadata.Add(new($"{arch.Name}.rope.dimension_count", GgufValue.UInt32((uint)headDim)));
         metadata.Add(new($"{arch.Name}.vocab_size", GgufValue.UInt32(checked((uint)decoder.VocabSize))));
+        if (decoder.RopeScaling is Decoders.LinearRopeScaling linear)
+        {
+            metadata.Add(new($"{arch.Name}.rope.scaling.type", GgufValue.String("linear")));
+            metadata.Add(new($"{arch.Name}.rope.scaling.factor", GgufValue.Float32((float)linear.Factor)));
+        }
         return metadata;
     }
 
@@ -95,6 +104,8 @@ public static class GgufConversion
         "num_experts_per_tok" => d.ExpertsPerToken,
         "moe_intermediate_size" => d.MoeIntermediateSize,
         "sliding_window" => d.SlidingWindow > 0 ? d.SlidingWindow : null,
+        "sliding_window_pattern" => SlidingPeriod(d),
+        "rope_local_base_freq" => d.LocalRopeTheta > 0 ? d.LocalRopeTheta : null,
         "attn_logit_softcapping" => d.AttentionSoftcap > 0 ? d.AttentionSoftcap : null,
         "final_logit_softcapping" => d.FinalLogitSoftcap > 0 ? d.FinalLogitSoftcap : null,
         _ => throw new InvalidOperationException($"the GGUF table names config key '{hfKey}', which the conversion does not know."),
@@ -103,6 +114,16 @@ public static class GgufConversion
     /// <summary>Gemma's norm weights plus 1, as llama.cpp's converter stores them (its RMSNorm multiplies by the weight).</summary>
     private static Tensor Shifted(GgufArchitecture arch, string hfName, Tensor tensor) =>
         arch.IsShiftedNorm(hfName) ? tensor + arch.NormShift : tensor;
+
+    /// <summary>The n for which exactly every n-th layer is full (llama.cpp's sliding_window_pattern); null when the
+    /// layers follow no such pattern (the conversion's read-back then names the first layer that differs).</summary>
+    private static double? SlidingPeriod(Decoders.DecoderConfig d)
+    {
+        if (!d.HasSlidingLayers) return null;
+        for (int n = 1; n <= d.Layers + 1; n++)
+            if (Enumerable.Range(0, d.Layers).All(l => d.IsSliding(l) == ((l + 1) % n != 0))) return n;
+        return null;
+    }
 
     private static readonly Regex BlockName = new(@"^model\.layers\.(\d+)\.(.+)$", RegexOptions.CultureInvariant);
 

@@ -26,11 +26,11 @@ public class GemmaGgufReferenceTests
 
     private static string GgufArchitectureOf(string modelType) => modelType == "gemma2" ? "gemma2" : "gemma3";
 
-    private static string WriteModel(TempFolder temp, string modelType, Action<System.Text.Json.Nodes.JsonObject>? edit = null, string name = "hf")
+    private static string WriteModel(TempFolder temp, string modelType, Action<System.Text.Json.Nodes.JsonObject>? edit = null)
     {
-        string folder = temp.File(name);
+        string folder = temp.File("hf");
         TinyGemma.Write(folder, modelType, seed: 23, edit);
-        string gguf = temp.File(name + "-f32.gguf");
+        string gguf = temp.File("model-f32.gguf");
         GgufConversion.FromHuggingFace(folder, gguf, ScalarType.Float32, TestVocabulary.Metadata(TinyGemma.Vocab));
         return gguf;
     }
@@ -135,13 +135,12 @@ public class GemmaGgufReferenceTests
             ErrorOf(() => CausalLm.Load(gguf)));
     }
 
-    /// <summary>llama.cpp derives Gemma's attention scale from the model size, fixes Gemma 3's layer pattern (every 6th
-    /// full) and local RoPE base (10000), and reads no output.weight for gemma2: a folder that differs would become
-    /// another model in GGUF, so the conversion refuses it, naming the setting, and leaves no file.</summary>
+    /// <summary>llama.cpp derives Gemma's attention scale from the model size, takes the layer pattern as "every n-th
+    /// layer full", and reads no output.weight for gemma2: a folder that differs would become another model in GGUF,
+    /// so the conversion refuses it, naming the setting, and leaves no file.</summary>
     [Theory]
     [InlineData("gemma2", "query_pre_attn_scalar", "the attention scale (query_pre_attn_scalar^-1/2) is 0.125, but a GGUF 'gemma2' file makes llama.cpp compute 0.08838835")]
-    [InlineData("gemma3_text", "sliding_window_pattern", "layer 1's attention is full, but a GGUF 'gemma3' file makes llama.cpp compute sliding-window")]
-    [InlineData("gemma3_text", "rope_local_base_freq", "layer 0's RoPE base (rope_local_base_freq) is 20000, but a GGUF 'gemma3' file makes llama.cpp compute 10000")]
+    [InlineData("gemma3_text", "layer_types", "layer 1's attention is full, but a GGUF 'gemma3' file makes llama.cpp compute sliding-window")]
     [InlineData("gemma2", "tie_word_embeddings", "tensor 'lm_head.weight' has no GGUF name in the gemma2 table")]
     public void ConversionRefusesWhatLlamaCppWouldComputeDifferently(string modelType, string key, string expected)
     {
@@ -150,8 +149,9 @@ public class GemmaGgufReferenceTests
         TinyGemma.Write(folder, modelType, seed: 23, c => c[key] = key switch
         {
             "query_pre_attn_scalar" => 64,
-            "sliding_window_pattern" => 2,
-            "rope_local_base_freq" => 20000.0,
+            // No "every n-th layer full" gives this.
+            "layer_types" => new System.Text.Json.Nodes.JsonArray("sliding_attention", "full_attention", "full_attention",
+                "sliding_attention", "sliding_attention", "full_attention"),
             _ => false,
         });
         if (key == "tie_word_embeddings")
@@ -159,6 +159,46 @@ public class GemmaGgufReferenceTests
         string gguf = temp.File("model.gguf");
         Assert.Contains(expected, ErrorOf(() => GgufConversion.FromHuggingFace(folder, gguf, ScalarType.Float32, TestVocabulary.Metadata(TinyGemma.Vocab))));
         Assert.False(File.Exists(gguf));
+    }
+
+    /// <summary>A Gemma 3 whose layer pattern (every 3rd layer full) and local RoPE base (20000) are not llama.cpp's
+    /// defaults: the writer stores them (attention.sliding_window_pattern, rope.freq_base_swa), llama.cpp reads them,
+    /// and the logits agree as for the default model (40 positions).</summary>
+    [Fact]
+    public void Gemma3WithItsOwnPatternAndLocalBaseMatchesLlamaCpp()
+    {
+        using var temp = new TempFolder();
+        string gguf = WriteModel(temp, "gemma3_text", c =>
+        {
+            c["sliding_window_pattern"] = 3;
+            c["rope_local_base_freq"] = 20000.0;
+        });
+        var metadata = GgufFile.Open(gguf).Metadata;
+        Assert.Equal(3.0, metadata["gemma3.attention.sliding_window_pattern"].AsDouble());
+        Assert.Equal(20000.0, metadata["gemma3.rope.freq_base_swa"].AsDouble());
+        var ids = Prompt()[..40];
+        var reference = LlamaCpp.Logits(gguf, ids);
+        foreach (var (what, path) in new[] { ("gguf", gguf), ("folder", temp.File("hf")) })
+        {
+            double worst = LlamaCppReferenceTests.WorstRelativeGap(reference, LlamaCppReferenceTests.OurLogits(path, ids), $"gemma3 (pattern 3, local base 20000) {what}");
+            _output.WriteLine($"gemma3 (pattern 3, local base 20000) f32 from {what}: max over positions of max|diff| / max|logit| = {worst:E2}");
+        }
+    }
+
+    /// <summary>A Gemma 2 file with a RoPE base of its own for the sliding-window layers (llama.cpp would use it; Gemma 2
+    /// has none) is refused, naming the key.</summary>
+    [Fact]
+    public void Gemma2WithALocalRopeBaseIsRefused()
+    {
+        using var temp = new TempFolder();
+        string gguf = WriteModel(temp, "gemma2");
+        var file = GgufFile.Open(gguf);
+        var tensors = file.Tensors.Select(t => new KeyValuePair<string, Tensor>(t.Name, file.Load(t, ScalarType.Float32))).ToList();
+        string edited = temp.File("edited.gguf");
+        GgufWriter.Write(edited, file.Metadata.Append(new("gemma2.rope.freq_base_swa", GgufValue.Float32(20000f))), tensors);
+        foreach (var t in tensors) t.Value.Dispose();
+        Assert.Contains("metadata 'gemma2.rope.freq_base_swa' (a RoPE base of their own for the sliding-window layers, which Gemma 2 does not have) is not supported",
+            ErrorOf(() => CausalLm.Load(edited)));
     }
 
     /// <summary>The folder's weights plus an untied lm_head.</summary>

@@ -12,7 +12,7 @@ namespace LrpGen.Models.Tests.Gguf;
 /// checkpoints use. Row lengths are multiples of 256 (llama.cpp's K-quants); head_dim (128) differs from
 /// hidden / heads (64), so that the attention scale llama.cpp derives is checked; the window (16 tokens) is far shorter
 /// than the test sequences, so that it takes effect. Gemma 2 has 2 layers (sliding, full), Gemma 3 6 (five sliding
-/// with RoPE base 10000, one full with 1e6). The output is the tied embeddings, as in every Gemma; the post-norms
+/// with RoPE base 10000, one full with 1e6 and linear scaling by 8). The output is the tied embeddings, as in every Gemma; the post-norms
 /// scale each block's output to about half the embeddings' size, so that most positions have a clear next-token winner
 /// under the final soft-cap (near-ties would make argmax agreement measure rounding only).</summary>
 internal static class TinyGemma
@@ -51,6 +51,8 @@ internal static class TinyGemma
         else
         {
             config["rope_local_base_freq"] = 10000.0;
+            // As Gemma 3 4B and larger: linear scaling of the full layers' RoPE (the sliding-window layers' is unscaled).
+            config["rope_scaling"] = new JsonObject { ["rope_type"] = "linear", ["factor"] = 8.0 };
             config["sliding_window_pattern"] = 6;
             config["attn_logit_softcapping"] = null;
             config["final_logit_softcapping"] = null;
