@@ -6,9 +6,10 @@ using System.Linq;
 namespace LrpGen.Models.Decoders;
 
 /// <summary>Whether two configurations of one family compute the same model, setting by setting: sizes, activation,
-/// tied output, attention scale, soft-caps, which layers attend through which window, each layer's RoPE base and the
-/// scaling. Used where a model is stored in another form (a GGUF file, whose architecture fixes or derives some
-/// settings) to refuse a conversion that would change the model rather than write it silently.</summary>
+/// tied output, attention scale, soft-caps, which layers attend through which window, and each layer's RoPE by its
+/// inverse frequencies (base and scaling together). Used where a model is stored in another form (a GGUF file, whose
+/// architecture fixes or derives some settings) to refuse a conversion that would change the model rather than write it
+/// silently.</summary>
 public static class DecoderComputation
 {
     /// <summary>The settings in which <paramref name="stored"/> computes differently from <paramref name="expected"/>,
@@ -31,13 +32,41 @@ public static class DecoderComputation
                 yield return ($"layer {layer}'s sliding_window", Format(expected.SlidingWindow), Format(stored.SlidingWindow));
                 yield break;
             }
-            double theta = RopeBase(expected, layer), storedTheta = RopeBase(stored, layer);
-            if (!Same(theta, storedTheta))
+            if (RopeDifference(expected, stored, layer) is { } rope)
             {
-                yield return ($"layer {layer}'s RoPE base ({(expected.IsSliding(layer) ? "rope_local_base_freq" : "rope_theta")})", Format(theta), Format(storedTheta));
+                yield return rope;
                 yield break;
             }
         }
+    }
+
+    /// <summary>A layer's RoPE as it computes: the inverse frequencies within and beyond the original context (they
+    /// differ under longrope only), where it switches, and the factor on cos and sin. Compared by effect, so that one
+    /// scaling stored in another form (llama3's as per-frequency factors) is the same RoPE.</summary>
+    private static (string, string, string)? RopeDifference(DecoderConfig expected, DecoderConfig stored, int layer)
+    {
+        var (inner, outer, factor, switchAt) = Rope(expected, layer);
+        var (storedInner, storedOuter, storedFactor, storedSwitchAt) = Rope(stored, layer);
+        string setting = $"layer {layer}'s RoPE (rope_theta, {(expected.IsSliding(layer) ? "rope_local_base_freq, " : "")}rope_scaling)";
+        if (inner.Length != storedInner.Length) return null;   // head_dim differs: reported with the sizes
+        for (int i = 0; i < inner.Length; i++)
+            foreach (var (a, b, regime) in new[] { (inner[i], storedInner[i], ""), (outer[i], storedOuter[i], " beyond the original context") })
+                if (!Same((double)a, (double)b, 1e-5))
+                    return ($"{setting}: inverse frequency {i}{regime}", Format((double)a), Format((double)b));
+        if (!Same(factor, storedFactor, 1e-6)) return ($"{setting}: attention factor", Format(factor), Format(storedFactor));
+        bool switches = !inner.SequenceEqual(outer) || !storedInner.SequenceEqual(storedOuter);
+        return switches && switchAt != storedSwitchAt ? ($"{setting}: original context", Format(switchAt), Format(storedSwitchAt)) : null;
+    }
+
+    private static (float[] Inner, float[] Outer, double AttentionFactor, int SwitchAt) Rope(DecoderConfig d, int layer)
+    {
+        bool local = d.IsSliding(layer) && d.LocalRopeTheta > 0;
+        double theta = local ? d.LocalRopeTheta : d.RopeTheta;
+        var scaling = local ? null : d.RopeScaling;
+        using var inner = Rotary.InverseFrequencies(d, theta, scaling, beyondOriginal: false);
+        using var outer = Rotary.InverseFrequencies(d, theta, scaling, beyondOriginal: true);
+        return (inner.data<float>().ToArray(), outer.data<float>().ToArray(),
+            scaling is LongRopeScaling l ? l.AttentionFactor : 1.0, scaling is LongRopeScaling o ? o.OriginalMaxPositions : 0);
     }
 
     private static IEnumerable<(string Setting, object Value)> Settings(DecoderConfig d) => new (string, object)[]
@@ -47,7 +76,6 @@ public static class DecoderComputation
         ("head_dim", d.HeadDim), ("rms_norm_eps", d.RmsNormEps), ("hidden_act", d.HiddenAct),
         ("tie_word_embeddings", d.TieWordEmbeddings), ("the attention scale (query_pre_attn_scalar^-1/2)", d.AttentionScaling),
         ("attn_logit_softcapping", d.AttentionSoftcap), ("final_logit_softcapping", d.FinalLogitSoftcap),
-        ("rope_scaling", d.RopeScaling?.ToString() ?? "none"),
         ("num_experts", d.Experts), ("num_experts_per_tok", d.ExpertsPerToken), ("moe_intermediate_size", d.MoeIntermediateSize),
     };
 
@@ -55,14 +83,11 @@ public static class DecoderComputation
     private static bool SlidesEffectively(DecoderConfig d, int layer) =>
         d.IsSliding(layer) && (d.MaxPositions == 0 || d.SlidingWindow < d.MaxPositions);
 
-    private static double RopeBase(DecoderConfig d, int layer) =>
-        d.IsSliding(layer) && d.LocalRopeTheta > 0 ? d.LocalRopeTheta : d.RopeTheta;
-
     private static string Kind(bool sliding) => sliding ? "sliding-window" : "full";
 
-    private static bool Same(object a, object b) => a is double x && b is double y
-        ? Math.Abs(x - y) <= 1e-6 * Math.Max(Math.Abs(x), Math.Abs(y))
-        : Equals(a, b);
+    private static bool Same(object a, object b) => a is double x && b is double y ? Same(x, y, 1e-6) : Equals(a, b);
+
+    private static bool Same(double a, double b, double relative) => Math.Abs(a - b) <= relative * Math.Max(Math.Abs(a), Math.Abs(b));
 
     private static string Format(object value) => value switch
     {

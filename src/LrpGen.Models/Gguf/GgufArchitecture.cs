@@ -35,12 +35,13 @@ public sealed record GgufArchitecture(
     /// scale from the model size); runs on the config built from metadata.</summary>
     public Action<JsonObject>? DeriveConfig { get; init; }
 
-    /// <summary>Per-block tensors (GGUF suffixes) that every block must have, and global tensors the file must have:
-    /// checked on opening, so that a missing one is named by its GGUF name (families whose tables hold alternatives,
-    /// such as dense or stacked-expert MLPs under "llama", list none).</summary>
-    public IReadOnlyList<string> RequiredPerBlock { get; init; } = Array.Empty<string>();
+    /// <summary>Per-block GGUF tensors every block must have (each entry: alternatives, the first named when all are
+    /// missing): what llama.cpp's loader requires, checked when the file is opened so that a missing one is named in
+    /// GGUF's terms.</summary>
+    public IReadOnlyList<string[]> RequiredPerBlock { get; init; } = System.Array.Empty<string[]>();
 
-    /// <inheritdoc cref="RequiredPerBlock"/>
+    /// <summary>Global GGUF tensors the file must have besides the token embeddings (checked on opening, as
+    /// <see cref="RequiredPerBlock"/>).</summary>
     public IReadOnlyList<string> RequiredGlobals { get; init; } = Array.Empty<string>();
 
     /// <summary>Metadata keys (suffixes after <c>{arch}.</c>) llama.cpp reads for this architecture but the Hugging Face

@@ -180,7 +180,7 @@ public static class GgufArchitectures
     {
         NormShift = 1,
         DeriveConfig = GemmaAttentionScale(layersOf27B: 46),
-        RequiredPerBlock = GemmaBlock.Keys.ToArray(),
+        RequiredPerBlock = GemmaBlock.Keys.Select(k => new[] { k }).ToArray(),
         RequiredGlobals = new[] { "output_norm.weight" },
         UnsupportedKeys = new Dictionary<string, string>
         {
@@ -211,7 +211,7 @@ public static class GgufArchitectures
     {
         NormShift = 1,
         DeriveConfig = GemmaAttentionScale(layersOf27B: 62),
-        RequiredPerBlock = GemmaBlock.Keys.Concat(QkNorms.Keys).ToArray(),
+        RequiredPerBlock = GemmaBlock.Keys.Concat(QkNorms.Keys).Select(k => new[] { k }).ToArray(),
         RequiredGlobals = new[] { "output_norm.weight" },
     };
 

@@ -91,7 +91,8 @@ public sealed class GgufCheckpoint : ITensorStore
         var arch = GgufArchitectures.Find(architecture)
             ?? throw new CheckpointException($"{file.FilePath}: GGUF architecture '{architecture}' is not supported (supported: {GgufArchitectures.Names}).", file.FilePath);
         var config = Config(file, arch);
-        RequireTensors(file, arch, config);
+        RequireBlockTensors(file, arch, config);
+        RequireGlobalTensors(file, arch);
         var views = Views(file, arch, config);
         var json = JsonSerializer.SerializeToElement(config);
         return CheckpointFolder.FromStore(file.FilePath, json, arch.ModelType, new GgufCheckpoint(file, views));
@@ -149,15 +150,22 @@ public sealed class GgufCheckpoint : ITensorStore
         return config;
     }
 
-    /// <summary>The tensors the table says every file and every block has: a missing one is named by its GGUF name.</summary>
-    private static void RequireTensors(GgufFile file, GgufArchitecture arch, JsonObject config)
+    /// <summary>Every block has the tensors llama.cpp requires of the architecture (<see cref="GgufArchitecture.RequiredPerBlock"/>);
+    /// a missing one is named in GGUF's terms.</summary>
+    private static void RequireBlockTensors(GgufFile file, GgufArchitecture arch, JsonObject config)
     {
-        long blocks = config["num_hidden_layers"]!.GetValue<long>();
-        var missing = arch.RequiredGlobals
-            .Concat(Enumerable.Range(0, (int)blocks).SelectMany(b => arch.RequiredPerBlock.Select(s => $"{GgufArchitecture.GgufBlockPrefix}{b}.{s}")))
-            .FirstOrDefault(name => !file.Contains(name));
-        if (missing is not null)
-            throw new CheckpointException($"{file.FilePath} has no tensor '{missing}', which a {arch.Name} model of {blocks} blocks needs (the file is incomplete or not a {arch.Name} model).", file.FilePath);
+        long layers = config["num_hidden_layers"]!.GetValue<long>();
+        for (long block = 0; block < layers; block++)
+            foreach (var alternatives in arch.RequiredPerBlock)
+                if (!alternatives.Any(t => file.Contains($"{GgufArchitecture.GgufBlockPrefix}{block}.{t}")))
+                    throw new CheckpointException($"{file.FilePath} has no tensor '{GgufArchitecture.GgufBlockPrefix}{block}.{alternatives[0]}', which every block of a {arch.Name} model{(arch.ModelType != arch.Name ? $" ({arch.ModelType})" : "")} needs.", file.FilePath);
+    }
+
+    /// <summary>The global tensors of <see cref="GgufArchitecture.RequiredGlobals"/>, named in GGUF's terms when missing.</summary>
+    private static void RequireGlobalTensors(GgufFile file, GgufArchitecture arch)
+    {
+        if (arch.RequiredGlobals.FirstOrDefault(name => !file.Contains(name)) is { } missing)
+            throw new CheckpointException($"{file.FilePath} has no tensor '{missing}', which a {arch.Name} model needs.", file.FilePath);
     }
 
     /// <summary>Every GGUF tensor as one or more Hugging Face tensors; a tensor the table does not know, or of a type
