@@ -19,7 +19,8 @@ public class SnapshotTests
     [Fact]
     public void EveryScenarioGeneratesCodeThatCompiles()
     {
-        Assert.Empty(Run.Result.Diagnostics);
+        // Infos (LRP013: an attention kept as the full matrix) are expected in some scenarios; nothing more severe.
+        Assert.Empty(Run.Result.Diagnostics.Where(d => d.Severity != DiagnosticSeverity.Info));
         Assert.Null(Run.Result.Exception);
         Assert.Empty(Run.CompileDiagnostics.Where(d => d.Severity == DiagnosticSeverity.Error));
         Assert.True(Run.Result.GeneratedSources.Length >= 12, $"only {Run.Result.GeneratedSources.Length} scenarios");

@@ -162,6 +162,41 @@ public partial class M : nn.Module<Tensor, Tensor>
         Assert.Equal(new[] { ("LRP012", DiagnosticSeverity.Warning, LineOf(src, "// here")) }, Diagnose(src));
     }
 
+    // Attention that keeps its full matrix says why (LRP013, info), and only then.
+    private const string Attention = @"
+[LrpModule]
+public partial class M : nn.Module<Tensor, Tensor>
+{
+    private readonly Linear fc = nn.Linear(4, 4);
+    public M() : base(""M"") { RegisterComponents(); }
+    public override Tensor forward(Tensor x)
+    {
+        var q = fc.call(x);
+        var probs = (q.matmul(x.transpose(-2, -1)) * 0.5).softmax(-1); // here
+        return probs.matmul(x)RETURN;
+    }
+}";
+
+    [Fact]
+    public void AttentionWhoseProbabilitiesAreReadElsewhereSaysWhyLrp013()
+    {
+        var src = Attention.Replace("RETURN", " + probs.sum(-1, keepdim: true)");
+        Assert.Equal(new[] { ("LRP013", DiagnosticSeverity.Info, LineOf(src, "// here")) }, Diagnose(src));
+        var run = GeneratorHarness.Generate(GeneratorHarness.Compile(("Test.cs", GeneratorHarness.Usings + src)));
+        Assert.Contains("the probabilities are read outside softmax(q k^T) v", run.Result.Diagnostics.Single().GetMessage());
+    }
+
+    [Fact]
+    public void FusedAttentionAndKeepAttentionMatrixReportNothing()
+    {
+        var fused = Attention.Replace("RETURN", "");
+        Assert.Empty(Diagnose(fused));
+        var generated = GeneratorHarness.Generate(GeneratorHarness.Compile(("Test.cs", GeneratorHarness.Usings + fused)));
+        Assert.Contains("BlockAttention.Forward", generated.Result.GeneratedSources.Single().SourceText.ToString());
+        var kept = Attention.Replace("RETURN", " + probs.sum(-1, keepdim: true)").Replace("[LrpModule]", "[LrpModule, KeepAttentionMatrix]");
+        Assert.Empty(Diagnose(kept));
+    }
+
     // 8. Hygiene: every generator name as a user name (the numbers: HfPortsTests.GeneratorNamesInUserCode).
     [Theory]
     [InlineData("ctx"), InlineData("tape"), InlineData("output"), InlineData("gOutput"), InlineData("options"), InlineData("all"),

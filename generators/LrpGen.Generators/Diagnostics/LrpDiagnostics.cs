@@ -75,6 +75,12 @@ internal static class LrpDiagnostics
         "Relevance flows from the output back to the Tensor parameters not marked [NoRelevance]. Check that the returned value is computed from them (not only from weights, buffers or detached values).",
         DiagnosticSeverity.Warning);
 
+    public static readonly DiagnosticDescriptor AttentionNotFused = Create("LRP013",
+        "Attention keeps its full probability matrix",
+        "This softmax(...) @ v keeps its full [heads, T, T] probabilities (memory quadratic in T): {0}",
+        "Attention written as softmax(q @ k.transpose(-2, -1) * scale [+ mask]) @ v (or scaled_dot_product_attention) is computed a block of query rows at a time when nothing else reads its scores or probabilities. Let only the attention read them (compute attention maps in a separate method), or mark the class [KeepAttentionMatrix] to keep the matrix on purpose.",
+        DiagnosticSeverity.Info);
+
     private static readonly Dictionary<string, DiagnosticDescriptor> All = new()
     {
         [ClassNotPartial.Id] = ClassNotPartial,
@@ -89,6 +95,7 @@ internal static class LrpDiagnostics
         [RelevanceStops.Id] = RelevanceStops,
         [RelevanceIntoNoRelevance.Id] = RelevanceIntoNoRelevance,
         [OutputWithoutRelevance.Id] = OutputWithoutRelevance,
+        [AttentionNotFused.Id] = AttentionNotFused,
     };
 
     /// <summary>Every descriptor, for the documentation check.</summary>

@@ -11,6 +11,8 @@ internal enum OpKind
     Sum, Mean, Scale, Negate, AddSub, Mul, Div, Matmul, Softmax, Activation, CustomElementwise,
     Linear, LinearFunctional, Conv2d, Sequential, LayerNorm, Embedding, MaskedFill, ToDtype, Rsqrt, Sqrt, Pow, Detach, Child,
     Einsum, Selection, Where, Select, Triangle, Stack,
+    /// <summary>softmax(f(q k^T * scale) + mask) v fused by <c>AttentionFusion</c>: computed a block of query rows at a time.</summary>
+    Attention,
 }
 
 /// <summary>One SSA value. <see cref="CName"/> is the C# variable holding it in the generated forward.</summary>

@@ -6,7 +6,7 @@ using System.Linq;
 namespace LrpGen.Generators.Ir;
 
 /// <summary>Which inputs of an operation relevance flows into (masks, weights, indices and conditions never carry it).</summary>
-internal enum RelevanceFlow { All, First, AllButFirst, None }
+internal enum RelevanceFlow { All, First, AllButFirst, FirstThree, None }
 
 /// <summary>How an operation's output relates to gates (CP-LRP treats a gate factor of a product as a constant).</summary>
 internal enum GateFlow
@@ -99,6 +99,7 @@ internal static class OpTable
         RelevanceFlow.None => Enumerable.Empty<T>(),
         RelevanceFlow.First => inputs.Take(1),
         RelevanceFlow.AllButFirst => inputs.Skip(1),
+        RelevanceFlow.FirstThree => inputs.Take(3),
         _ => inputs,
     };
 
@@ -267,6 +268,10 @@ internal static class OpTable
             SavedFor = (op, value) => value == op.Inputs[0] && value != op.Inputs[1] ? op.Inputs[1] : null,
         };
 
+        yield return new(OpKind.Attention, "fused attention", RelevanceFlow.FirstThree, GateFlow.None,
+            _ => "fused attention (blocks of query rows): uniform on q k^T and probabilities v (CP-LRP: constant probabilities), softmax rule", AttentionBackward)
+        { Saves = (op, _) => op.Inputs };
+
         // ---------------------------------------------------------------- non-linearities
         yield return new(OpKind.Softmax, "`softmax`", RelevanceFlow.All, GateFlow.Makes, _ => "softmax: Taylor at x (plain gradient)",
             (op, s) => new[]
@@ -342,6 +347,20 @@ internal static class OpTable
                 PointField,
             },
         };
+    }
+
+    /// <summary>The fused attention's backward: q, k, v (k and v before any repeat of grouped heads), the mask.</summary>
+    private static IEnumerable<string> AttentionBackward(Op op, IBackwardSite s)
+    {
+        var p = (AttentionParams)op.Params;
+        int q = op.Inputs[0], k = op.Inputs[1], v = op.Inputs[2];
+        string mask = p.HasMask ? s.Saved(op.Inputs[3]) : "null";
+        yield return $"var ({s.P}gq, {s.P}gk, {s.P}gv) = {Rules}.BlockAttention.Backward({s.P}ctx, {s.G}, {s.Saved(q)}, {s.Saved(k)}, {s.Saved(v)}, {mask}, {s.Arg("spec")},";
+        yield return $"    qOnPath: {s.ReceivesExpr(q)}, kOnPath: {s.ReceivesExpr(k)}, vOnPath: {s.ReceivesExpr(v)}, qIsGate: {B(s.IsGate(q))}, kIsGate: {B(s.IsGate(k))}, vIsGate: {B(s.IsGate(v))},";
+        yield return $"    scoresCpForced: {B(p.ScoresCpForced)}, outputCpForced: {B(op.CpForced)});";
+        yield return s.Receives(q) ? s.Add(q, $"{s.P}gq") : $"{s.P}gq?.Dispose();";
+        yield return s.Receives(k) ? s.Add(k, $"{s.P}gk") : $"{s.P}gk?.Dispose();";
+        yield return s.Receives(v) ? s.Add(v, $"{s.P}gv") : $"{s.P}gv?.Dispose();";
     }
 
     private static IEnumerable<int> ProductSaves(Op op, Func<int, bool> receives)

@@ -143,7 +143,7 @@ internal sealed partial class ForwardLowerer
                 {
                     Arg(inv, 0, "dim"),
                     new OpArg("inputType", $"{XName()}.dtype", "global::TorchSharp.torch.ScalarType", false),
-                }, new SoftmaxParams(ConvertsBack: true));
+                }, new SoftmaxParams(ConvertsBack: true, ComputeType: $"(global::TorchSharp.torch.ScalarType?)({RenderCode(dtype.Value).Item1})"));
             }
             case "scaled_dot_product_attention":
                 return LowerSdpa(inv, tensorArgs);
@@ -449,9 +449,10 @@ internal sealed partial class ForwardLowerer
         string factor = $"1.0 / global::System.Math.Sqrt({N(q)}.shape[{N(q)}.shape.Length - 1])";
         int scaled = EmitWithForward(OpKind.Scale, inv, new[] { scores }, $"{N(scores)} * ({factor})",
             new[] { new OpArg("factor", factor, "double", false) });
-        var biasInputs = mask >= 0 ? new[] { scaled, mask } : new[] { scaled };
+        var biasInputs = mask >= 0 ? new[] { q, k, mask } : new[] { q, k };
         var bias = NewValue("bias" + _values.Count, owned: true);
-        AppendOp(OpKind.Constant, inv, biasInputs, $"global::LrpGen.Rules.AttentionBias.For({N(scaled)}, {(mask >= 0 ? N(mask) : "null")}, {causal})", bias, Array.Empty<OpArg>());
+        AppendOp(OpKind.Constant, inv, biasInputs, $"global::LrpGen.Rules.AttentionBias.For({N(q)}, {N(k)}, {(mask >= 0 ? N(mask) : "null")}, {causal})", bias, Array.Empty<OpArg>(),
+            new SdpaBiasParams(mask, causal));
         int biased = EmitWithForward(OpKind.AddSub, inv, new[] { scaled, bias.Id }, $"{N(scaled)} + {bias.CName}", ShapeArgs(scaled, bias.Id), new AddSubParams(Subtract: false));
         int probs = EmitWithForward(OpKind.Softmax, inv, new[] { biased }, $"{N(biased)}.softmax(-1)",
             new[] { new OpArg("dim", "-1L", "long", true) }, new SoftmaxParams(ConvertsBack: false));

@@ -578,6 +578,7 @@ internal sealed partial class ForwardLowerer
             FirstLine(op.Syntax), Where(op.Syntax), parameters ?? OpParams.None, _scope.CpForced,
             (paramIndices ?? Array.Empty<int>()).ToEquatable(), pointName, pointIndex, reads);
         Append(new OpStmt(stmt));
+        _opLocations[stmt.Id] = op.Syntax.GetLocation();
         return output.Id;
     }
 

@@ -60,6 +60,11 @@ internal sealed partial class ForwardLowerer
 
     public bool Failed { get; private set; }
 
+    private readonly Dictionary<int, Location> _opLocations = new();
+
+    /// <summary>Where an operation was written (for diagnostics about it after lowering).</summary>
+    public Location? LocationOf(Op op) => _opLocations.TryGetValue(op.Id, out var at) ? at : null;
+
     public EquatableArray<ValueInfo> Values => _values.Select(v => v.Freeze()).ToEquatable();
 
     /// <summary>Lowers forward; returns the body region and the parameters.</summary>

@@ -13,7 +13,7 @@ internal static class Hygiene
     /// <summary>The fixed local and parameter names of the generated methods.</summary>
     public static readonly HashSet<string> FixedNames = new(StringComparer.Ordinal)
     {
-        "ctx", "tape", "output", "gOutput", "options", "all", "childTape", "discarded", "gs", "ga", "gb", "t", "frame",
+        "ctx", "tape", "output", "gOutput", "options", "all", "childTape", "discarded", "gs", "ga", "gb", "gq", "gk", "gv", "t", "frame",
         "v__", "own", "input", "error",
     };
 

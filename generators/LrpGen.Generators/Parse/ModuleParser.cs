@@ -120,6 +120,13 @@ internal static class ModuleParser
         var lowerer = new ForwardLowerer(semantic, type, scope, reserved, prefix);
         var (region, parameters) = lowerer.LowerForward(forward, body);
         diagnostics.AddRange(lowerer.Diagnostics);
+        if (!lowerer.Failed && TorchSymbols.FindAttribute(type, "KeepAttentionMatrixAttribute") is null)
+        {
+            var (fused, kept) = AttentionFusion.Run(region, lowerer.Values, prefix);
+            region = fused;
+            foreach (var (softmax, reason) in kept)
+                Report(LrpDiagnostics.AttentionNotFused, lowerer.LocationOf(softmax), reason);
+        }
         bool valid = !lowerer.Failed && !diagnostics.Any(d => LrpDiagnostics.ById(d.Id).DefaultSeverity == DiagnosticSeverity.Error);
 
         var containing = new List<string>();

@@ -6,6 +6,12 @@ namespace LrpGen;
 [AttributeUsage(AttributeTargets.Class, Inherited = false)]
 public sealed class LrpModuleAttribute : Attribute { }
 
+/// <summary>Keeps attention in this class as separate operations with the full [heads, T, T] probabilities on the
+/// tape, instead of the fused attention that computes them a block of query rows at a time (same relevance, memory
+/// quadratic in T); no LRP013 is reported.</summary>
+[AttributeUsage(AttributeTargets.Class, Inherited = false)]
+public sealed class KeepAttentionMatrixAttribute : Attribute { }
+
 /// <summary>Epsilon rule for a Linear/Conv member or for every linear layer inside a helper method.
 /// With epsilon 0 (LXT's choice) it is the plain gradient.</summary>
 [AttributeUsage(AttributeTargets.Field | AttributeTargets.Property | AttributeTargets.Method, Inherited = false)]

@@ -5,11 +5,12 @@ namespace LrpGen.Rules;
 /// <summary>The additive bias scaled_dot_product_attention applies to the scores (a constant: no relevance).</summary>
 public static class AttentionBias
 {
-    /// <summary>A boolean mask keeps True positions (PyTorch's semantics), a float mask is added, is_causal masks
+    /// <summary>For the scores of query @ key^T. A boolean mask keeps True positions (PyTorch's semantics), a float mask is added, is_causal masks
     /// the future; masked positions get -inf.</summary>
-    public static Tensor For(Tensor scores, Tensor? mask, bool causal)
+    public static Tensor For(Tensor query, Tensor key, Tensor? mask, bool causal)
     {
-        long l = scores.shape[scores.dim() - 2], s = scores.shape[scores.dim() - 1];
+        long l = query.shape[query.dim() - 2], s = key.shape[key.dim() - 2];
+        var scores = query;
         var bias = TorchSharp.torch.zeros(new[] { l, s }, scores.dtype, scores.device);
         if (causal)
         {

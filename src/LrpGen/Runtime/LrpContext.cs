@@ -36,6 +36,7 @@ public sealed class LrpContext
         Checkpointing = options.Checkpointing;
         MaxSeedsPerBackward = options.MaxSeedsPerBackward;
         SeedMemoryBudget = options.SeedMemoryBudget;
+        AttentionBlockBytes = options.AttentionBlockBytes;
         foreach (var gamma in _gammaOverrides.Values)
             if (!(gamma >= 0)) throw new ArgumentException($"gamma must be >= 0, got {gamma}.", nameof(options));
     }
@@ -126,6 +127,8 @@ public sealed class LrpContext
 
     /// <summary><see cref="LrpOptions.SeedMemoryBudget"/>.</summary>
     public long? SeedMemoryBudget { get; }
+    /// <summary>The memory budget of one block of fused attention rows (<see cref="LrpOptions.AttentionBlockBytes"/>).</summary>
+    public long AttentionBlockBytes { get; }
 
     /// <summary>Memory-saving mode (<see cref="LrpOptions.Checkpointing"/>).</summary>
     public bool Checkpointing { get; }

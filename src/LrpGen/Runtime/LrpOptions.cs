@@ -64,6 +64,25 @@ public sealed class LrpOptions
 
     private long? _seedMemoryBudget;
 
+    private long _attentionBlockBytes = DefaultAttentionBlockBytes;
+
+    /// <summary>The default <see cref="AttentionBlockBytes"/>: 16 MiB.</summary>
+    public const long DefaultAttentionBlockBytes = 16L << 20;
+
+    /// <summary>Memory budget, in bytes, of one block of attention rows: attention that the generator fuses
+    /// (softmax(q k^T * scale + mask) v, scaled_dot_product_attention) computes its probabilities a block of query
+    /// rows at a time, never for all rows at once, with as many rows per block as this budget allows (at least one).</summary>
+    public long AttentionBlockBytes
+    {
+        get => _attentionBlockBytes;
+        set
+        {
+            if (value <= 0)
+                throw new ArgumentOutOfRangeException(nameof(value), value, "LrpOptions.AttentionBlockBytes must be a positive number of bytes (the default is 16 MiB).");
+            _attentionBlockBytes = value;
+        }
+    }
+
     /// <summary>Gamma values that replace the compiled [GammaRule] values of layers of a module type, e.g.
     /// <c>{ [typeof(Conv2d)] = 0.25, [typeof(Linear)] = 0.05 }</c>: tune gamma without recompiling. Layers without
     /// a [GammaRule] keep their rule.</summary>

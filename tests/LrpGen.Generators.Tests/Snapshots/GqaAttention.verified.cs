@@ -95,12 +95,8 @@ namespace LrpGen.Tests.Scenarios
             t4.Dispose();
             // k_proj.call(x).view(B, T, kvHeads, headDim).transpose(1, 2)
             var t6 = t5.transpose(1, 2);
+            tape.v6 = t6;
             t5.Dispose();
-            // k_proj.call(x).view(B, T, kvHeads, headDim).transpose(1, 2).repeat_interleave(groups, dim: 1)
-            var k = t6.repeat_interleave(groups, dim: 1);
-            tape.d6_repeats = (long)(groups);
-            tape.d6_inputShape = t6.shape;
-            t6.Dispose();
             // v_proj.call(x)
             var point7 = ctx.Point("v_proj", -1);
             var changed7 = ctx.AtInput(point7, x);
@@ -116,13 +112,8 @@ namespace LrpGen.Tests.Scenarios
             t8.Dispose();
             // v_proj.call(x).view(B, T, kvHeads, headDim).transpose(1, 2)
             var t10 = t9.transpose(1, 2);
+            tape.v10 = t10;
             t9.Dispose();
-            // v_proj.call(x).view(B, T, kvHeads, headDim).transpose(1, 2).repeat_interleave(groups, dim: 1)
-            var v = t10.repeat_interleave(groups, dim: 1);
-            tape.d10_repeats = (long)(groups);
-            tape.d10_inputShape = t10.shape;
-            tape.v11 = v;
-            t10.Dispose();
             // torch.ones(T, T, dtype: x.dtype)
             var t12 = torch.ones(T, T, dtype: x.dtype);
             // torch.ones(T, T, dtype: x.dtype).triu(1)
@@ -130,33 +121,11 @@ namespace LrpGen.Tests.Scenarios
             t12.Dispose();
             // torch.ones(T, T, dtype: x.dtype).triu(1) * -1e9
             var causal = t13 * -1e9;
+            tape.v14 = causal;
             t13.Dispose();
-            // k.transpose(2, 3)
-            var t15 = k.transpose(2, 3);
-            tape.v15 = t15;
-            k.Dispose();
-            // q.matmul(k.transpose(2, 3))
-            var t16 = q.matmul(t15);
-            tape.d15_aShape = q.shape;
-            tape.d15_bShape = t15.shape;
-            // q.matmul(k.transpose(2, 3)) * (1.0 / Math.Sqrt(headDim))
-            var t17 = t16 * (1.0 / Math.Sqrt(headDim));
-            tape.d16_factor = (double)(1.0 / Math.Sqrt(headDim));
-            t16.Dispose();
-            // q.matmul(k.transpose(2, 3)) * (1.0 / Math.Sqrt(headDim)) + causal
-            var scores = t17 + causal;
-            tape.d17_aShape = t17.shape;
-            tape.d17_bShape = causal.shape;
-            causal.Dispose();
-            t17.Dispose();
-            // scores.softmax(-1)
-            var t19 = scores.softmax(-1);
-            tape.v19 = t19;
-            scores.Dispose();
             // scores.softmax(-1).matmul(v)
-            var attn = t19.matmul(v);
-            tape.d19_aShape = t19.shape;
-            tape.d19_bShape = v.shape;
+            var attn = global::LrpGen.Rules.BlockAttention.Forward(ctx, q, t6, t10, causal, new global::LrpGen.Rules.AttentionSpec((double)(1.0 / Math.Sqrt(headDim)), null, null, (long)(groups), (long)(groups), false));
+            tape.d19_spec = new global::LrpGen.Rules.AttentionSpec((double)(1.0 / Math.Sqrt(headDim)), null, null, (long)(groups), (long)(groups), false);
             // attn.transpose(1, 2)
             var t21 = attn.transpose(1, 2);
             attn.Dispose();
@@ -189,16 +158,9 @@ namespace LrpGen.Tests.Scenarios
             global::TorchSharp.torch.Tensor? g_t4 = null;
             global::TorchSharp.torch.Tensor? g_t5 = null;
             global::TorchSharp.torch.Tensor? g_t6 = null;
-            global::TorchSharp.torch.Tensor? g_k = null;
             global::TorchSharp.torch.Tensor? g_t8 = null;
             global::TorchSharp.torch.Tensor? g_t9 = null;
             global::TorchSharp.torch.Tensor? g_t10 = null;
-            global::TorchSharp.torch.Tensor? g_v = null;
-            global::TorchSharp.torch.Tensor? g_t15 = null;
-            global::TorchSharp.torch.Tensor? g_t16 = null;
-            global::TorchSharp.torch.Tensor? g_t17 = null;
-            global::TorchSharp.torch.Tensor? g_scores = null;
-            global::TorchSharp.torch.Tensor? g_t19 = null;
             global::TorchSharp.torch.Tensor? g_attn = null;
             global::TorchSharp.torch.Tensor? g_t21 = null;
             global::TorchSharp.torch.Tensor? g_t22 = null;
@@ -225,53 +187,16 @@ namespace LrpGen.Tests.Scenarios
                 global::LrpGen.Rules.Grad.Add(ref g_attn, global::LrpGen.Rules.Adjoint.Transpose(g_t21, (long)(1), (long)(2)));
                 global::LrpGen.Rules.Grad.Release(ref g_t21);
             }
-            // [uniform (matmul)] scores.softmax(-1).matmul(v)  (line 10 of GqaAttention.forward)
+            // [fused attention (blocks of query rows): uniform on q k^T and probabilities v (CP-LRP: constant probabilities), softmax rule] scores.softmax(-1).matmul(v)  (line 10 of GqaAttention.forward)
             if (g_attn is not null)
             {
-                var (ga, gb) = global::LrpGen.Rules.ProductRule.MatmulBackward(ctx, g_attn, tape.v19, tape.v11, tape.d19_aShape, tape.d19_bShape,
-                    aOnPath: true, bOnPath: true, aIsGate: true, bIsGate: false, cpForced: false);
-                global::LrpGen.Rules.Grad.Add(ref g_t19, ga);
-                global::LrpGen.Rules.Grad.Add(ref g_v, gb);
+                var (gq, gk, gv) = global::LrpGen.Rules.BlockAttention.Backward(ctx, g_attn, tape.v3, tape.v6, tape.v10, tape.v14, tape.d19_spec,
+                    qOnPath: true, kOnPath: true, vOnPath: true, qIsGate: false, kIsGate: false, vIsGate: false,
+                    scoresCpForced: false, outputCpForced: false);
+                global::LrpGen.Rules.Grad.Add(ref g_q, gq);
+                global::LrpGen.Rules.Grad.Add(ref g_t6, gk);
+                global::LrpGen.Rules.Grad.Add(ref g_t10, gv);
                 global::LrpGen.Rules.Grad.Release(ref g_attn);
-            }
-            // [softmax: Taylor at x (plain gradient)] scores.softmax(-1)  (line 10 of GqaAttention.forward)
-            if (g_t19 is not null)
-            {
-                global::LrpGen.Rules.Grad.Add(ref g_scores, global::LrpGen.Rules.SoftmaxRule.Backward(g_t19, tape.v19, (long)(-1)));
-                global::LrpGen.Rules.Grad.Release(ref g_t19);
-            }
-            // [epsilon 0 (sum)] q.matmul(k.transpose(2, 3)) * (1.0 / Math.Sqrt(headDim)) + causal  (line 9 of GqaAttention.forward)
-            if (g_scores is not null)
-            {
-                global::LrpGen.Rules.Grad.Add(ref g_t17, global::LrpGen.Rules.Adjoint.AddOperand(g_scores, tape.d17_aShape, negate: false));
-                global::LrpGen.Rules.Grad.Release(ref g_scores);
-            }
-            // [exact adjoint: scale] q.matmul(k.transpose(2, 3)) * (1.0 / Math.Sqrt(headDim))  (line 9 of GqaAttention.forward)
-            if (g_t17 is not null)
-            {
-                global::LrpGen.Rules.Grad.Add(ref g_t16, global::LrpGen.Rules.Adjoint.Scale(g_t17, tape.d16_factor));
-                global::LrpGen.Rules.Grad.Release(ref g_t17);
-            }
-            // [uniform (matmul)] q.matmul(k.transpose(2, 3))  (line 9 of GqaAttention.forward)
-            if (g_t16 is not null)
-            {
-                var (ga, gb) = global::LrpGen.Rules.ProductRule.MatmulBackward(ctx, g_t16, tape.v3, tape.v15, tape.d15_aShape, tape.d15_bShape,
-                    aOnPath: true, bOnPath: true, aIsGate: false, bIsGate: false, cpForced: false);
-                global::LrpGen.Rules.Grad.Add(ref g_q, ga);
-                global::LrpGen.Rules.Grad.Add(ref g_t15, gb);
-                global::LrpGen.Rules.Grad.Release(ref g_t16);
-            }
-            // [exact adjoint: transpose] k.transpose(2, 3)  (line 9 of GqaAttention.forward)
-            if (g_t15 is not null)
-            {
-                global::LrpGen.Rules.Grad.Add(ref g_k, global::LrpGen.Rules.Adjoint.Transpose(g_t15, (long)(2), (long)(3)));
-                global::LrpGen.Rules.Grad.Release(ref g_t15);
-            }
-            // [exact adjoint: repeatinterleave] v_proj.call(x).view(B, T, kvHeads, headDim).transpose(1, 2).repeat_interleave(groups, dim: 1)  (line 7 of GqaAttention.forward)
-            if (g_v is not null)
-            {
-                global::LrpGen.Rules.Grad.Add(ref g_t10, global::LrpGen.Rules.Adjoint.RepeatInterleave(g_v, tape.d10_repeats, (long)(1), tape.d10_inputShape));
-                global::LrpGen.Rules.Grad.Release(ref g_v);
             }
             // [exact adjoint: transpose] v_proj.call(x).view(B, T, kvHeads, headDim).transpose(1, 2)  (line 7 of GqaAttention.forward)
             if (g_t10 is not null)
@@ -292,12 +217,6 @@ namespace LrpGen.Tests.Scenarios
                 ctx.AtGradient(tape.p7, ref gx7); // latent relevance and seeds at "v_proj" (input)
                 global::LrpGen.Rules.Grad.Add(ref g_x, gx7);
                 global::LrpGen.Rules.Grad.Release(ref g_t8);
-            }
-            // [exact adjoint: repeatinterleave] k_proj.call(x).view(B, T, kvHeads, headDim).transpose(1, 2).repeat_interleave(groups, dim: 1)  (line 6 of GqaAttention.forward)
-            if (g_k is not null)
-            {
-                global::LrpGen.Rules.Grad.Add(ref g_t6, global::LrpGen.Rules.Adjoint.RepeatInterleave(g_k, tape.d6_repeats, (long)(1), tape.d6_inputShape));
-                global::LrpGen.Rules.Grad.Release(ref g_k);
             }
             // [exact adjoint: transpose] k_proj.call(x).view(B, T, kvHeads, headDim).transpose(1, 2)  (line 6 of GqaAttention.forward)
             if (g_t6 is not null)
@@ -347,9 +266,9 @@ namespace LrpGen.Tests.Scenarios
         public sealed class LrpTape : global::System.IDisposable
         {
             internal global::TorchSharp.torch.Tensor? v3;
-            internal global::TorchSharp.torch.Tensor? v15;
-            internal global::TorchSharp.torch.Tensor? v19;
-            internal global::TorchSharp.torch.Tensor? v11;
+            internal global::TorchSharp.torch.Tensor? v6;
+            internal global::TorchSharp.torch.Tensor? v10;
+            internal global::TorchSharp.torch.Tensor? v14;
             internal global::LrpGen.LrpPoint? p0;
             internal global::LrpGen.LrpLayerRule? r0;
             internal global::TorchSharp.torch.Tensor? x0;
@@ -360,22 +279,12 @@ namespace LrpGen.Tests.Scenarios
             internal global::TorchSharp.torch.Tensor? x3;
             internal global::TorchSharp.torch.Tensor? y3;
             internal long[] d4_inputShape;
-            internal long d6_repeats;
-            internal long[] d6_inputShape;
             internal global::LrpGen.LrpPoint? p7;
             internal global::LrpGen.LrpLayerRule? r7;
             internal global::TorchSharp.torch.Tensor? x7;
             internal global::TorchSharp.torch.Tensor? y7;
             internal long[] d8_inputShape;
-            internal long d10_repeats;
-            internal long[] d10_inputShape;
-            internal long[] d15_aShape;
-            internal long[] d15_bShape;
-            internal double d16_factor;
-            internal long[] d17_aShape;
-            internal long[] d17_bShape;
-            internal long[] d19_aShape;
-            internal long[] d19_bShape;
+            internal global::LrpGen.Rules.AttentionSpec d19_spec;
             internal long[] d21_inputShape;
             internal global::LrpGen.LrpPoint? p22;
             internal global::LrpGen.LrpLayerRule? r22;
@@ -385,9 +294,9 @@ namespace LrpGen.Tests.Scenarios
             public void Dispose()
             {
                 v3?.Dispose(); v3 = null;
-                v15?.Dispose(); v15 = null;
-                v19?.Dispose(); v19 = null;
-                v11?.Dispose(); v11 = null;
+                v6?.Dispose(); v6 = null;
+                v10?.Dispose(); v10 = null;
+                v14?.Dispose(); v14 = null;
                 p0?.Dispose(); p0 = null;
                 x0?.Dispose(); x0 = null;
                 y0?.Dispose(); y0 = null;

@@ -50,6 +50,7 @@ namespace LrpGen.Tests.Scenarios
         [global::System.ComponentModel.EditorBrowsable(global::System.ComponentModel.EditorBrowsableState.Never)]
         public global::TorchSharp.torch.Tensor LrpForwardCore(global::LrpGen.LrpContext ctx, LrpTape tape, global::TorchSharp.torch.Tensor x, global::TorchSharp.torch.Tensor mask)
         {
+            tape.v1 = mask.alias(); // the caller owns the parameter; the tape keeps its own handle
             long B = x.shape[0];
             long T = x.shape[1];
             // q_proj.call(x)
@@ -84,6 +85,7 @@ namespace LrpGen.Tests.Scenarios
             t5.Dispose();
             // k_proj.call(x).view(B, T, heads, headDim).transpose(1, 2)
             var k = t6.transpose(1, 2);
+            tape.v7 = k;
             t6.Dispose();
             // v_proj.call(x)
             var point6 = ctx.Point("v_proj", -1);
@@ -102,31 +104,9 @@ namespace LrpGen.Tests.Scenarios
             var v = t9.transpose(1, 2);
             tape.v10 = v;
             t9.Dispose();
-            // k.transpose(-2, -1)
-            var t11 = k.transpose(-2, -1);
-            tape.v11 = t11;
-            k.Dispose();
-            // torch.matmul(q, k.transpose(-2, -1))
-            var t12 = torch.matmul(q, t11);
-            tape.d10_aShape = q.shape;
-            tape.d10_bShape = t11.shape;
-            // torch.matmul(q, k.transpose(-2, -1)) / Math.Sqrt(headDim)
-            var scores = t12 / Math.Sqrt(headDim);
-            tape.d11_factor = 1.0 / (double)(Math.Sqrt(headDim));
-            t12.Dispose();
-            // scores + mask
-            var t14 = scores + mask;
-            tape.d12_aShape = scores.shape;
-            tape.d12_bShape = mask.shape;
-            scores.Dispose();
-            // torch.softmax(scores + mask, -1)
-            var weights = torch.softmax(t14, -1);
-            tape.v15 = weights;
-            t14.Dispose();
             // torch.matmul(weights, v)
-            var t16 = torch.matmul(weights, v);
-            tape.d14_aShape = weights.shape;
-            tape.d14_bShape = v.shape;
+            var t16 = global::LrpGen.Rules.BlockAttention.Forward(ctx, q, k, v, mask, new global::LrpGen.Rules.AttentionSpec(1.0 / (double)(Math.Sqrt(headDim)), null, null, 1L, 1L, false));
+            tape.d14_spec = new global::LrpGen.Rules.AttentionSpec(1.0 / (double)(Math.Sqrt(headDim)), null, null, 1L, 1L, false);
             // torch.matmul(weights, v).transpose(1, 2)
             var t17 = t16.transpose(1, 2);
             t16.Dispose();
@@ -165,11 +145,6 @@ namespace LrpGen.Tests.Scenarios
             global::TorchSharp.torch.Tensor? g_t8 = null;
             global::TorchSharp.torch.Tensor? g_t9 = null;
             global::TorchSharp.torch.Tensor? g_v = null;
-            global::TorchSharp.torch.Tensor? g_t11 = null;
-            global::TorchSharp.torch.Tensor? g_t12 = null;
-            global::TorchSharp.torch.Tensor? g_scores = null;
-            global::TorchSharp.torch.Tensor? g_t14 = null;
-            global::TorchSharp.torch.Tensor? g_weights = null;
             global::TorchSharp.torch.Tensor? g_t16 = null;
             global::TorchSharp.torch.Tensor? g_t17 = null;
             global::TorchSharp.torch.Tensor? g_t18 = null;
@@ -203,47 +178,16 @@ namespace LrpGen.Tests.Scenarios
                 global::LrpGen.Rules.Grad.Add(ref g_t16, global::LrpGen.Rules.Adjoint.Transpose(g_t17, (long)(1), (long)(2)));
                 global::LrpGen.Rules.Grad.Release(ref g_t17);
             }
-            // [uniform (matmul)] torch.matmul(weights, v)  (line 9 of MaskedAttention.forward)
+            // [fused attention (blocks of query rows): uniform on q k^T and probabilities v (CP-LRP: constant probabilities), softmax rule] torch.matmul(weights, v)  (line 9 of MaskedAttention.forward)
             if (g_t16 is not null)
             {
-                var (ga, gb) = global::LrpGen.Rules.ProductRule.MatmulBackward(ctx, g_t16, tape.v15, tape.v10, tape.d14_aShape, tape.d14_bShape,
-                    aOnPath: true, bOnPath: true, aIsGate: true, bIsGate: false, cpForced: false);
-                global::LrpGen.Rules.Grad.Add(ref g_weights, ga);
-                global::LrpGen.Rules.Grad.Add(ref g_v, gb);
+                var (gq, gk, gv) = global::LrpGen.Rules.BlockAttention.Backward(ctx, g_t16, tape.v4, tape.v7, tape.v10, tape.v1, tape.d14_spec,
+                    qOnPath: true, kOnPath: true, vOnPath: true, qIsGate: false, kIsGate: false, vIsGate: false,
+                    scoresCpForced: false, outputCpForced: false);
+                global::LrpGen.Rules.Grad.Add(ref g_q, gq);
+                global::LrpGen.Rules.Grad.Add(ref g_k, gk);
+                global::LrpGen.Rules.Grad.Add(ref g_v, gv);
                 global::LrpGen.Rules.Grad.Release(ref g_t16);
-            }
-            // [softmax: Taylor at x (plain gradient)] torch.softmax(scores + mask, -1)  (line 8 of MaskedAttention.forward)
-            if (g_weights is not null)
-            {
-                global::LrpGen.Rules.Grad.Add(ref g_t14, global::LrpGen.Rules.SoftmaxRule.Backward(g_weights, tape.v15, (long)(-1)));
-                global::LrpGen.Rules.Grad.Release(ref g_weights);
-            }
-            // [epsilon 0 (sum)] scores + mask  (line 8 of MaskedAttention.forward)
-            if (g_t14 is not null)
-            {
-                global::LrpGen.Rules.Grad.Add(ref g_scores, global::LrpGen.Rules.Adjoint.AddOperand(g_t14, tape.d12_aShape, negate: false));
-                global::LrpGen.Rules.Grad.Release(ref g_t14);
-            }
-            // [exact adjoint: scale] torch.matmul(q, k.transpose(-2, -1)) / Math.Sqrt(headDim)  (line 7 of MaskedAttention.forward)
-            if (g_scores is not null)
-            {
-                global::LrpGen.Rules.Grad.Add(ref g_t12, global::LrpGen.Rules.Adjoint.Scale(g_scores, tape.d11_factor));
-                global::LrpGen.Rules.Grad.Release(ref g_scores);
-            }
-            // [uniform (matmul)] torch.matmul(q, k.transpose(-2, -1))  (line 7 of MaskedAttention.forward)
-            if (g_t12 is not null)
-            {
-                var (ga, gb) = global::LrpGen.Rules.ProductRule.MatmulBackward(ctx, g_t12, tape.v4, tape.v11, tape.d10_aShape, tape.d10_bShape,
-                    aOnPath: true, bOnPath: true, aIsGate: false, bIsGate: false, cpForced: false);
-                global::LrpGen.Rules.Grad.Add(ref g_q, ga);
-                global::LrpGen.Rules.Grad.Add(ref g_t11, gb);
-                global::LrpGen.Rules.Grad.Release(ref g_t12);
-            }
-            // [exact adjoint: transpose] k.transpose(-2, -1)  (line 7 of MaskedAttention.forward)
-            if (g_t11 is not null)
-            {
-                global::LrpGen.Rules.Grad.Add(ref g_k, global::LrpGen.Rules.Adjoint.Transpose(g_t11, (long)(-2), (long)(-1)));
-                global::LrpGen.Rules.Grad.Release(ref g_t11);
             }
             // [exact adjoint: transpose] v_proj.call(x).view(B, T, heads, headDim).transpose(1, 2)  (line 6 of MaskedAttention.forward)
             if (g_v is not null)
@@ -313,9 +257,9 @@ namespace LrpGen.Tests.Scenarios
         public sealed class LrpTape : global::System.IDisposable
         {
             internal global::TorchSharp.torch.Tensor? v4;
-            internal global::TorchSharp.torch.Tensor? v11;
-            internal global::TorchSharp.torch.Tensor? v15;
+            internal global::TorchSharp.torch.Tensor? v7;
             internal global::TorchSharp.torch.Tensor? v10;
+            internal global::TorchSharp.torch.Tensor? v1;
             internal global::LrpGen.LrpPoint? p0;
             internal global::LrpGen.LrpLayerRule? r0;
             internal global::TorchSharp.torch.Tensor? x0;
@@ -331,13 +275,7 @@ namespace LrpGen.Tests.Scenarios
             internal global::TorchSharp.torch.Tensor? x6;
             internal global::TorchSharp.torch.Tensor? y6;
             internal long[] d7_inputShape;
-            internal long[] d10_aShape;
-            internal long[] d10_bShape;
-            internal double d11_factor;
-            internal long[] d12_aShape;
-            internal long[] d12_bShape;
-            internal long[] d14_aShape;
-            internal long[] d14_bShape;
+            internal global::LrpGen.Rules.AttentionSpec d14_spec;
             internal long[] d17_inputShape;
             internal global::LrpGen.LrpPoint? p18;
             internal global::LrpGen.LrpLayerRule? r18;
@@ -347,9 +285,9 @@ namespace LrpGen.Tests.Scenarios
             public void Dispose()
             {
                 v4?.Dispose(); v4 = null;
-                v11?.Dispose(); v11 = null;
-                v15?.Dispose(); v15 = null;
+                v7?.Dispose(); v7 = null;
                 v10?.Dispose(); v10 = null;
+                v1?.Dispose(); v1 = null;
                 p0?.Dispose(); p0 = null;
                 x0?.Dispose(); x0 = null;
                 y0?.Dispose(); y0 = null;

@@ -153,6 +153,7 @@ namespace LrpGen.Tests.Scenarios
             var k = t16 + t21;
             tape.d19_aShape = t16.shape;
             tape.d19_bShape = t21.shape;
+            tape.v22 = k;
             t16.Dispose();
             t21.Dispose();
             // v_proj.call(x)
@@ -172,26 +173,9 @@ namespace LrpGen.Tests.Scenarios
             var v = t24.transpose(1, 2);
             tape.v25 = v;
             t24.Dispose();
-            // k.transpose(-1, -2)
-            var t26 = k.transpose(-1, -2);
-            tape.v26 = t26;
-            k.Dispose();
-            // q.matmul(k.transpose(-1, -2))
-            var t27 = q.matmul(t26);
-            tape.d24_aShape = q.shape;
-            tape.d24_bShape = t26.shape;
-            // q.matmul(k.transpose(-1, -2)) / Math.Sqrt(headDim)
-            var t28 = t27 / Math.Sqrt(headDim);
-            tape.d25_factor = 1.0 / (double)(Math.Sqrt(headDim));
-            t27.Dispose();
-            // nn.functional.softmax(q.matmul(k.transpose(-1, -2)) / Math.Sqrt(headDim), -1)
-            var probs = nn.functional.softmax(t28, -1);
-            tape.v29 = probs;
-            t28.Dispose();
             // probs.matmul(v)
-            var t30 = probs.matmul(v);
-            tape.d27_aShape = probs.shape;
-            tape.d27_bShape = v.shape;
+            var t30 = global::LrpGen.Rules.BlockAttention.Forward(ctx, q, k, v, null, new global::LrpGen.Rules.AttentionSpec(1.0 / (double)(Math.Sqrt(headDim)), null, null, 1L, 1L, false));
+            tape.d27_spec = new global::LrpGen.Rules.AttentionSpec(1.0 / (double)(Math.Sqrt(headDim)), null, null, 1L, 1L, false);
             // probs.matmul(v).transpose(1, 2)
             var t31 = t30.transpose(1, 2);
             t30.Dispose();
@@ -231,10 +215,6 @@ namespace LrpGen.Tests.Scenarios
             global::TorchSharp.torch.Tensor? g_t23 = null;
             global::TorchSharp.torch.Tensor? g_t24 = null;
             global::TorchSharp.torch.Tensor? g_v = null;
-            global::TorchSharp.torch.Tensor? g_t26 = null;
-            global::TorchSharp.torch.Tensor? g_t27 = null;
-            global::TorchSharp.torch.Tensor? g_t28 = null;
-            global::TorchSharp.torch.Tensor? g_probs = null;
             global::TorchSharp.torch.Tensor? g_t30 = null;
             global::TorchSharp.torch.Tensor? g_t31 = null;
             global::TorchSharp.torch.Tensor? g_t32 = null;
@@ -252,41 +232,16 @@ namespace LrpGen.Tests.Scenarios
                 global::LrpGen.Rules.Grad.Add(ref g_t30, global::LrpGen.Rules.Adjoint.Transpose(g_t31, (long)(1), (long)(2)));
                 global::LrpGen.Rules.Grad.Release(ref g_t31);
             }
-            // [uniform (matmul)] probs.matmul(v)  (line 8 of RopeAttention.forward)
+            // [fused attention (blocks of query rows): uniform on q k^T and probabilities v (CP-LRP: constant probabilities), softmax rule] probs.matmul(v)  (line 8 of RopeAttention.forward)
             if (g_t30 is not null)
             {
-                var (ga, gb) = global::LrpGen.Rules.ProductRule.MatmulBackward(ctx, g_t30, tape.v29, tape.v25, tape.d27_aShape, tape.d27_bShape,
-                    aOnPath: true, bOnPath: true, aIsGate: true, bIsGate: false, cpForced: false);
-                global::LrpGen.Rules.Grad.Add(ref g_probs, ga);
-                global::LrpGen.Rules.Grad.Add(ref g_v, gb);
+                var (gq, gk, gv) = global::LrpGen.Rules.BlockAttention.Backward(ctx, g_t30, tape.v12, tape.v22, tape.v25, null, tape.d27_spec,
+                    qOnPath: true, kOnPath: true, vOnPath: true, qIsGate: false, kIsGate: false, vIsGate: false,
+                    scoresCpForced: false, outputCpForced: false);
+                global::LrpGen.Rules.Grad.Add(ref g_q, gq);
+                global::LrpGen.Rules.Grad.Add(ref g_k, gk);
+                global::LrpGen.Rules.Grad.Add(ref g_v, gv);
                 global::LrpGen.Rules.Grad.Release(ref g_t30);
-            }
-            // [softmax: Taylor at x (plain gradient)] nn.functional.softmax(q.matmul(k.transpose(-1, -2)) / Math.Sqrt(headDim), -1)  (line 7 of RopeAttention.forward)
-            if (g_probs is not null)
-            {
-                global::LrpGen.Rules.Grad.Add(ref g_t28, global::LrpGen.Rules.SoftmaxRule.Backward(g_probs, tape.v29, (long)(-1)));
-                global::LrpGen.Rules.Grad.Release(ref g_probs);
-            }
-            // [exact adjoint: scale] q.matmul(k.transpose(-1, -2)) / Math.Sqrt(headDim)  (line 7 of RopeAttention.forward)
-            if (g_t28 is not null)
-            {
-                global::LrpGen.Rules.Grad.Add(ref g_t27, global::LrpGen.Rules.Adjoint.Scale(g_t28, tape.d25_factor));
-                global::LrpGen.Rules.Grad.Release(ref g_t28);
-            }
-            // [uniform (matmul)] q.matmul(k.transpose(-1, -2))  (line 7 of RopeAttention.forward)
-            if (g_t27 is not null)
-            {
-                var (ga, gb) = global::LrpGen.Rules.ProductRule.MatmulBackward(ctx, g_t27, tape.v12, tape.v26, tape.d24_aShape, tape.d24_bShape,
-                    aOnPath: true, bOnPath: true, aIsGate: false, bIsGate: false, cpForced: false);
-                global::LrpGen.Rules.Grad.Add(ref g_q, ga);
-                global::LrpGen.Rules.Grad.Add(ref g_t26, gb);
-                global::LrpGen.Rules.Grad.Release(ref g_t27);
-            }
-            // [exact adjoint: transpose] k.transpose(-1, -2)  (line 7 of RopeAttention.forward)
-            if (g_t26 is not null)
-            {
-                global::LrpGen.Rules.Grad.Add(ref g_k, global::LrpGen.Rules.Adjoint.Transpose(g_t26, (long)(-1), (long)(-2)));
-                global::LrpGen.Rules.Grad.Release(ref g_t26);
             }
             // [exact adjoint: transpose] v_proj.call(x).view(B, T, heads, headDim).transpose(1, 2)  (line 6 of RopeAttention.forward)
             if (g_v is not null)
@@ -458,8 +413,7 @@ namespace LrpGen.Tests.Scenarios
             internal global::TorchSharp.torch.Tensor? v1;
             internal global::TorchSharp.torch.Tensor? v2;
             internal global::TorchSharp.torch.Tensor? v12;
-            internal global::TorchSharp.torch.Tensor? v26;
-            internal global::TorchSharp.torch.Tensor? v29;
+            internal global::TorchSharp.torch.Tensor? v22;
             internal global::TorchSharp.torch.Tensor? v25;
             internal global::LrpGen.LrpPoint? p0;
             internal global::LrpGen.LrpLayerRule? r0;
@@ -500,11 +454,7 @@ namespace LrpGen.Tests.Scenarios
             internal global::TorchSharp.torch.Tensor? x20;
             internal global::TorchSharp.torch.Tensor? y20;
             internal long[] d21_inputShape;
-            internal long[] d24_aShape;
-            internal long[] d24_bShape;
-            internal double d25_factor;
-            internal long[] d27_aShape;
-            internal long[] d27_bShape;
+            internal global::LrpGen.Rules.AttentionSpec d27_spec;
             internal long[] d29_inputShape;
 
             public void Dispose()
@@ -512,8 +462,7 @@ namespace LrpGen.Tests.Scenarios
                 v1?.Dispose(); v1 = null;
                 v2?.Dispose(); v2 = null;
                 v12?.Dispose(); v12 = null;
-                v26?.Dispose(); v26 = null;
-                v29?.Dispose(); v29 = null;
+                v22?.Dispose(); v22 = null;
                 v25?.Dispose(); v25 = null;
                 p0?.Dispose(); p0 = null;
                 x0?.Dispose(); x0 = null;

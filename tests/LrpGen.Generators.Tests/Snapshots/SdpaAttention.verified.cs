@@ -49,6 +49,7 @@ namespace LrpGen.Tests.Scenarios
         [global::System.ComponentModel.EditorBrowsable(global::System.ComponentModel.EditorBrowsableState.Never)]
         public global::TorchSharp.torch.Tensor LrpForwardCore(global::LrpGen.LrpContext ctx, LrpTape tape, global::TorchSharp.torch.Tensor x, global::TorchSharp.torch.Tensor keep)
         {
+            tape.v1 = keep.alias(); // the caller owns the parameter; the tape keeps its own handle
             long B = x.shape[0];
             long T = x.shape[1];
             // qkv.call(x)
@@ -84,6 +85,7 @@ namespace LrpGen.Tests.Scenarios
             // parts[1].squeeze(2)
             var k = t8.squeeze(2);
             tape.d7_inputShape = t8.shape;
+            tape.v9 = k;
             t8.Dispose();
             // parts[2]
             var t10 = parts1[2].alias();
@@ -94,60 +96,11 @@ namespace LrpGen.Tests.Scenarios
             tape.v11 = v;
             t10.Dispose();
             // nn.functional.scaled_dot_product_attention(q, k, v, keep)
-            var t12 = k.transpose(-2, -1);
-            tape.v12 = t12;
-            // nn.functional.scaled_dot_product_attention(q, k, v, keep)
-            var t13 = q.matmul(t12);
-            tape.d11_aShape = q.shape;
-            tape.d11_bShape = t12.shape;
-            // nn.functional.scaled_dot_product_attention(q, k, v, keep)
-            var t14 = t13 * (1.0 / global::System.Math.Sqrt(q.shape[q.shape.Length - 1]));
-            tape.d12_factor = 1.0 / global::System.Math.Sqrt(q.shape[q.shape.Length - 1]);
-            t13.Dispose();
-            // nn.functional.scaled_dot_product_attention(q, k, v, keep)
-            var bias15 = global::LrpGen.Rules.AttentionBias.For(t14, keep, false);
-            // nn.functional.scaled_dot_product_attention(q, k, v, keep)
-            var t16 = t14 + bias15;
-            tape.d14_aShape = t14.shape;
-            tape.d14_bShape = bias15.shape;
-            t14.Dispose();
-            bias15.Dispose();
-            // nn.functional.scaled_dot_product_attention(q, k, v, keep)
-            var t17 = t16.softmax(-1);
-            tape.v17 = t17;
-            t16.Dispose();
-            // nn.functional.scaled_dot_product_attention(q, k, v, keep)
-            var padded = t17.matmul(v);
-            tape.d16_aShape = t17.shape;
-            tape.d16_bShape = v.shape;
+            var padded = global::LrpGen.Rules.BlockAttention.Forward(ctx, q, k, v, keep, new global::LrpGen.Rules.AttentionSpec(1.0 / global::System.Math.Sqrt(q.shape[q.shape.Length - 1]), null, null, 1L, 1L, false));
+            tape.d16_spec = new global::LrpGen.Rules.AttentionSpec(1.0 / global::System.Math.Sqrt(q.shape[q.shape.Length - 1]), null, null, 1L, 1L, false);
             // nn.functional.scaled_dot_product_attention(q, k, v, is_casual: true)
-            var t19 = k.transpose(-2, -1);
-            tape.v19 = t19;
-            k.Dispose();
-            // nn.functional.scaled_dot_product_attention(q, k, v, is_casual: true)
-            var t20 = q.matmul(t19);
-            tape.d18_aShape = q.shape;
-            tape.d18_bShape = t19.shape;
-            // nn.functional.scaled_dot_product_attention(q, k, v, is_casual: true)
-            var t21 = t20 * (1.0 / global::System.Math.Sqrt(q.shape[q.shape.Length - 1]));
-            tape.d19_factor = 1.0 / global::System.Math.Sqrt(q.shape[q.shape.Length - 1]);
-            t20.Dispose();
-            // nn.functional.scaled_dot_product_attention(q, k, v, is_casual: true)
-            var bias22 = global::LrpGen.Rules.AttentionBias.For(t21, null, true);
-            // nn.functional.scaled_dot_product_attention(q, k, v, is_casual: true)
-            var t23 = t21 + bias22;
-            tape.d21_aShape = t21.shape;
-            tape.d21_bShape = bias22.shape;
-            t21.Dispose();
-            bias22.Dispose();
-            // nn.functional.scaled_dot_product_attention(q, k, v, is_casual: true)
-            var t24 = t23.softmax(-1);
-            tape.v24 = t24;
-            t23.Dispose();
-            // nn.functional.scaled_dot_product_attention(q, k, v, is_casual: true)
-            var causal = t24.matmul(v);
-            tape.d23_aShape = t24.shape;
-            tape.d23_bShape = v.shape;
+            var causal = global::LrpGen.Rules.BlockAttention.Forward(ctx, q, k, v, null, new global::LrpGen.Rules.AttentionSpec(1.0 / global::System.Math.Sqrt(q.shape[q.shape.Length - 1]), null, null, 1L, 1L, true));
+            tape.d23_spec = new global::LrpGen.Rules.AttentionSpec(1.0 / global::System.Math.Sqrt(q.shape[q.shape.Length - 1]), null, null, 1L, 1L, true);
             // padded + causal
             var t26 = padded + causal;
             tape.d24_aShape = padded.shape;
@@ -180,17 +133,7 @@ namespace LrpGen.Tests.Scenarios
             global::TorchSharp.torch.Tensor? g_k = null;
             global::TorchSharp.torch.Tensor? g_t10 = null;
             global::TorchSharp.torch.Tensor? g_v = null;
-            global::TorchSharp.torch.Tensor? g_t12 = null;
-            global::TorchSharp.torch.Tensor? g_t13 = null;
-            global::TorchSharp.torch.Tensor? g_t14 = null;
-            global::TorchSharp.torch.Tensor? g_t16 = null;
-            global::TorchSharp.torch.Tensor? g_t17 = null;
             global::TorchSharp.torch.Tensor? g_padded = null;
-            global::TorchSharp.torch.Tensor? g_t19 = null;
-            global::TorchSharp.torch.Tensor? g_t20 = null;
-            global::TorchSharp.torch.Tensor? g_t21 = null;
-            global::TorchSharp.torch.Tensor? g_t23 = null;
-            global::TorchSharp.torch.Tensor? g_t24 = null;
             global::TorchSharp.torch.Tensor? g_causal = null;
             global::TorchSharp.torch.Tensor? g_t26 = null;
             global::TorchSharp.torch.Tensor? g_t27 = null;
@@ -216,89 +159,27 @@ namespace LrpGen.Tests.Scenarios
                 global::LrpGen.Rules.Grad.Add(ref g_causal, global::LrpGen.Rules.Adjoint.AddOperand(g_t26, tape.d24_bShape, negate: false));
                 global::LrpGen.Rules.Grad.Release(ref g_t26);
             }
-            // [uniform (matmul)] nn.functional.scaled_dot_product_attention(q, k, v, is_casual: true)  (line 9 of SdpaAttention.forward)
+            // [fused attention (blocks of query rows): uniform on q k^T and probabilities v (CP-LRP: constant probabilities), softmax rule] nn.functional.scaled_dot_product_attention(q, k, v, is_casual: true)  (line 9 of SdpaAttention.forward)
             if (g_causal is not null)
             {
-                var (ga, gb) = global::LrpGen.Rules.ProductRule.MatmulBackward(ctx, g_causal, tape.v24, tape.v11, tape.d23_aShape, tape.d23_bShape,
-                    aOnPath: true, bOnPath: true, aIsGate: true, bIsGate: false, cpForced: false);
-                global::LrpGen.Rules.Grad.Add(ref g_t24, ga);
-                global::LrpGen.Rules.Grad.Add(ref g_v, gb);
+                var (gq, gk, gv) = global::LrpGen.Rules.BlockAttention.Backward(ctx, g_causal, tape.v7, tape.v9, tape.v11, null, tape.d23_spec,
+                    qOnPath: true, kOnPath: true, vOnPath: true, qIsGate: false, kIsGate: false, vIsGate: false,
+                    scoresCpForced: false, outputCpForced: false);
+                global::LrpGen.Rules.Grad.Add(ref g_q, gq);
+                global::LrpGen.Rules.Grad.Add(ref g_k, gk);
+                global::LrpGen.Rules.Grad.Add(ref g_v, gv);
                 global::LrpGen.Rules.Grad.Release(ref g_causal);
             }
-            // [softmax: Taylor at x (plain gradient)] nn.functional.scaled_dot_product_attention(q, k, v, is_casual: true)  (line 9 of SdpaAttention.forward)
-            if (g_t24 is not null)
-            {
-                global::LrpGen.Rules.Grad.Add(ref g_t23, global::LrpGen.Rules.SoftmaxRule.Backward(g_t24, tape.v24, -1L));
-                global::LrpGen.Rules.Grad.Release(ref g_t24);
-            }
-            // [epsilon 0 (sum)] nn.functional.scaled_dot_product_attention(q, k, v, is_casual: true)  (line 9 of SdpaAttention.forward)
-            if (g_t23 is not null)
-            {
-                global::LrpGen.Rules.Grad.Add(ref g_t21, global::LrpGen.Rules.Adjoint.AddOperand(g_t23, tape.d21_aShape, negate: false));
-                global::LrpGen.Rules.Grad.Release(ref g_t23);
-            }
-            // [exact adjoint: scale] nn.functional.scaled_dot_product_attention(q, k, v, is_casual: true)  (line 9 of SdpaAttention.forward)
-            if (g_t21 is not null)
-            {
-                global::LrpGen.Rules.Grad.Add(ref g_t20, global::LrpGen.Rules.Adjoint.Scale(g_t21, tape.d19_factor));
-                global::LrpGen.Rules.Grad.Release(ref g_t21);
-            }
-            // [uniform (matmul)] nn.functional.scaled_dot_product_attention(q, k, v, is_casual: true)  (line 9 of SdpaAttention.forward)
-            if (g_t20 is not null)
-            {
-                var (ga, gb) = global::LrpGen.Rules.ProductRule.MatmulBackward(ctx, g_t20, tape.v7, tape.v19, tape.d18_aShape, tape.d18_bShape,
-                    aOnPath: true, bOnPath: true, aIsGate: false, bIsGate: false, cpForced: false);
-                global::LrpGen.Rules.Grad.Add(ref g_q, ga);
-                global::LrpGen.Rules.Grad.Add(ref g_t19, gb);
-                global::LrpGen.Rules.Grad.Release(ref g_t20);
-            }
-            // [exact adjoint: transpose] nn.functional.scaled_dot_product_attention(q, k, v, is_casual: true)  (line 9 of SdpaAttention.forward)
-            if (g_t19 is not null)
-            {
-                global::LrpGen.Rules.Grad.Add(ref g_k, global::LrpGen.Rules.Adjoint.Transpose(g_t19, -2L, -1L));
-                global::LrpGen.Rules.Grad.Release(ref g_t19);
-            }
-            // [uniform (matmul)] nn.functional.scaled_dot_product_attention(q, k, v, keep)  (line 8 of SdpaAttention.forward)
+            // [fused attention (blocks of query rows): uniform on q k^T and probabilities v (CP-LRP: constant probabilities), softmax rule] nn.functional.scaled_dot_product_attention(q, k, v, keep)  (line 8 of SdpaAttention.forward)
             if (g_padded is not null)
             {
-                var (ga, gb) = global::LrpGen.Rules.ProductRule.MatmulBackward(ctx, g_padded, tape.v17, tape.v11, tape.d16_aShape, tape.d16_bShape,
-                    aOnPath: true, bOnPath: true, aIsGate: true, bIsGate: false, cpForced: false);
-                global::LrpGen.Rules.Grad.Add(ref g_t17, ga);
-                global::LrpGen.Rules.Grad.Add(ref g_v, gb);
+                var (gq, gk, gv) = global::LrpGen.Rules.BlockAttention.Backward(ctx, g_padded, tape.v7, tape.v9, tape.v11, tape.v1, tape.d16_spec,
+                    qOnPath: true, kOnPath: true, vOnPath: true, qIsGate: false, kIsGate: false, vIsGate: false,
+                    scoresCpForced: false, outputCpForced: false);
+                global::LrpGen.Rules.Grad.Add(ref g_q, gq);
+                global::LrpGen.Rules.Grad.Add(ref g_k, gk);
+                global::LrpGen.Rules.Grad.Add(ref g_v, gv);
                 global::LrpGen.Rules.Grad.Release(ref g_padded);
-            }
-            // [softmax: Taylor at x (plain gradient)] nn.functional.scaled_dot_product_attention(q, k, v, keep)  (line 8 of SdpaAttention.forward)
-            if (g_t17 is not null)
-            {
-                global::LrpGen.Rules.Grad.Add(ref g_t16, global::LrpGen.Rules.SoftmaxRule.Backward(g_t17, tape.v17, -1L));
-                global::LrpGen.Rules.Grad.Release(ref g_t17);
-            }
-            // [epsilon 0 (sum)] nn.functional.scaled_dot_product_attention(q, k, v, keep)  (line 8 of SdpaAttention.forward)
-            if (g_t16 is not null)
-            {
-                global::LrpGen.Rules.Grad.Add(ref g_t14, global::LrpGen.Rules.Adjoint.AddOperand(g_t16, tape.d14_aShape, negate: false));
-                global::LrpGen.Rules.Grad.Release(ref g_t16);
-            }
-            // [exact adjoint: scale] nn.functional.scaled_dot_product_attention(q, k, v, keep)  (line 8 of SdpaAttention.forward)
-            if (g_t14 is not null)
-            {
-                global::LrpGen.Rules.Grad.Add(ref g_t13, global::LrpGen.Rules.Adjoint.Scale(g_t14, tape.d12_factor));
-                global::LrpGen.Rules.Grad.Release(ref g_t14);
-            }
-            // [uniform (matmul)] nn.functional.scaled_dot_product_attention(q, k, v, keep)  (line 8 of SdpaAttention.forward)
-            if (g_t13 is not null)
-            {
-                var (ga, gb) = global::LrpGen.Rules.ProductRule.MatmulBackward(ctx, g_t13, tape.v7, tape.v12, tape.d11_aShape, tape.d11_bShape,
-                    aOnPath: true, bOnPath: true, aIsGate: false, bIsGate: false, cpForced: false);
-                global::LrpGen.Rules.Grad.Add(ref g_q, ga);
-                global::LrpGen.Rules.Grad.Add(ref g_t12, gb);
-                global::LrpGen.Rules.Grad.Release(ref g_t13);
-            }
-            // [exact adjoint: transpose] nn.functional.scaled_dot_product_attention(q, k, v, keep)  (line 8 of SdpaAttention.forward)
-            if (g_t12 is not null)
-            {
-                global::LrpGen.Rules.Grad.Add(ref g_k, global::LrpGen.Rules.Adjoint.Transpose(g_t12, -2L, -1L));
-                global::LrpGen.Rules.Grad.Release(ref g_t12);
             }
             // [exact adjoint: reshape] parts[2].squeeze(2)  (line 7 of SdpaAttention.forward)
             if (g_v is not null)
@@ -373,11 +254,9 @@ namespace LrpGen.Tests.Scenarios
         public sealed class LrpTape : global::System.IDisposable
         {
             internal global::TorchSharp.torch.Tensor? v7;
-            internal global::TorchSharp.torch.Tensor? v12;
-            internal global::TorchSharp.torch.Tensor? v17;
+            internal global::TorchSharp.torch.Tensor? v9;
             internal global::TorchSharp.torch.Tensor? v11;
-            internal global::TorchSharp.torch.Tensor? v19;
-            internal global::TorchSharp.torch.Tensor? v24;
+            internal global::TorchSharp.torch.Tensor? v1;
             internal global::LrpGen.LrpPoint? p0;
             internal global::LrpGen.LrpLayerRule? r0;
             internal global::TorchSharp.torch.Tensor? x0;
@@ -388,20 +267,8 @@ namespace LrpGen.Tests.Scenarios
             internal long[] d5_inputShape;
             internal long[] d7_inputShape;
             internal long[] d9_inputShape;
-            internal long[] d11_aShape;
-            internal long[] d11_bShape;
-            internal double d12_factor;
-            internal long[] d14_aShape;
-            internal long[] d14_bShape;
-            internal long[] d16_aShape;
-            internal long[] d16_bShape;
-            internal long[] d18_aShape;
-            internal long[] d18_bShape;
-            internal double d19_factor;
-            internal long[] d21_aShape;
-            internal long[] d21_bShape;
-            internal long[] d23_aShape;
-            internal long[] d23_bShape;
+            internal global::LrpGen.Rules.AttentionSpec d16_spec;
+            internal global::LrpGen.Rules.AttentionSpec d23_spec;
             internal long[] d24_aShape;
             internal long[] d24_bShape;
             internal long[] d26_inputShape;
@@ -409,11 +276,9 @@ namespace LrpGen.Tests.Scenarios
             public void Dispose()
             {
                 v7?.Dispose(); v7 = null;
-                v12?.Dispose(); v12 = null;
-                v17?.Dispose(); v17 = null;
+                v9?.Dispose(); v9 = null;
                 v11?.Dispose(); v11 = null;
-                v19?.Dispose(); v19 = null;
-                v24?.Dispose(); v24 = null;
+                v1?.Dispose(); v1 = null;
                 p0?.Dispose(); p0 = null;
                 x0?.Dispose(); x0 = null;
                 y0?.Dispose(); y0 = null;

@@ -78,6 +78,7 @@ namespace LrpGen.Tests.Scenarios
             tape.r1 = ctx.LayerRule(tape.p1, 0, null, k);
             if (tape.r1.KeepsInput) tape.x1 = x.alias();
             if (tape.r1.KeepsOutput) tape.y1 = t2.alias();
+            tape.v2 = t2;
             // v.call(x)
             var point2 = ctx.Point("v", -1);
             var changed2 = ctx.AtInput(point2, x);
@@ -89,33 +90,8 @@ namespace LrpGen.Tests.Scenarios
             if (tape.r2.KeepsOutput) tape.y2 = t3.alias();
             tape.v3 = t3;
             // nn.functional.scaled_dot_product_attention(q.call(x), k.call(x), v.call(x), null, 0.0, true)
-            var t4 = t2.transpose(-2, -1);
-            tape.v4 = t4;
-            t2.Dispose();
-            // nn.functional.scaled_dot_product_attention(q.call(x), k.call(x), v.call(x), null, 0.0, true)
-            var t5 = t1.matmul(t4);
-            tape.d4_aShape = t1.shape;
-            tape.d4_bShape = t4.shape;
-            // nn.functional.scaled_dot_product_attention(q.call(x), k.call(x), v.call(x), null, 0.0, true)
-            var t6 = t5 * (1.0 / global::System.Math.Sqrt(t1.shape[t1.shape.Length - 1]));
-            tape.d5_factor = 1.0 / global::System.Math.Sqrt(t1.shape[t1.shape.Length - 1]);
-            t5.Dispose();
-            // nn.functional.scaled_dot_product_attention(q.call(x), k.call(x), v.call(x), null, 0.0, true)
-            var bias7 = global::LrpGen.Rules.AttentionBias.For(t6, null, true);
-            // nn.functional.scaled_dot_product_attention(q.call(x), k.call(x), v.call(x), null, 0.0, true)
-            var t8 = t6 + bias7;
-            tape.d7_aShape = t6.shape;
-            tape.d7_bShape = bias7.shape;
-            t6.Dispose();
-            bias7.Dispose();
-            // nn.functional.scaled_dot_product_attention(q.call(x), k.call(x), v.call(x), null, 0.0, true)
-            var t9 = t8.softmax(-1);
-            tape.v9 = t9;
-            t8.Dispose();
-            // nn.functional.scaled_dot_product_attention(q.call(x), k.call(x), v.call(x), null, 0.0, true)
-            var t10 = t9.matmul(t3);
-            tape.d9_aShape = t9.shape;
-            tape.d9_bShape = t3.shape;
+            var t10 = global::LrpGen.Rules.BlockAttention.Forward(ctx, t1, t2, t3, null, new global::LrpGen.Rules.AttentionSpec(1.0 / global::System.Math.Sqrt(t1.shape[t1.shape.Length - 1]), null, null, 1L, 1L, true));
+            tape.d9_spec = new global::LrpGen.Rules.AttentionSpec(1.0 / global::System.Math.Sqrt(t1.shape[t1.shape.Length - 1]), null, null, 1L, 1L, true);
             return t10;
         }
 
@@ -128,55 +104,19 @@ namespace LrpGen.Tests.Scenarios
             global::TorchSharp.torch.Tensor? g_t1 = null;
             global::TorchSharp.torch.Tensor? g_t2 = null;
             global::TorchSharp.torch.Tensor? g_t3 = null;
-            global::TorchSharp.torch.Tensor? g_t4 = null;
-            global::TorchSharp.torch.Tensor? g_t5 = null;
-            global::TorchSharp.torch.Tensor? g_t6 = null;
-            global::TorchSharp.torch.Tensor? g_t8 = null;
-            global::TorchSharp.torch.Tensor? g_t9 = null;
             global::TorchSharp.torch.Tensor? g_t10 = null;
             // seed: => nn.functional.scaled_dot_product_attention(q.call(x), k.call(x), v.call(x), null, 0.0, true)
             global::LrpGen.Rules.Grad.Add(ref g_t10, gOutput.alias());
-            // [uniform (matmul)] nn.functional.scaled_dot_product_attention(q.call(x), k.call(x), v.call(x), null, 0.0, true)  (line 2 of SdpaNullMask.forward)
+            // [fused attention (blocks of query rows): uniform on q k^T and probabilities v (CP-LRP: constant probabilities), softmax rule] nn.functional.scaled_dot_product_attention(q.call(x), k.call(x), v.call(x), null, 0.0, true)  (line 2 of SdpaNullMask.forward)
             if (g_t10 is not null)
             {
-                var (ga, gb) = global::LrpGen.Rules.ProductRule.MatmulBackward(ctx, g_t10, tape.v9, tape.v3, tape.d9_aShape, tape.d9_bShape,
-                    aOnPath: true, bOnPath: true, aIsGate: true, bIsGate: false, cpForced: false);
-                global::LrpGen.Rules.Grad.Add(ref g_t9, ga);
-                global::LrpGen.Rules.Grad.Add(ref g_t3, gb);
+                var (gq, gk, gv) = global::LrpGen.Rules.BlockAttention.Backward(ctx, g_t10, tape.v1, tape.v2, tape.v3, null, tape.d9_spec,
+                    qOnPath: true, kOnPath: true, vOnPath: true, qIsGate: false, kIsGate: false, vIsGate: false,
+                    scoresCpForced: false, outputCpForced: false);
+                global::LrpGen.Rules.Grad.Add(ref g_t1, gq);
+                global::LrpGen.Rules.Grad.Add(ref g_t2, gk);
+                global::LrpGen.Rules.Grad.Add(ref g_t3, gv);
                 global::LrpGen.Rules.Grad.Release(ref g_t10);
-            }
-            // [softmax: Taylor at x (plain gradient)] nn.functional.scaled_dot_product_attention(q.call(x), k.call(x), v.call(x), null, 0.0, true)  (line 2 of SdpaNullMask.forward)
-            if (g_t9 is not null)
-            {
-                global::LrpGen.Rules.Grad.Add(ref g_t8, global::LrpGen.Rules.SoftmaxRule.Backward(g_t9, tape.v9, -1L));
-                global::LrpGen.Rules.Grad.Release(ref g_t9);
-            }
-            // [epsilon 0 (sum)] nn.functional.scaled_dot_product_attention(q.call(x), k.call(x), v.call(x), null, 0.0, true)  (line 2 of SdpaNullMask.forward)
-            if (g_t8 is not null)
-            {
-                global::LrpGen.Rules.Grad.Add(ref g_t6, global::LrpGen.Rules.Adjoint.AddOperand(g_t8, tape.d7_aShape, negate: false));
-                global::LrpGen.Rules.Grad.Release(ref g_t8);
-            }
-            // [exact adjoint: scale] nn.functional.scaled_dot_product_attention(q.call(x), k.call(x), v.call(x), null, 0.0, true)  (line 2 of SdpaNullMask.forward)
-            if (g_t6 is not null)
-            {
-                global::LrpGen.Rules.Grad.Add(ref g_t5, global::LrpGen.Rules.Adjoint.Scale(g_t6, tape.d5_factor));
-                global::LrpGen.Rules.Grad.Release(ref g_t6);
-            }
-            // [uniform (matmul)] nn.functional.scaled_dot_product_attention(q.call(x), k.call(x), v.call(x), null, 0.0, true)  (line 2 of SdpaNullMask.forward)
-            if (g_t5 is not null)
-            {
-                var (ga, gb) = global::LrpGen.Rules.ProductRule.MatmulBackward(ctx, g_t5, tape.v1, tape.v4, tape.d4_aShape, tape.d4_bShape,
-                    aOnPath: true, bOnPath: true, aIsGate: false, bIsGate: false, cpForced: false);
-                global::LrpGen.Rules.Grad.Add(ref g_t1, ga);
-                global::LrpGen.Rules.Grad.Add(ref g_t4, gb);
-                global::LrpGen.Rules.Grad.Release(ref g_t5);
-            }
-            // [exact adjoint: transpose] nn.functional.scaled_dot_product_attention(q.call(x), k.call(x), v.call(x), null, 0.0, true)  (line 2 of SdpaNullMask.forward)
-            if (g_t4 is not null)
-            {
-                global::LrpGen.Rules.Grad.Add(ref g_t2, global::LrpGen.Rules.Adjoint.Transpose(g_t4, -2L, -1L));
-                global::LrpGen.Rules.Grad.Release(ref g_t4);
             }
             // [epsilon 0] v.call(x)  (line 2 of SdpaNullMask.forward)
             if (g_t3 is not null)
@@ -210,8 +150,7 @@ namespace LrpGen.Tests.Scenarios
         public sealed class LrpTape : global::System.IDisposable
         {
             internal global::TorchSharp.torch.Tensor? v1;
-            internal global::TorchSharp.torch.Tensor? v4;
-            internal global::TorchSharp.torch.Tensor? v9;
+            internal global::TorchSharp.torch.Tensor? v2;
             internal global::TorchSharp.torch.Tensor? v3;
             internal global::LrpGen.LrpPoint? p0;
             internal global::LrpGen.LrpLayerRule? r0;
@@ -225,19 +164,12 @@ namespace LrpGen.Tests.Scenarios
             internal global::LrpGen.LrpLayerRule? r2;
             internal global::TorchSharp.torch.Tensor? x2;
             internal global::TorchSharp.torch.Tensor? y2;
-            internal long[] d4_aShape;
-            internal long[] d4_bShape;
-            internal double d5_factor;
-            internal long[] d7_aShape;
-            internal long[] d7_bShape;
-            internal long[] d9_aShape;
-            internal long[] d9_bShape;
+            internal global::LrpGen.Rules.AttentionSpec d9_spec;
 
             public void Dispose()
             {
                 v1?.Dispose(); v1 = null;
-                v4?.Dispose(); v4 = null;
-                v9?.Dispose(); v9 = null;
+                v2?.Dispose(); v2 = null;
                 v3?.Dispose(); v3 = null;
                 p0?.Dispose(); p0 = null;
                 x0?.Dispose(); x0 = null;
