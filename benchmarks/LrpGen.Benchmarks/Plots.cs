@@ -15,7 +15,7 @@ public static class Plots
         (Method.AttnLrp, "(2) generated AttnLRP", "#d62728"),
         (Method.AutogradGradX, "(3) autograd input x gradient", "#1f77b4"),
         (Method.AutogradRules, "(4) autograd + rules (LXT-style)", "#2ca02c"),
-        (Method.AttnLrpCheckpointed, "checkpointed (prototype)", "#ff7f0e"),
+        (Method.AttnLrpCheckpointed, "(2) checkpointed (LrpOptions.Checkpointing)", "#ff7f0e"),
     };
 
     public static int Run(string inDir, string imagesDir)
@@ -61,6 +61,8 @@ public static class Plots
                 Console.WriteLine($"wrote {file}");
             }
         }
+        var longResults = Path.Combine(inDir, Long.ResultsFile);
+        if (File.Exists(longResults)) LongPlot.Write(longResults, imagesDir, Console.Out);
         return 0;
     }
 }

@@ -12,7 +12,8 @@ namespace LrpGen.Benchmarks;
 ///   --quick                                      one run at 512 tokens; prints one JSON line of ratios (under 3 minutes)
 ///   --memory METHOD TOKENS LAYERS [--runs N]     one method in this process: peak extra memory (JSON line)
 ///   --scaling [--small] [--out DIR]              time and memory vs tokens (128..2048) and vs layers (2..16)
-///   --plots [--in DIR] [--images DIR]            PNG plots from the scaling results
+///   --long [--lengths 1024,2048,...] [--budget-gib G] [--layers N] [--out DIR]  long inputs: one JSON line per length
+///   --plots [--in DIR] [--images DIR]            PNG plots from the scaling (and long) results
 ///   --verify [--tokens N] [--layers N]           equal work: (2) and (4) give the same relevance
 ///   --profile [--tokens N] [--layers N]          forward / backward split and retained memory, per block
 /// Global: --threads N (LibTorch intra-op threads; default 1, see docs/performance.md).
@@ -59,6 +60,9 @@ public static class Program
                 string outDir = TakeString(list, "--out") ?? Paths.Results;
                 return Scaling.Run(outDir, small, threads);
             }
+            case "long":
+                return Long.Run(TakeString(list, "--lengths")?.Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray() ?? Long.DefaultLengths,
+                    TakeInt(list, "--budget-gib") ?? 20, TakeInt(list, "--layers") ?? 4, TakeString(list, "--out") ?? Paths.Results, Paths.Images, threads);
             case "plots":
                 return Plots.Run(TakeString(list, "--in") ?? Paths.Results, TakeString(list, "--images") ?? Paths.Images);
             case "verify":
@@ -79,7 +83,7 @@ public static class Program
         }
     }
 
-    private static readonly HashSet<string> Modes = new() { "bench", "quick", "memory", "scaling", "plots", "verify", "profile" };
+    private static readonly HashSet<string> Modes = new() { "bench", "quick", "memory", "scaling", "long", "plots", "verify", "profile" };
 
     private static int Usage()
     {

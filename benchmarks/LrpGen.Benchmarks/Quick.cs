@@ -42,8 +42,7 @@ public static class Quick
             ["checkpointed_peak_memory_over_autograd_gradx"] = Round(memory[Method.AttnLrpCheckpointed] / memory[Method.AutogradGradX]),
             ["checkpointed_over_forward"] = Round(median[Method.AttnLrpCheckpointed] / median[Method.Forward]),
         };
-        Console.Error.WriteLine($"quick: {total.Elapsed.TotalSeconds:0} s. checkpointed_* come from the benchmark's prototype " +
-                                "(CheckpointedPass: block checkpointing over the generated per-layer passes), not from a generated mode.");
+        Console.Error.WriteLine($"quick: {total.Elapsed.TotalSeconds:0} s. checkpointed_* measure the generated memory-saving mode (LrpOptions.Checkpointing).");
         // The key order.
         var ordered = new[]
         {

@@ -13,7 +13,7 @@ using BenchmarkDotNet.Toolchains.InProcess.Emit;
 
 namespace LrpGen.Benchmarks;
 
-/// <summary>The four methods (and the checkpointing prototype) on the CPU shape, 128 and 512 tokens, float32,
+/// <summary>The four methods (and the generated memory-saving mode) on the CPU shape, 128 and 512 tokens, float32,
 /// in one BenchmarkDotNet run. Ratio: against (1) the forward (BenchmarkDotNet's baseline); "vs Rules": against
 /// (4) autograd with the rules injected; the memory columns come from one process per method (see MemoryProbe).</summary>
 [Config(typeof(BenchConfig))]

@@ -120,7 +120,7 @@ public static class Scaling
         (Method.AttnLrp, "(2) generated AttnLRP"),
         (Method.AutogradGradX, "(3) autograd x*grad"),
         (Method.AutogradRules, "(4) autograd + rules"),
-        (Method.AttnLrpCheckpointed, "checkpointed (prototype)"),
+        (Method.AttnLrpCheckpointed, "(2) checkpointed (LrpOptions.Checkpointing)"),
     };
 
     /// <summary>Two tables per sweep: median CPU time (ms) with (2)/(1) and (2)/(4), and peak extra MiB with (2)/(3).</summary>
