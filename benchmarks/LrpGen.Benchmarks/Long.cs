@@ -38,16 +38,14 @@ public static class Long
                       $"lengths {string.Join(", ", lengths)}, memory budget {budgetGiB} GiB per method");
         using (var check = new Workload(new ModelShape { Tokens = 256, Layers = layers }))
             Verification.Check(check, log);
-        using (var warm = new Workload(new ModelShape { Tokens = 16, Layers = layers }))
-            foreach (var (m, _) in Methods) warm.RunAndDrop(m);
 
         var peaks = Methods.ToDictionary(x => x.Method, _ => new SortedDictionary<int, double>());
         var lines = new List<JsonObject>();
         foreach (int tokens in lengths)
         {
             var shape = new ModelShape { Tokens = tokens, Layers = layers };
-            var peak = new Dictionary<Method, double>();
             var skipped = new Dictionary<Method, string>();
+            var jobs = new List<Job>();
             foreach (var (m, key) in Methods)
             {
                 if (SkipReason(peaks[m], tokens, budgetGiB) is { } reason)
@@ -56,24 +54,16 @@ public static class Long
                     log.WriteLine($"[{total.Elapsed:mm\\:ss}] {tokens} tokens: {key} skipped: {reason}");
                     continue;
                 }
-                peak[m] = MemoryProbe.MeasureInChild(m, shape, timedRuns: 0, threads).PeakExtraMiB;
-                peaks[m][tokens] = peak[m];
-                log.WriteLine($"[{total.Elapsed:mm\\:ss}] {tokens} tokens: {key} peak extra {peak[m]:0.0} MiB");
+                double estimate = Estimate(peaks[m], tokens) ?? 1.0;
+                jobs.Add(new Job(m, key, Peak: true, estimate));
+                jobs.Add(new Job(m, key, Peak: false, estimate));
             }
-            var cpu = new Dictionary<Method, double>();
             double load0 = Timing.LoadAverage();
-            using (var work = new Workload(shape))
-                foreach (var (m, key) in Methods.Where(x => !skipped.ContainsKey(x.Method)))
-                {
-                    GC.Collect();
-                    GC.WaitForPendingFinalizers();
-                    var cpu0 = CpuClock.NowMs();
-                    var sw = Stopwatch.StartNew();
-                    work.RunAndDrop(m);
-                    cpu[m] = CpuClock.NowMs() - cpu0;
-                    log.WriteLine($"[{total.Elapsed:mm\\:ss}] {tokens} tokens: {key} CPU {cpu[m]:0} ms (wall {sw.Elapsed.TotalMilliseconds:0} ms)");
-                }
+            var results = RunJobs(jobs, shape, threads, log, total);
             log.WriteLine($"  load average {load0:0.0} -> {Timing.LoadAverage():0.0}");
+            var peak = results.Where(r => r.Key.Peak).ToDictionary(r => r.Key.Method, r => r.Value.PeakExtraMiB);
+            var cpu = results.Where(r => !r.Key.Peak).ToDictionary(r => r.Key.Method, r => r.Value.CpuMs[0]);
+            foreach (var (m, p) in peak) peaks[m][tokens] = p;
             var line = new JsonObject
             {
                 ["tokens"] = tokens,
@@ -91,11 +81,43 @@ public static class Long
         lines.Add(summary);
 
         Directory.CreateDirectory(outDir);
-        var results = Path.Combine(outDir, ResultsFile);
-        File.WriteAllLines(results, lines.Select(l => l.ToJsonString()));
-        log.WriteLine($"long: {total.Elapsed.TotalMinutes:0.0} min; wrote {results}");
-        LongPlot.Write(results, imagesDir, log);
+        var resultsFile = Path.Combine(outDir, ResultsFile);
+        File.WriteAllLines(resultsFile, lines.Select(l => l.ToJsonString()));
+        log.WriteLine($"long: {total.Elapsed.TotalMinutes:0.0} min; wrote {resultsFile}");
+        LongPlot.Write(resultsFile, imagesDir, log);
         return 0;
+    }
+
+    /// <summary>One process: a method's peak (a memory probe) or its CPU time (a timing-only process).</summary>
+    private sealed record Job(Method Method, string Key, bool Peak, double EstimateGiB);
+
+    /// <summary>Runs the processes of one length at once, as many as the memory available allows (each estimate plus
+    /// 0.5 GiB for the runtime, the model and the inputs): each measures itself (its own peak, its own CPU time), so
+    /// running them side by side changes neither figure but cuts the wall time on a machine that others load.</summary>
+    private static Dictionary<Job, Measurement> RunJobs(List<Job> jobs, ModelShape shape, int threads, TextWriter log, Stopwatch total)
+    {
+        var results = new Dictionary<Job, Measurement>();
+        var running = new Dictionary<System.Threading.Tasks.Task<Measurement>, Job>();
+        var queue = new Queue<Job>(jobs.OrderByDescending(j => j.EstimateGiB));
+        double limit = Math.Max(2, AvailableGiB() - 2);
+        double InUse() => running.Values.Sum(j => j.EstimateGiB + 0.5);
+        while (queue.Count > 0 || running.Count > 0)
+        {
+            while (queue.Count > 0 && (running.Count == 0 || InUse() + queue.Peek().EstimateGiB + 0.5 <= limit))
+            {
+                var job = queue.Dequeue();
+                running[MemoryProbe.MeasureInChildAsync(job.Method, shape, job.Peak ? 0 : 1, threads, job.Peak)] = job;
+            }
+            var done = System.Threading.Tasks.Task.WhenAny(running.Keys).GetAwaiter().GetResult();
+            var finished = running[done];
+            running.Remove(done);
+            var m = done.GetAwaiter().GetResult();
+            results[finished] = m;
+            log.WriteLine(finished.Peak
+                ? $"[{total.Elapsed:mm\\:ss}] {shape.Tokens} tokens: {finished.Key} peak extra {m.PeakExtraMiB:0.0} MiB"
+                : $"[{total.Elapsed:mm\\:ss}] {shape.Tokens} tokens: {finished.Key} CPU {m.CpuMs[0]:0} ms (wall {m.TimesMs[0]:0} ms)");
+        }
+        return results;
     }
 
     /// <summary>Why a method is not run at this length, or null: its peak at this length, extrapolated from the two
@@ -103,23 +125,30 @@ public static class Long
     /// length), would exceed the budget or what the machine has available now (less 1 GiB for the others).</summary>
     public static string? SkipReason(SortedDictionary<int, double> measured, int tokens, double budgetGiB)
     {
-        var before = measured.Where(kv => kv.Key < tokens).ToList();
-        if (before.Count == 0) return null;
-        var (t1, p1) = (before[^1].Key, before[^1].Value);
-        double lengthRatio = (double)tokens / t1;
-        double exponent = 2;
-        if (before.Count >= 2)
-        {
-            var (t0, p0) = (before[^2].Key, before[^2].Value);
-            exponent = Math.Clamp(Math.Log(p1 / p0) / Math.Log((double)t1 / t0) * 1.1, 1, 2);
-        }
-        double estimateGiB = p1 * Math.Pow(lengthRatio, exponent) / 1024;
+        if (Estimate(measured, tokens) is not { } estimateGiB) return null;
+        var (t1, p1) = measured.Last(kv => kv.Key < tokens);
         if (estimateGiB > budgetGiB)
             return $"estimated peak {estimateGiB:0.0} GiB (from {p1:0} MiB at {t1} tokens) exceeds the {budgetGiB:0} GiB budget";
         double availableGiB = AvailableGiB() - 1;
         if (estimateGiB > availableGiB)
             return $"estimated peak {estimateGiB:0.0} GiB exceeds what this machine has available now ({availableGiB:0.0} GiB)";
         return null;
+    }
+
+    /// <summary>The peak at <paramref name="tokens"/> in GiB, extrapolated from the longest lengths measured before;
+    /// null when none was.</summary>
+    public static double? Estimate(SortedDictionary<int, double> measured, int tokens)
+    {
+        var before = measured.Where(kv => kv.Key < tokens).ToList();
+        if (before.Count == 0) return null;
+        var (t1, p1) = (before[^1].Key, before[^1].Value);
+        double exponent = 2;
+        if (before.Count >= 2)
+        {
+            var (t0, p0) = (before[^2].Key, before[^2].Value);
+            exponent = Math.Clamp(Math.Log(p1 / p0) / Math.Log((double)t1 / t0) * 1.1, 1, 2);
+        }
+        return Math.Max(p1, 1) * Math.Pow((double)tokens / t1, exponent) / 1024;
     }
 
     private static double AvailableGiB()

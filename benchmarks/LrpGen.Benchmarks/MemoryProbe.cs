@@ -55,9 +55,11 @@ public static class MemoryProbe
     public static void ResetPeak() => File.WriteAllText("/proc/self/clear_refs", "5");
 
     /// <summary>The child side: measures in this process and returns the measurement.</summary>
-    public static Measurement MeasureHere(Method method, ModelShape shape, int timedRuns)
+    /// <param name="peak">False for a process that only times (started without the mmap threshold, which makes
+    /// every large allocation page-fault): the peak is then not measured and reported as 0.</param>
+    public static Measurement MeasureHere(Method method, ModelShape shape, int timedRuns, bool peak = true)
     {
-        if (Environment.GetEnvironmentVariable("MALLOC_MMAP_THRESHOLD_") is null)
+        if (peak && Environment.GetEnvironmentVariable("MALLOC_MMAP_THRESHOLD_") is null)
             Console.Error.WriteLine("note: MALLOC_MMAP_THRESHOLD_ is not set; run through the driver for comparable peaks.");
         // Warm-up on a small input: loads the kernels' code and starts the thread pools.
         using (var small = new Workload(shape with { Tokens = 16 }))
@@ -65,9 +67,13 @@ public static class MemoryProbe
         using var work = new Workload(shape);
         Settle();
         double baseline = RssMiB;
-        ResetPeak();
-        work.RunAndDrop(method);
-        double peak = HwmMiB;
+        double high = baseline;
+        if (peak)
+        {
+            ResetPeak();
+            work.RunAndDrop(method);
+            high = HwmMiB;
+        }
         var times = new double[timedRuns];
         var cpu = new double[timedRuns];
         for (int i = 0; i < timedRuns; i++)
@@ -84,7 +90,7 @@ public static class MemoryProbe
             Tokens = shape.Tokens,
             Layers = shape.Layers,
             BaselineMiB = Math.Round(baseline, 1),
-            PeakExtraMiB = Math.Round(peak - baseline, 1),
+            PeakExtraMiB = Math.Round(high - baseline, 1),
             TimesMs = times.Select(t => Math.Round(t, 2)).ToArray(),
             MedianMs = timedRuns > 0 ? Math.Round(Median(times), 2) : 0,
             CpuMs = cpu.Select(t => Math.Round(t, 1)).ToArray(),
@@ -100,7 +106,12 @@ public static class MemoryProbe
     }
 
     /// <summary>The parent side: runs <c>memory</c> in a new process of this executable and parses its JSON line.</summary>
-    public static Measurement MeasureInChild(Method method, ModelShape shape, int timedRuns, int threads)
+    public static Measurement MeasureInChild(Method method, ModelShape shape, int timedRuns, int threads) =>
+        MeasureInChildAsync(method, shape, timedRuns, threads, peak: true).GetAwaiter().GetResult();
+
+    /// <summary>As <see cref="MeasureInChild"/>, without blocking (several probes can run at once: each measures its
+    /// own process). <paramref name="peak"/> false: a timing-only process (<c>--no-peak</c>, default allocator).</summary>
+    public static async System.Threading.Tasks.Task<Measurement> MeasureInChildAsync(Method method, ModelShape shape, int timedRuns, int threads, bool peak)
     {
         var self = Environment.ProcessPath ?? throw new InvalidOperationException("no process path");
         var psi = new ProcessStartInfo(self)
@@ -119,14 +130,15 @@ public static class MemoryProbe
                      "--threads", threads.ToString(CultureInfo.InvariantCulture),
                  })
             psi.ArgumentList.Add(a);
-        psi.Environment["MALLOC_MMAP_THRESHOLD_"] = MmapThreshold;
+        if (peak) psi.Environment["MALLOC_MMAP_THRESHOLD_"] = MmapThreshold;
+        else psi.ArgumentList.Add("--no-peak");
         psi.Environment[ChildVariable] = "1";
         using var p = Process.Start(psi) ?? throw new InvalidOperationException("could not start the memory probe");
         var stderr = p.StandardError.ReadToEndAsync();
-        var stdout = p.StandardOutput.ReadToEnd();
-        p.WaitForExit();
+        var stdout = await p.StandardOutput.ReadToEndAsync().ConfigureAwait(false);
+        await p.WaitForExitAsync().ConfigureAwait(false);
         if (p.ExitCode != 0)
-            throw new InvalidOperationException($"memory probe {method} {shape.Tokens} {shape.Layers} failed ({p.ExitCode}): {stderr.Result}");
+            throw new InvalidOperationException($"memory probe {method} {shape.Tokens} {shape.Layers} failed ({p.ExitCode}): {await stderr.ConfigureAwait(false)}");
         var line = stdout.Split('\n').Last(l => l.TrimStart().StartsWith("{", StringComparison.Ordinal));
         return JsonSerializer.Deserialize<Measurement>(line) ?? throw new InvalidOperationException("empty probe output");
     }

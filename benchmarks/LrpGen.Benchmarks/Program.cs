@@ -10,9 +10,10 @@ namespace LrpGen.Benchmarks;
 /// dotnet run -c Release --project benchmarks/LrpGen.Benchmarks -- MODE [options]
 ///   (no mode) | --bench [BenchmarkDotNet args]   the BenchmarkDotNet run: 128 and 512 tokens, memory columns included
 ///   --quick                                      one run at 512 tokens; prints one JSON line of ratios (under 3 minutes)
-///   --memory METHOD TOKENS LAYERS [--runs N]     one method in this process: peak extra memory (JSON line)
+///   --memory METHOD TOKENS LAYERS [--runs N] [--no-peak]  one method in this process: peak extra memory, times (JSON line)
 ///   --scaling [--small] [--out DIR]              time and memory vs tokens (128..2048) and vs layers (2..16)
 ///   --long [--lengths 1024,2048,...] [--budget-gib G] [--layers N] [--out DIR]  long inputs: one JSON line per length
+///   --save-model DIR [--layers N] [--prompt-tokens N]  the model as a Hugging Face folder (lrpgen explain DIR --ids ...)
 ///   --plots [--in DIR] [--images DIR]            PNG plots from the scaling (and long) results
 ///   --verify [--tokens N] [--layers N]           equal work: (2) and (4) give the same relevance
 ///   --profile [--tokens N] [--layers N]          forward / backward split and retained memory, per block
@@ -50,7 +51,7 @@ public static class Program
                 var method = Enum.Parse<Method>(list[0], ignoreCase: true);
                 var shape = new ModelShape { Tokens = int.Parse(list[1], CultureInfo.InvariantCulture), Layers = int.Parse(list[2], CultureInfo.InvariantCulture) };
                 int runs = TakeInt(list, "--runs") ?? 0;
-                var m = MemoryProbe.MeasureHere(method, shape, runs);
+                var m = MemoryProbe.MeasureHere(method, shape, runs, peak: !list.Remove("--no-peak"));
                 Console.WriteLine(System.Text.Json.JsonSerializer.Serialize(m));
                 return 0;
             }
@@ -63,6 +64,11 @@ public static class Program
             case "long":
                 return Long.Run(TakeString(list, "--lengths")?.Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray() ?? Long.DefaultLengths,
                     TakeInt(list, "--budget-gib") ?? 20, TakeInt(list, "--layers") ?? 4, TakeString(list, "--out") ?? Paths.Results, Paths.Images, threads);
+            case "save-model":
+            {
+                int layers = TakeInt(list, "--layers") ?? 4, promptTokens = TakeInt(list, "--prompt-tokens") ?? 4000;
+                return list.Count == 1 ? SaveModel.Run(list[0], layers, promptTokens) : Usage();
+            }
             case "plots":
                 return Plots.Run(TakeString(list, "--in") ?? Paths.Results, TakeString(list, "--images") ?? Paths.Images);
             case "verify":
@@ -83,7 +89,7 @@ public static class Program
         }
     }
 
-    private static readonly HashSet<string> Modes = new() { "bench", "quick", "memory", "scaling", "long", "plots", "verify", "profile" };
+    private static readonly HashSet<string> Modes = new() { "bench", "quick", "memory", "scaling", "long", "save-model", "plots", "verify", "profile" };
 
     private static int Usage()
     {
