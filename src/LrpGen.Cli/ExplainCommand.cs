@@ -91,6 +91,7 @@ public sealed class ExplainCommand
             Latents = new[] { BlockOutputs },
         };
         using var explanation = lm.Explain(ids, request);
+        progress.Report($"explained; {PeakMemory.Describe()}");
 
         var latent = new List<KeyValuePair<string, float[]>>();
         for (int layer = 0; layer < lm.Layers; layer++)
