@@ -162,7 +162,12 @@ internal static partial class ModuleEmitter
             _w.Close();
         }
 
-        private IEnumerable<string> StepBody(Op op, string g) => OpTable.Of(op.Kind).Backward(op, new Site(_plan, op, g));
+        private IEnumerable<string> StepBody(Op op, string g)
+        {
+            var site = new Site(_plan, op, g);
+            var general = OpTable.Of(op.Kind).Backward(op, site);
+            return _plan.GateChains.TryGetValue(op.Id, out var chain) ? _plan.GateChainBackward(chain, site.Frame, g, general, site.Add) : general;
+        }
     }
 
     /// <summary>One backward step's view of the plan, for the op table's runtime calls.</summary>
@@ -212,6 +217,8 @@ internal static partial class ModuleEmitter
             var info = plan.Values[v];
             Field(plan.FrameOfValue[v], "v" + v, info.IsArray ? $"{TensorType}[]?" : $"{TensorType}?", true);
         }
+        foreach (var chain in plan.GateChains.Values)
+            Field(plan.FrameOfOp[chain.Product.Id], chain.Field, $"{TensorType}?", true);
         foreach (var s in Plan.All(model.Body))
         {
             switch (s)

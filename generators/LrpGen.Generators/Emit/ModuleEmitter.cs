@@ -349,6 +349,7 @@ internal static partial class ModuleEmitter
             foreach (var field in entry.Fields)
                 if (field.Fill is not null) _w.Line(field.Fill(op, site));
             if (_plan.Saved.Contains(op.Output)) _w.Line(SaveLine(frame, op.Output));
+            if (_plan.GateChains.TryGetValue(op.Id, out var chain)) _w.Line(_plan.GateChainFold(chain, frame));
         }
 
         /// <summary>What the tape stores for a saved value: the value itself when this pass owns it (the tape takes

@@ -6,7 +6,7 @@ namespace LrpGen.Generators.Emit;
 
 /// <summary>Analyses of the IR the emitter needs: where each value is defined, which values and operations the
 /// backward reaches (relevance liveness), what the tape must keep, and when forward values die.</summary>
-internal sealed class Plan
+internal sealed partial class Plan
 {
     public readonly ModuleModel Model;
     public readonly Dictionary<int, ValueInfo> Values;
