@@ -30,8 +30,18 @@ public static class Long
 
     public const string ResultsFile = "long.jsonl";
 
-    public static int Run(IReadOnlyList<int> lengths, double budgetGiB, int layers, string outDir, string imagesDir, int threads)
+    /// <param name="only">The JSON keys of the methods to run (null: all).</param>
+    /// <param name="mergeFile">A results file of an earlier --long run whose figures fill in the methods not run here,
+    /// per length (the forward and autograd methods are benchmark code that a generator change leaves as it is); the
+    /// JSON line then names the file under "measured_in".</param>
+    public static int Run(IReadOnlyList<int> lengths, double budgetGiB, int layers, string outDir, string imagesDir, int threads,
+        IReadOnlyCollection<string>? only = null, string? mergeFile = null)
     {
+        var unknown = only?.Where(k => Methods.All(x => x.Key != k)).ToList();
+        if (unknown is { Count: > 0 })
+            throw new ArgumentException($"--methods: unknown method '{unknown[0]}'; the methods are {string.Join(", ", Methods.Select(x => x.Key))}.");
+        var merged = mergeFile is null ? new List<JsonObject>() : File.ReadAllLines(mergeFile)
+            .Select(l => JsonNode.Parse(l)!.AsObject()).Where(o => o.ContainsKey("tokens")).ToList();
         var total = Stopwatch.StartNew();
         var log = Console.Error;
         log.WriteLine($"long: {new ModelShape { Layers = layers }.ToString().Split(", 1 x")[0]}, float32, {threads} thread(s), " +
@@ -46,7 +56,7 @@ public static class Long
             var shape = new ModelShape { Tokens = tokens, Layers = layers };
             var skipped = new Dictionary<Method, string>();
             var jobs = new List<Job>();
-            foreach (var (m, key) in Methods)
+            foreach (var (m, key) in Methods.Where(x => only is null || only.Contains(x.Key)))
             {
                 if (SkipReason(peaks[m], tokens, budgetGiB) is { } reason)
                 {
@@ -54,7 +64,7 @@ public static class Long
                     log.WriteLine($"[{total.Elapsed:mm\\:ss}] {tokens} tokens: {key} skipped: {reason}");
                     continue;
                 }
-                double estimate = Estimate(peaks[m], tokens) ?? 1.0;
+                double estimate = Estimate(peaks[m], tokens) ?? Prior(shape);
                 jobs.Add(new Job(m, key, Peak: true, estimate));
                 jobs.Add(new Job(m, key, Peak: false, estimate));
             }
@@ -64,12 +74,23 @@ public static class Long
             var peak = results.Where(r => r.Key.Peak).ToDictionary(r => r.Key.Method, r => r.Value.PeakExtraMiB);
             var cpu = results.Where(r => !r.Key.Peak).ToDictionary(r => r.Key.Method, r => r.Value.CpuMs[0]);
             foreach (var (m, p) in peak) peaks[m][tokens] = p;
+            var from = new JsonObject();
+            if (merged.FirstOrDefault(o => (int)o["tokens"]! == tokens) is { } earlier)
+                foreach (var (m, key) in Methods.Where(x => only is not null && !only.Contains(x.Key)))
+                    if (earlier["peak_mib"]?[key] is { } p && earlier["cpu_ms"]?[key] is { } c)
+                    {
+                        peak[m] = p.GetValue<double>();
+                        cpu[m] = c.GetValue<double>();
+                        peaks[m][tokens] = peak[m];
+                        from[key] = Path.GetFileName(mergeFile);
+                    }
             var line = new JsonObject
             {
                 ["tokens"] = tokens,
                 ["peak_mib"] = Values(peak, 1),
                 ["cpu_ms"] = Values(cpu, 0),
             };
+            if (from.Count > 0) line["measured_in"] = from;
             if (skipped.Count > 0)
                 line["skipped"] = new JsonObject(Methods.Where(x => skipped.ContainsKey(x.Method))
                     .Select(x => KeyValuePair.Create(x.Key, (JsonNode?)JsonValue.Create(skipped[x.Method]))));
@@ -150,6 +171,12 @@ public static class Long
         }
         return Math.Max(p1, 1) * Math.Pow((double)tokens / t1, exponent) / 1024;
     }
+
+    /// <summary>Before any length was measured: the peak of a pass that keeps every layer's [heads, T, T]
+    /// probabilities plus two more in the backward, and about ten float32 values per token, layer and unit of
+    /// (hidden + intermediate) (the estimate of <c>lrpgen explain</c>'s memory check), in GiB. It bounds every method.</summary>
+    private static double Prior(ModelShape s) =>
+        (4.0 * (s.Layers + 2) * s.Heads * s.Tokens * (double)s.Tokens + 40.0 * s.Layers * s.Tokens * (s.Hidden + s.Intermediate)) / (1L << 30);
 
     private static double AvailableGiB()
     {
