@@ -87,6 +87,7 @@ namespace LrpGen.Tests.Scenarios
             var t4 = gate * t3;
             tape.d3_aShape = gate.shape;
             tape.d3_bShape = t3.shape;
+            tape.f3 = global::LrpGen.Rules.GateChainRule.Fold(ctx, ref tape.s1, ref tape.v3, gate, gateIndex: 0, aOnPath: true, bOnPath: true, aIsGate: true, bIsGate: false, cpForced: false);
             // down_proj.call(gate * up_proj.call(x))
             var point4 = ctx.Point("down_proj", -1);
             var changed4 = ctx.AtInput(point4, t4);
@@ -124,10 +125,19 @@ namespace LrpGen.Tests.Scenarios
             // [uniform (product)] gate * up_proj.call(x)  (line 4 of GatedMlp.forward)
             if (g_t4 is not null)
             {
-                var (ga, gb) = global::LrpGen.Rules.ProductRule.ElementwiseBackward(ctx, g_t4, tape.v2, tape.v3, tape.d3_aShape, tape.d3_bShape,
-                    aOnPath: true, bOnPath: true, aIsGate: true, bIsGate: false, cpForced: false);
-                global::LrpGen.Rules.Grad.Add(ref g_gate, ga);
-                global::LrpGen.Rules.Grad.Add(ref g_t3, gb);
+                if (tape.f3 is not null)
+                {
+                    var (gx, gOther) = global::LrpGen.Rules.GateChainRule.Backward(ctx, g_t4, tape.f3, tape.v2, tape.d3_bShape, gateIndex: 0, aOnPath: true, bOnPath: true, aIsGate: true, bIsGate: false, cpForced: false);
+                    global::LrpGen.Rules.Grad.Add(ref g_t1, gx);
+                    global::LrpGen.Rules.Grad.Add(ref g_t3, gOther);
+                }
+                else
+                {
+                    var (ga, gb) = global::LrpGen.Rules.ProductRule.ElementwiseBackward(ctx, g_t4, tape.v2, tape.v3, tape.d3_aShape, tape.d3_bShape,
+                        aOnPath: true, bOnPath: true, aIsGate: true, bIsGate: false, cpForced: false);
+                    global::LrpGen.Rules.Grad.Add(ref g_gate, ga);
+                    global::LrpGen.Rules.Grad.Add(ref g_t3, gb);
+                }
                 global::LrpGen.Rules.Grad.Release(ref g_t4);
             }
             // [epsilon 0] up_proj.call(x)  (line 4 of GatedMlp.forward)
@@ -161,6 +171,7 @@ namespace LrpGen.Tests.Scenarios
         {
             internal global::TorchSharp.torch.Tensor? v2;
             internal global::TorchSharp.torch.Tensor? v3;
+            internal global::TorchSharp.torch.Tensor? f3;
             internal global::LrpGen.LrpPoint? p0;
             internal global::LrpGen.LrpLayerRule? r0;
             internal global::TorchSharp.torch.Tensor? x0;
@@ -181,6 +192,7 @@ namespace LrpGen.Tests.Scenarios
             {
                 v2?.Dispose(); v2 = null;
                 v3?.Dispose(); v3 = null;
+                f3?.Dispose(); f3 = null;
                 p0?.Dispose(); p0 = null;
                 x0?.Dispose(); x0 = null;
                 y0?.Dispose(); y0 = null;
