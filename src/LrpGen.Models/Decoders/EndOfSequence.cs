@@ -1,0 +1,49 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Text.Json;
+using LrpGen.Models.HuggingFace;
+
+namespace LrpGen.Models.Decoders;
+
+/// <summary>A model's end-of-sequence tokens: eos_token_id (one id or a list) from the folder's
+/// generation_config.json where it has one (transformers' generate reads that first), else from config.json.</summary>
+public static class EndOfSequence
+{
+    public const string GenerationConfigFileName = "generation_config.json";
+    private const string Key = "eos_token_id";
+
+    /// <summary>The ids (empty when neither file names one); an id outside [0, vocab) or of the wrong kind is a
+    /// <see cref="CheckpointException"/> naming the file.</summary>
+    public static IReadOnlyList<long> Read(CheckpointFolder folder, int vocab)
+    {
+        var generationConfig = Path.Combine(folder.FolderPath, GenerationConfigFileName);
+        if (Directory.Exists(folder.FolderPath) && File.Exists(generationConfig))
+        {
+            var root = JsonFile.ReadObject(generationConfig);
+            if (root.TryGetProperty(Key, out var fromGeneration) && fromGeneration.ValueKind != JsonValueKind.Null)
+                return Ids(fromGeneration, generationConfig, vocab);
+        }
+        return folder.Config.TryGetProperty(Key, out var fromConfig) && fromConfig.ValueKind != JsonValueKind.Null
+            ? Ids(fromConfig, folder.ConfigPath, vocab)
+            : Array.Empty<long>();
+    }
+
+    private static IReadOnlyList<long> Ids(JsonElement value, string path, int vocab)
+    {
+        var ids = new List<long>();
+        if (value.ValueKind == JsonValueKind.Array)
+            foreach (var item in value.EnumerateArray()) ids.Add(Id(item, path, vocab));
+        else ids.Add(Id(value, path, vocab));
+        return ids;
+    }
+
+    private static long Id(JsonElement value, string path, int vocab)
+    {
+        if (value.ValueKind != JsonValueKind.Number || !value.TryGetInt64(out long id))
+            throw new CheckpointException($"{path}: {Key} {value.GetRawText()} is not a token id (an integer or a list of integers).", path);
+        if (id < 0 || id >= vocab)
+            throw new CheckpointException($"{path}: {Key} {id} is outside the vocabulary [0, {vocab}).", path);
+        return id;
+    }
+}
