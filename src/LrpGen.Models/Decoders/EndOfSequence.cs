@@ -13,7 +13,8 @@ public static class EndOfSequence
     public const string GenerationConfigFileName = "generation_config.json";
     private const string Key = "eos_token_id";
 
-    /// <summary>The ids (empty when neither file names one); an id outside [0, vocab) or of the wrong kind is a
+    /// <summary>The ids (empty when neither file names one). An id outside [0, vocab) is left out: the model can never
+    /// produce it (small test models often keep their family's real eos_token_id). A value that is not an integer is a
     /// <see cref="CheckpointException"/> naming the file.</summary>
     public static IReadOnlyList<long> Read(CheckpointFolder folder, int vocab)
     {
@@ -33,17 +34,15 @@ public static class EndOfSequence
     {
         var ids = new List<long>();
         if (value.ValueKind == JsonValueKind.Array)
-            foreach (var item in value.EnumerateArray()) ids.Add(Id(item, path, vocab));
-        else ids.Add(Id(value, path, vocab));
-        return ids;
+            foreach (var item in value.EnumerateArray()) ids.Add(Id(item, path));
+        else ids.Add(Id(value, path));
+        return ids.FindAll(id => id < vocab);
     }
 
-    private static long Id(JsonElement value, string path, int vocab)
+    private static long Id(JsonElement value, string path)
     {
-        if (value.ValueKind != JsonValueKind.Number || !value.TryGetInt64(out long id))
-            throw new CheckpointException($"{path}: {Key} {value.GetRawText()} is not a token id (an integer or a list of integers).", path);
-        if (id < 0 || id >= vocab)
-            throw new CheckpointException($"{path}: {Key} {id} is outside the vocabulary [0, {vocab}).", path);
+        if (value.ValueKind != JsonValueKind.Number || !value.TryGetInt64(out long id) || id < 0)
+            throw new CheckpointException($"{path}: {Key} {value.GetRawText()} is not a token id (a non-negative integer or a list of them).", path);
         return id;
     }
 }
