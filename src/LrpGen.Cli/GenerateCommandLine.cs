@@ -37,7 +37,8 @@ internal sealed class GenerateCommandLine
     {
         Description = "Stop once the generated text contains this text (repeatable; needs a tokenizer). Generation also stops at the model's eos_token_id.",
         HelpName = "TEXT",
-        Arity = ArgumentArity.ExactlyOne,
+        // One text per --stop; repeat the option for more.
+        Arity = ArgumentArity.OneOrMore,
         AllowMultipleArgumentsPerToken = false,
     };
     private readonly Option<string?> _json = CommonOptions.OutputFile("--json", "Also write the generated tokens and the relevance matrix as JSON to this file.");
@@ -84,13 +85,15 @@ internal sealed class GenerateCommandLine
         else if (!ids && !text) command.AddError("no prompt: give --ids 5,17,3 or --text \"...\".");
         if (command.GetResult(_modelDir) is { Tokens.Count: > 0 } dir && string.IsNullOrWhiteSpace(dir.Tokens[0].Value))
             command.AddError("<model-dir> is empty.");
-        bool sampling = command.GetValue(_temperature) is > 0;
+        // Raw tokens, not values: reading the value of an option that failed to parse would throw.
+        bool sampling = command.GetResult(_temperature) is { Tokens.Count: > 0 } temperature
+            && double.TryParse(temperature.Tokens[0].Value, NumberStyles.Float, CultureInfo.InvariantCulture, out var t) && t > 0;
         foreach (var option in new Option[] { _topK, _topP, _seed })
             if (!sampling && command.GetResult(option) is not null)
                 command.AddError($"{option.Name} only applies to sampling: give --temperature above 0 as well (without it, generation is greedy).");
-        if (command.GetResult(_stop) is not null)
-            foreach (var stop in command.GetValue(_stop) ?? System.Array.Empty<string>())
-                if (stop.Length == 0) command.AddError("--stop is empty; give the text that ends generation.");
+        if (command.GetResult(_stop) is { } stops)
+            foreach (var stop in stops.Tokens)
+                if (stop.Value.Length == 0) command.AddError("--stop is empty; give the text that ends generation.");
     }
 
     /// <summary>A floating-point option whose value must satisfy <paramref name="valid"/> (described by <paramref name="rule"/>).</summary>

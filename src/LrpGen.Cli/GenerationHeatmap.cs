@@ -49,7 +49,7 @@ public static class GenerationHeatmap
     }
 
     private static string Label(GenerationResult result, long id, string? piece) =>
-        piece is not null ? "\"" + Visible(piece) + "\"" : id.ToString(CultureInfo.InvariantCulture);
+        piece is not null ? "\"" + Visible(GenerationResult.Shown(piece, id)) + "\"" : id.ToString(CultureInfo.InvariantCulture);
 
     private static string Visible(string text) => DisplayText.Visible(text);
 }

@@ -146,7 +146,7 @@ public static class GenerationHtmlReport
             title[s] = Enumerable.Range(0, positions).Select(t => $"position {t}, id {result.TokenAt(t).ToString(CultureInfo.InvariantCulture)}, "
                 + (t < prompt + s ? $"relevance {HeatmapPalette.Format(row[t])}" : "not an input of this token")).ToArray();
             var g = result.Generated[s];
-            var token = g.Piece is { } piece ? $"{g.Id} “{DisplayText.Visible(piece)}”" : g.Id.ToString(CultureInfo.InvariantCulture);
+            var token = g.Piece is { } piece ? $"{g.Id} “{DisplayText.Visible(GenerationResult.Shown(piece, g.Id))}”" : g.Id.ToString(CultureInfo.InvariantCulture);
             info[s] = $"generated token {s}: {token} · logit {g.Logit.ToString("R", CultureInfo.InvariantCulture)} · "
                 + $"probability {g.Probability.ToString("0.0000", CultureInfo.InvariantCulture)} · sum of relevance {HeatmapPalette.Format(g.RelevanceSum)} · "
                 + $"max |R| {HeatmapPalette.Format(max)}";

@@ -35,5 +35,8 @@ public sealed record GenerationResult
     public long TokenAt(int t) => t < PromptTokens.Count ? PromptTokens[t] : Generated[t - PromptTokens.Count].Id;
 
     /// <summary>The text shown for position <paramref name="t"/>: its piece, or its id without a tokenizer.</summary>
-    public string Label(int t) => Pieces is { } p ? p[t] : TokenAt(t).ToString(CultureInfo.InvariantCulture);
+    public string Label(int t) => Pieces is { } p ? Shown(p[t], TokenAt(t)) : TokenAt(t).ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>A piece as shown: a token the tokenizer gives no text (an id outside its vocabulary) shows its id, [14].</summary>
+    public static string Shown(string piece, long id) => piece.Length > 0 ? piece : $"[{id.ToString(CultureInfo.InvariantCulture)}]";
 }
