@@ -46,13 +46,7 @@ public sealed class ExplainCommand
     public ExplainResult Explain(ExplainOptions options)
     {
         var folder = options.ModelDir;
-        bool gguf = LrpGen.Models.Gguf.GgufCheckpoint.IsGgufReference(folder);
-        if (!gguf && !Directory.Exists(folder))
-            throw new UsageException(File.Exists(folder)
-                ? $"model folder '{folder}' is a file; give the folder that holds config.json and the weights."
-                : $"model folder '{folder}' does not exist.");
-        if (!gguf && !File.Exists(Path.Combine(folder, CheckpointFolder.ConfigFileName)))
-            throw new UsageException($"'{folder}' is not a Hugging Face model folder: it has no {CheckpointFolder.ConfigFileName}.");
+        ModelInput.CheckFolder(folder);
 
         if (options.Text is not null && string.IsNullOrWhiteSpace(options.Text))
             throw new UsageException("--text is empty; give the prompt's text (a tokenizer's BOS token alone explains nothing).");
@@ -121,27 +115,7 @@ public sealed class ExplainCommand
         };
     }
 
-    /// <summary>The model's tokenizer: a GGUF file's own vocabulary (through llama.cpp), else the folder's tokenizer.json.</summary>
-    private IPromptTokenizer? LoadTokenizer(string folder, ExplainOptions options)
-    {
-        bool gguf = LrpGen.Models.Gguf.GgufCheckpoint.IsGgufReference(folder);
-        if (options.Text is not null)
-        {
-            if (gguf) return GgufPromptTokenizer.Load(folder);
-            return HfTokenizer.TryLoad(folder) ?? throw new UsageException(
-                $"--text needs a tokenizer, but '{folder}' has no {HfTokenizer.FileName}; give the prompt as token ids with --ids 5,17,3.");
-        }
-        try
-        {
-            return gguf ? GgufPromptTokenizer.Load(folder) : HfTokenizer.TryLoad(folder);
-        }
-        catch (CliRuntimeException e)
-        {
-            // The ids are given: the pieces are a nicety, so a broken tokenizer costs only the token text.
-            _stderr.WriteLine($"warning: {e.Message} Tokens are shown as ids.");
-            return null;
-        }
-    }
+    private IPromptTokenizer? LoadTokenizer(string folder, ExplainOptions options) => ModelInput.LoadTokenizer(folder, options.Text is not null, _stderr);
 
     /// <summary>Relevance at a block output [1, T, H] summed over the hidden dimension: one value per position.</summary>
     private static float[] PerPosition(Tensor relevance)

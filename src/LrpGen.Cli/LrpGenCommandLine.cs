@@ -6,7 +6,7 @@ using System.Linq;
 namespace LrpGen.Cli;
 
 /// <summary>The command-line grammar of lrpgen (System.CommandLine, which also writes the help): the root command and
-/// its subcommands, each defined in its own file (ExplainCommandLine.cs, SimilarityCommandLine.cs,
+/// its subcommands, each defined in its own file (ExplainCommandLine.cs, GenerateCommandLine.cs, SimilarityCommandLine.cs,
 /// ExplainImageCommandLine.cs, EvaluateCommandLine.cs).</summary>
 internal sealed class LrpGenCommandLine
 {
@@ -20,6 +20,7 @@ internal sealed class LrpGenCommandLine
             new HelpOption(),
             _version,
             new ExplainCommandLine(console).Command,
+            new GenerateCommandLine(console).Command,
             new SimilarityCommandLine(console).Command,
             new ExplainImageCommandLine(console).Command,
             EvaluateCommandLine.Create(console),

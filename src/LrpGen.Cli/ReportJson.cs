@@ -11,6 +11,8 @@ namespace LrpGen.Cli;
 /// snake_case names, and a non-finite float (JSON has none) written as null.</summary>
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, Converters = new[] { typeof(FiniteOrNullFloat) })]
 [JsonSerializable(typeof(ExplainReportJson))]
+[JsonSerializable(typeof(GenerateReportJson))]
+[JsonSerializable(typeof(GenerationPageJson))]
 [JsonSerializable(typeof(SimilarityReportJson))]
 [JsonSerializable(typeof(SimilarityRankingJson))]
 [JsonSerializable(typeof(ImageReportJson))]

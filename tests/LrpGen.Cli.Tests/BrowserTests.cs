@@ -17,7 +17,7 @@ public class BrowserTests
 
     public BrowserTests(ITestOutputHelper output) => _output = output;
 
-    private static string? Chromium() =>
+    internal static string? Chromium() =>
         new[] { "/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome" }.FirstOrDefault(File.Exists);
 
     private static string RunChromium(string chromium, string userData, params string[] args)
@@ -35,7 +35,7 @@ public class BrowserTests
     }
 
     /// <summary>Counts strongly red and strongly blue pixels in the screenshot.</summary>
-    private static (int Red, int Blue) Colours(string png)
+    internal static (int Red, int Blue) Colours(string png)
     {
         using var bitmap = SKBitmap.Decode(png);
         int red = 0, blue = 0;

@@ -12,14 +12,15 @@ namespace LrpGen.Models.Decoders;
 /// <summary>A decoder LLM loaded from a Hugging Face folder (a family of <see cref="DecoderFamilies"/>), ready to explain: it turns token ids
 /// and an attention mask into the inputs of the generated relevance pass (embeddings, rotary tables, causal and
 /// padding mask, the position explained in each row).</summary>
-public sealed class CausalLm : IDisposable
+public sealed partial class CausalLm : IDisposable
 {
     /// <summary>The family's module and its entry points (generated pass, plain forward, attention probabilities).</summary>
     private readonly DecoderModule _module;
 
-    private CausalLm(DecoderConfig config, DecoderModule module, ScalarType dtype, Device device)
+    private CausalLm(DecoderConfig config, DecoderModule module, ScalarType dtype, Device device, IReadOnlyList<long> eosTokenIds)
     {
         _module = module;
+        EosTokenIds = eosTokenIds;
         Config = config;
         DType = dtype;
         Device = device;
@@ -31,6 +32,10 @@ public sealed class CausalLm : IDisposable
     public ScalarType DType { get; }
     public Device Device { get; }
 
+    /// <summary>The end-of-sequence tokens that stop <see cref="Generate(IReadOnlyList{long[]}, GenerationOptions)"/>
+    /// by default (<see cref="EndOfSequence"/>; empty when the folder names none).</summary>
+    public IReadOnlyList<long> EosTokenIds { get; }
+
     /// <summary>Loads config.json and the weights (model.safetensors or a sharded index) of a Hugging Face folder.</summary>
     public static CausalLm Load(string folder, ScalarType dtype = ScalarType.Float32, Device? device = null, IProgress<string>? progress = null)
     {
@@ -40,6 +45,7 @@ public sealed class CausalLm : IDisposable
         var checkpoint = CheckpointFolder.Open(folder);
         var family = DecoderFamilies.Of(checkpoint);
         var config = family.ReadConfig(checkpoint.Values);
+        var eos = EndOfSequence.Read(checkpoint, config.VocabSize);
         progress?.Report($"{config.ModelType}: {config.Layers} layers, hidden {config.HiddenSize}, {config.Heads} heads / {config.KvHeads} kv heads");
         ShapeCheck.BeforeAllocating(checkpoint, dtype, meta => family.Build(config, meta).Module,
             (shapes, assigner) => CheckpointLoading.LoadWeights(shapes, assigner, config, family.Names, null));
@@ -48,7 +54,7 @@ public sealed class CausalLm : IDisposable
         CheckpointLoading.LoadWeights(built.Module, new WeightAssigner(checkpoint, dtype), config, family.Names, progress);
         built.Module.to(device);
         built.Module.eval();
-        return new CausalLm(config, built, dtype, device);
+        return new CausalLm(config, built, dtype, device, eos);
     }
 
     /// <summary>The input embeddings of token ids [B, T]: [B, T, hidden] in the model's dtype, on its device, computed
@@ -184,21 +190,10 @@ public sealed class CausalLm : IDisposable
     {
         if (prompts.Count == 0) throw new ArgumentException("no prompts to explain.", nameof(prompts));
         if (prompts.Any(p => p.Length == 0)) throw new ArgumentException("an empty prompt cannot be explained.", nameof(prompts));
-        int length = prompts.Max(p => p.Length);
-        var ids = new long[prompts.Count, length];
-        var mask = new long[prompts.Count, length];
-        for (int b = 0; b < prompts.Count; b++)
-        {
-            int offset = padLeft ? length - prompts[b].Length : 0;
-            for (int i = 0; i < prompts[b].Length; i++)
-            {
-                ids[b, offset + i] = prompts[b][i];
-                mask[b, offset + i] = 1;
-            }
-        }
-        using var idTensor = torch.tensor(ids);
-        using var maskTensor = torch.tensor(mask);
-        return Explain(idTensor, maskTensor, request);
+        var (idTensor, maskTensor) = Padded(prompts, padLeft);
+        using (idTensor)
+        using (maskTensor)
+            return Explain(idTensor, maskTensor, request);
     }
 
     private static Tensor LastRealPositions(Tensor mask)

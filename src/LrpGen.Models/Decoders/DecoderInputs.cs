@@ -36,8 +36,10 @@ public sealed record DecoderInputs(Tensor Positions, Tensor? LayerCos, Tensor? L
     /// <summary>Positions count real tokens only (cumsum of the mask), so a left-padded prompt gets the positions
     /// it gets alone; the mask lets each token see earlier real tokens (within the window in sliding-window layers,
     /// counted by index as Hugging Face does: a row's real tokens are contiguous, so it is the same count); rows pick
-    /// each prompt's last real token.</summary>
-    public static DecoderInputs Prepare(DecoderConfig config, Tensor ids, Tensor mask, ScalarType dtype, Device device, bool rotary)
+    /// each prompt's last real token, unless <c>explained</c> [B, S] (padded positions) is given: then the output has
+    /// B * S rows, row b * S + s the logits at position explained[b, s] of prompt b.</summary>
+    public static DecoderInputs Prepare(DecoderConfig config, Tensor ids, Tensor mask, ScalarType dtype, Device device, bool rotary,
+        Tensor? explained = null)
     {
         long B = ids.shape[0], T = ids.shape[1];
         using var scope = torch.NewDisposeScope();
@@ -60,7 +62,9 @@ public sealed record DecoderInputs(Tensor Positions, Tensor? LayerCos, Tensor? L
         }
         var index = torch.arange(T, device: device).unsqueeze(0).expand(B, T);
         var last = index.masked_fill(real.logical_not(), -1).max(1).values;                   // last real position per row
-        var rows = torch.arange(B, device: device).mul(T).add(last);
+        var rows = explained is null
+            ? torch.arange(B, device: device).mul(T).add(last)
+            : torch.arange(B, device: device).mul(T).unsqueeze(1).add(explained.to(ScalarType.Int64, device)).flatten();
         var inputs = new DecoderInputs(positions.MoveToOuterDisposeScope(), cos?.MoveToOuterDisposeScope(), sin?.MoveToOuterDisposeScope(),
             masks.MoveToOuterDisposeScope(), rows.MoveToOuterDisposeScope(), last.MoveToOuterDisposeScope());
         // The entry-0 views were made inside this scope: they leave it with the stacks.
