@@ -33,9 +33,9 @@ public static class GgufConversion
     }
 
     /// <summary>Reads the written file back as llama.cpp's metadata describes it and compares what the model computes
-    /// with the folder's: a setting the architecture cannot store (llama.cpp fixes Gemma 3's layer pattern and local
-    /// RoPE base, derives Gemma's attention scale from the model size, ...) would make the GGUF another model, so the
-    /// file is deleted and the setting named.</summary>
+    /// with the folder's: a setting the architecture cannot store (llama.cpp derives Gemma's attention scale from the
+    /// model size and reads Gemma's layers only as "every n-th full"; a window that GGUF's "llama" drops) would make the
+    /// GGUF another model, so the file is deleted and the setting named.</summary>
     private static void RequireSameComputation(CheckpointFolder checkpoint, GgufArchitecture arch, string ggufPath)
     {
         var folder = Decoders.DecoderConfig.From(checkpoint);

@@ -68,7 +68,9 @@ internal static class TinyGemma
         edit?.Invoke(config);
         File.WriteAllText(Path.Combine(folder, CheckpointFolder.ConfigFileName), config.ToJsonString());
 
-        var generator = torch.manual_seed(seed);
+        // A generator of its own: tests running in parallel draw from the global one, which would make the weights
+        // (and the same-weights comparisons of the tests) depend on timing.
+        using var generator = new torch.Generator((ulong)seed);
         Tensor Randn(double scale, params long[] shape) => torch.randn(shape, generator: generator).mul(scale);
         // Gemma scales by (1 + w): w near 0 is a neutral norm, near -0.5 halves its output.
         Tensor Norm(long size, double centre) => Randn(0.1, size).add(centre);
