@@ -15,7 +15,8 @@ public enum EvaluationKind
 {
     /// <summary>Perturbation faithfulness (ABPC).</summary>
     Faithfulness,
-    /// <summary>Token identification on key-value recall (top-1 accuracy, mean rank).</summary>
+    /// <summary>Token identification on key-value recall (top-1 accuracy, both necessary tokens in the top two, mean
+    /// rank), for the answer's logit and its contrast with the key's other values.</summary>
     Recall,
 }
 
@@ -156,22 +157,30 @@ public sealed class EvaluateCommand
         double accuracy = Accuracy(model, prompts);
         progress.Report($"{count} held-out recall prompts; the model answers {Number(accuracy * 100, "0.0")}% of them");
         progress.Report($"methods: {string.Join(", ", options.Methods.Select(AttributionMethods.Name))}; {Settings(options.Settings)}");
-        var result = Evaluations.Plausibility(EvaluationTasks.Recall(model, prompts), options.Methods, options.Settings, progress, count);
-        string description = $"the recall model ({ModelName(options)}), logit of the correct value token; {result.Examples} held-out prompts "
-            + $"(model accuracy on them {Number(accuracy * 100, "0.0")}%), {Number(result.MeanTokens, "0.0")} tokens on average; "
-            + "the answer token is the value after the queried key";
-        var header = EvaluationReport.PlausibilityHeader;
-        var rows = EvaluationReport.Rows(result);
+        progress.Report("target 1 of 2: the correct value's logit");
+        var logit = Evaluations.Plausibility(EvaluationTasks.Recall(model, prompts, RecallTarget.Logit), options.Methods, options.Settings, progress, count);
+        progress.Report("target 2 of 2: the correct value's logit minus the mean logit of the queried key's other values");
+        var contrast = Evaluations.Plausibility(EvaluationTasks.Recall(model, prompts, RecallTarget.Contrast), options.Methods, options.Settings, progress, count);
+        string description = $"the recall model ({ModelName(options)}); {logit.Examples} held-out prompts "
+            + $"(model accuracy on them {Number(accuracy * 100, "0.0")}%), {Number(logit.MeanTokens, "0.0")} tokens on average. "
+            + "Targets: logit = the correct value's logit; contrast = that logit minus the mean logit of the queried key's three other values. "
+            + "Top-1 and mean rank: of the answer token (the value after the queried key); both in top 2: the value and the queried key "
+            + "(the last token), the two tokens the answer needs, are the two most relevant tokens";
+        var header = EvaluationReport.RecallHeader;
+        var rows = EvaluationReport.Rows(logit, contrast);
         _stdout.WriteLine($"Token identification on key-value recall: {description}");
         _stdout.WriteLine();
         _stdout.Write(EvaluationReport.Text(header, rows));
         if (options.OutputDir is { } output)
         {
             const string name = "recall-plausibility";
-            var files = Write(output, name, header, rows, null,
-                png => EvaluationPlots.Plausibility(result, "Token identification on key-value recall (held-out prompts)", png));
+            var files = Write(output, name, header, rows, null, png => EvaluationPlots.Plausibility(new[]
+            {
+                ("Token identification on key-value recall: logit target", logit),
+                ("... contrast target (minus the key's other values)", contrast),
+            }, png));
             Document(options, name, description, header, rows, files,
-                "Top-k accuracy: the fraction of prompts whose answer token is among the k most relevant tokens.");
+                "Top-k accuracy: the fraction of prompts whose answer token is among the k most relevant tokens, for the logit target (left) and the contrastive target (right).");
         }
     }
 

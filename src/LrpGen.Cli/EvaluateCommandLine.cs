@@ -59,7 +59,8 @@ internal sealed class EvaluateCommandLine
             + "(Debian's wordnet-base); --task recall: the key-value recall model.").Command);
         evaluate.Subcommands.Add(new EvaluateCommandLine(console, EvaluationKind.Recall, "recall",
             "Token identification on held-out key-value recall prompts: how often the most relevant token is the value token "
-            + "that carries the answer (top-1 accuracy), and its mean rank.").Command);
+            + "that carries the answer (top-1 accuracy), how often the value and the queried key are the two most relevant tokens "
+            + "(both in top 2), and the value's mean rank; for the answer's logit and for its contrast with the key's other values.").Command);
         return evaluate;
     }
 

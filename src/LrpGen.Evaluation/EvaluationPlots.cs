@@ -53,27 +53,33 @@ public static class EvaluationPlots
     }
 
     /// <summary>Top-k accuracy of token identification: the fraction of prompts whose answer token is among the k
-    /// most relevant tokens, against k.</summary>
-    public static void Plausibility(PlausibilityResult result, string title, string path, int width = 900, int height = 560)
+    /// most relevant tokens, against k; one panel per explained target (title, result).</summary>
+    public static void Plausibility(IReadOnlyList<(string Title, PlausibilityResult Result)> panels, string path, int width = 1400, int height = 560)
     {
-        var plot = new Plot();
-        int maxK = Math.Min(10, result.Methods.Max(m => m.TopK.Length));
+        var multiplot = new Multiplot();
+        multiplot.AddPlots(panels.Count);
+        multiplot.Layout = new ScottPlot.MultiplotLayouts.Columns();
+        int maxK = Math.Min(10, panels.Max(p => p.Result.Methods.Max(m => m.TopK.Length)));
         var xs = Enumerable.Range(1, maxK).Select(k => (double)k).ToArray();
-        foreach (var m in result.Methods)
+        for (int p = 0; p < panels.Count; p++)
         {
-            var line = plot.Add.Scatter(xs, m.TopK.Take(maxK).Concat(Enumerable.Repeat(1.0, Math.Max(0, maxK - m.TopK.Length))).ToArray());
-            line.LegendText = $"{AttributionMethods.Label(m.Method)} (top-1 {EvaluationReport.F(m.Top1, "0.000")})";
-            line.Color = Color.FromHex(Colors[m.Method]);
-            line.LineWidth = m.Method == AttributionMethod.AttnLrp ? 3 : 2;
-            line.MarkerSize = 6;
-            if (m.Method == AttributionMethod.Random) line.LinePattern = LinePattern.Dashed;
+            var plot = multiplot.GetPlot(p);
+            foreach (var m in panels[p].Result.Methods)
+            {
+                var line = plot.Add.Scatter(xs, m.TopK.Take(maxK).Concat(Enumerable.Repeat(1.0, Math.Max(0, maxK - m.TopK.Length))).ToArray());
+                line.LegendText = $"{AttributionMethods.Label(m.Method)} (top-1 {EvaluationReport.F(m.Top1, "0.00")}, both in top 2 {EvaluationReport.F(m.EvidenceOnTop, "0.00")})";
+                line.Color = Color.FromHex(Colors[m.Method]);
+                line.LineWidth = m.Method == AttributionMethod.AttnLrp ? 3 : 2;
+                line.MarkerSize = 6;
+                if (m.Method == AttributionMethod.Random) line.LinePattern = LinePattern.Dashed;
+            }
+            plot.Title(panels[p].Title, size: 14);
+            plot.XLabel("k (the answer token among the k most relevant tokens)");
+            plot.YLabel("fraction of prompts");
+            plot.Axes.SetLimits(0.5, maxK + 0.5, 0, 1.02);
+            plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericFixedInterval(1);
+            plot.ShowLegend(Alignment.LowerRight);
         }
-        plot.Title(title, size: 14);
-        plot.XLabel("k (the answer token among the k most relevant tokens)");
-        plot.YLabel("fraction of prompts");
-        plot.Axes.SetLimits(0.5, maxK + 0.5, 0, 1.02);
-        plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericFixedInterval(1);
-        plot.ShowLegend(Alignment.LowerRight);
-        LrpGen.IO.OutputFiles.WriteVia(path, temp => plot.SavePng(temp, width, height));
+        LrpGen.IO.OutputFiles.WriteVia(path, temp => multiplot.SavePng(temp, width, height));
     }
 }

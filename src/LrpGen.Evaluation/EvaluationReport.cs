@@ -14,7 +14,13 @@ public static class EvaluationReport
     private static readonly CultureInfo Invariant = CultureInfo.InvariantCulture;
 
     public static readonly string[] FaithfulnessHeader = { "method", "ABPC", "s.e.", "area MoRF", "area LeRF", "ms / explanation" };
-    public static readonly string[] PlausibilityHeader = { "method", "top-1 accuracy", "mean rank", "ms / explanation" };
+    /// <summary>Token identification on key-value recall under both targets: the logit of the correct value and its
+    /// contrast with the queried key's other values.</summary>
+    public static readonly string[] RecallHeader =
+    {
+        "method", "top-1 (logit)", "both in top 2 (logit)", "mean rank (logit)",
+        "top-1 (contrast)", "both in top 2 (contrast)", "mean rank (contrast)", "ms / explanation",
+    };
 
     public static IReadOnlyList<string[]> Rows(FaithfulnessResult result) => result.Methods.Select(m => new[]
     {
@@ -22,10 +28,18 @@ public static class EvaluationReport
         F(m.AreaLerf, "0.000"), F(m.MillisecondsPerExplanation, "0.0"),
     }).ToList();
 
-    public static IReadOnlyList<string[]> Rows(PlausibilityResult result) => result.Methods.Select(m => new[]
+    /// <summary>One row per method of <see cref="RecallHeader"/>; the time is the mean over both targets.</summary>
+    public static IReadOnlyList<string[]> Rows(PlausibilityResult logit, PlausibilityResult contrast)
     {
-        AttributionMethods.Label(m.Method), F(m.Top1, "0.000"), F(m.MeanRank, "0.00"), F(m.MillisecondsPerExplanation, "0.0"),
-    }).ToList();
+        if (!logit.Methods.Select(m => m.Method).SequenceEqual(contrast.Methods.Select(m => m.Method)))
+            throw new ArgumentException("the two results compare different methods.", nameof(contrast));
+        return logit.Methods.Zip(contrast.Methods, (l, c) => new[]
+        {
+            AttributionMethods.Label(l.Method), F(l.Top1, "0.000"), F(l.EvidenceOnTop, "0.000"), F(l.MeanRank, "0.00"),
+            F(c.Top1, "0.000"), F(c.EvidenceOnTop, "0.000"), F(c.MeanRank, "0.00"),
+            F((l.MillisecondsPerExplanation + c.MillisecondsPerExplanation) / 2, "0.0"),
+        }).ToList();
+    }
 
     /// <summary>An aligned plain-text table for the terminal.</summary>
     public static string Text(string[] header, IReadOnlyList<string[]> rows)

@@ -16,14 +16,27 @@ public static class EvaluationTasks
         foreach (var pair in pairs) yield return new SimilarityInput(model, pair.A, pair.B);
     }
 
-    /// <summary>Recall prompts under a trained model: the logit of the correct value token is explained, the token
-    /// that carries it (the value after the queried key) is the answer position.</summary>
-    public static IEnumerable<IAnsweredInput> Recall(CausalLm model, IEnumerable<RecallPrompt> prompts)
+    /// <summary>Recall prompts under a trained model: the logit of the correct value token is explained (with
+    /// <see cref="RecallTarget.Contrast"/>: minus the mean logit of the queried key's other values), the token that
+    /// carries it (the value after the queried key) is the answer position, and the evidence is that value and the
+    /// queried key.</summary>
+    public static IEnumerable<IAnsweredInput> Recall(CausalLm model, IEnumerable<RecallPrompt> prompts, RecallTarget target = RecallTarget.Logit)
     {
         if (model is null) throw new ArgumentNullException(nameof(model));
         if (model.Config.VocabSize < RecallTask.VocabSize)
             throw new ArgumentException($"the model's vocabulary ({model.Config.VocabSize}) is smaller than the recall task's ({RecallTask.VocabSize}).", nameof(model));
         foreach (var prompt in prompts)
-            yield return new CausalLmInput(model, prompt.Ids, prompt.Answer, prompt.Ids.Select(id => RecallTask.Vocabulary[(int)id]).ToArray(), prompt.AnswerPosition);
+            yield return new CausalLmInput(model, prompt.Ids, prompt.Answer, prompt.Ids.Select(id => RecallTask.Vocabulary[(int)id]).ToArray(),
+                prompt.AnswerPosition, target == RecallTarget.Contrast ? prompt.Rivals : null, prompt.EvidencePositions);
     }
+}
+
+/// <summary>What is explained on a recall prompt.</summary>
+public enum RecallTarget
+{
+    /// <summary>The correct value's logit.</summary>
+    Logit,
+    /// <summary>The correct value's logit minus the mean logit of the queried key's three other values: what makes
+    /// this value win over the other candidates, not what makes any of the key's values likely.</summary>
+    Contrast,
 }

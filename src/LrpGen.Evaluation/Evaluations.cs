@@ -34,8 +34,10 @@ public sealed record FaithfulnessResult(IReadOnlyList<MethodFaithfulness> Method
 /// <param name="MeanRank">Mean rank of the answer token (1 = most relevant).</param>
 /// <param name="MillisecondsPerExplanation">Mean wall time of one attribution.</param>
 /// <param name="TopK">TopK[k - 1]: fraction of inputs with the answer token among the k most relevant.</param>
+/// <param name="EvidenceOnTop">Fraction of inputs whose n evidence tokens (all the tokens the answer needs) are its n
+/// most relevant tokens (on key-value recall: the value and the queried key are the top two).</param>
 public sealed record MethodPlausibility(AttributionMethod Method, int Examples, double Top1, double MeanRank,
-    double MillisecondsPerExplanation, double[] TopK);
+    double MillisecondsPerExplanation, double[] TopK, double EvidenceOnTop);
 
 /// <summary>The token identification of several methods on the same inputs.</summary>
 public sealed record PlausibilityResult(IReadOnlyList<MethodPlausibility> Methods, int Examples, double MeanTokens);
@@ -112,6 +114,7 @@ public static class Evaluations
         if (methods is null || methods.Count == 0) throw new ArgumentException("no methods to evaluate.", nameof(methods));
         settings ??= new AttributionSettings();
         var ranks = methods.Select(_ => new List<int>()).ToArray();
+        var evidenceOnTop = new int[methods.Count];
         var time = new double[methods.Count];
         int index = 0, maxTokens = 0;
         double tokens = 0;
@@ -123,12 +126,16 @@ public static class Evaluations
                 int t = input.Tokens.Count;
                 if (input.AnswerPosition < 0 || input.AnswerPosition >= t)
                     throw new ArgumentException($"example {index + 1}: answer position {input.AnswerPosition} is outside its {t} tokens.", nameof(inputs));
+                var evidence = input.EvidencePositions;
+                if (evidence.Count == 0 || evidence.Any(p => p < 0 || p >= t) || !evidence.Contains(input.AnswerPosition))
+                    throw new ArgumentException($"example {index + 1}: evidence positions [{string.Join(", ", evidence)}] must lie in its {t} tokens and include the answer position.", nameof(inputs));
                 for (int m = 0; m < methods.Count; m++)
                 {
                     var watch = Stopwatch.StartNew();
                     var relevance = Attribution.Explain(input, methods[m], settings, index);
                     time[m] += watch.Elapsed.TotalMilliseconds;
                     ranks[m].Add(Rank(relevance, input.AnswerPosition));
+                    if (EvidenceIsOnTop(relevance, evidence)) evidenceOnTop[m]++;
                 }
                 tokens += t;
                 maxTokens = Math.Max(maxTokens, t);
@@ -140,13 +147,24 @@ public static class Evaluations
         }
         if (index == 0) throw new InvalidOperationException("no input to evaluate.");
         var rows = methods.Select((m, i) => new MethodPlausibility(m, index, ranks[i].Count(r => r == 1) / (double)index, ranks[i].Average(),
-            time[i] / index, Enumerable.Range(1, maxTokens).Select(k => ranks[i].Count(r => r <= k) / (double)index).ToArray())).ToList();
+            time[i] / index, Enumerable.Range(1, maxTokens).Select(k => ranks[i].Count(r => r <= k) / (double)index).ToArray(),
+            evidenceOnTop[i] / (double)index)).ToList();
         return new PlausibilityResult(rows, index, tokens / index);
     }
 
     /// <summary>The 1-based rank of a position when positions are sorted most relevant first (ties: lower position first).</summary>
     public static int Rank(IReadOnlyList<float> relevance, int position) =>
         Array.IndexOf(Perturbation.MostRelevantFirst(relevance), position) + 1;
+
+    /// <summary>Whether the n evidence positions are the n most relevant positions (ties: lower position first, as
+    /// <see cref="Rank"/>).</summary>
+    public static bool EvidenceIsOnTop(IReadOnlyList<float> relevance, IReadOnlyCollection<int> evidence)
+    {
+        if (evidence is null) throw new ArgumentNullException(nameof(evidence));
+        var distinct = new HashSet<int>(evidence);
+        if (distinct.Count != evidence.Count) throw new ArgumentException("an evidence position is listed twice.", nameof(evidence));
+        return Perturbation.MostRelevantFirst(relevance).Take(distinct.Count).All(distinct.Contains);
+    }
 
     private static double UnperturbedValue(IExplainedInput input)
     {

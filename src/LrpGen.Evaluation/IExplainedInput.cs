@@ -37,4 +37,8 @@ public interface IAnsweredInput : IExplainedInput
 {
     /// <summary>The position of the input token that carries the answer.</summary>
     int AnswerPosition { get; }
+
+    /// <summary>Every position whose token the answer needs, <see cref="AnswerPosition"/> among them (on key-value
+    /// recall: the value and the queried key). Default: the answer position alone.</summary>
+    IReadOnlyList<int> EvidencePositions => new[] { AnswerPosition };
 }

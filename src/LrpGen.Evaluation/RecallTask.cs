@@ -12,6 +12,16 @@ namespace LrpGen.Evaluation;
 public sealed record RecallPrompt(long[] Ids, long Answer, int AnswerPosition)
 {
     public string Text => RecallTask.Text(Ids);
+
+    /// <summary>Where the queried key stands: the last token.</summary>
+    public int QueryPosition => Ids.Length - 1;
+
+    /// <summary>The two tokens the answer needs: the value given for the queried key (which of its four values) and the
+    /// queried key itself (which pair is asked for), in position order.</summary>
+    public int[] EvidencePositions => new[] { AnswerPosition, QueryPosition };
+
+    /// <summary>The answer's rivals: the queried key's three other values, the candidates the prompt rules out.</summary>
+    public long[] Rivals => RecallTask.OtherValues(Answer);
 }
 
 /// <summary>The synthetic key-value recall task of examples/RecallTraining and <c>lrpgen evaluate recall</c>. The
@@ -20,7 +30,7 @@ public sealed record RecallPrompt(long[] Ids, long Answer, int AnswerPosition)
 /// lists 2 to 6 pairs with distinct keys, each with one of its key's four values drawn at random, then <c>;</c> and a
 /// key of the list with its equals sign; the answer is the value that prompt gave that key:
 /// <c>&lt;s&gt; k3=v3b k1=v1d k6=v6a ; k1=</c> predicts <c>v1d</c>. Only the value token in the prompt tells which of
-/// the four; it is the token that carries the answer. Held-out prompts are those whose token ids hash (FNV-1a) to 0
+/// the four; it is the token that carries the answer, and the queried key is the other token the answer needs. Held-out prompts are those whose token ids hash (FNV-1a) to 0
 /// modulo 10; training never draws them.</summary>
 public static class RecallTask
 {
@@ -45,6 +55,14 @@ public static class RecallTask
     public static long Key(int i) => 2 + i;
     /// <summary>The j-th value of key <paramref name="key"/>.</summary>
     public static long Value(int key, int j) => 2 + Keys + key * ValuesPerKey + j;
+    /// <summary>The other values of the key that value <paramref name="value"/> belongs to, in id order.</summary>
+    public static long[] OtherValues(long value)
+    {
+        if (!IsValue(value)) throw new ArgumentException($"token {value} is not a value of the recall vocabulary.", nameof(value));
+        int key = (int)((value - Value(0, 0)) / ValuesPerKey);
+        return Enumerable.Range(0, ValuesPerKey).Select(j => Value(key, j)).Where(v => v != value).ToArray();
+    }
+
     public static bool IsKey(long id) => id >= 2 && id < 2 + Keys;
     public static bool IsValue(long id) => id >= 2 + Keys && id < 2 + Keys + Values;
 

@@ -38,7 +38,8 @@ public class CliTests
         File.WriteAllText(doc, "# Evaluation\n\nText before.\n");
         var run = CliRun.Plain(new[] { "evaluate", "recall", "--examples", "4", "--model", Repository.RecallModel, "--output", folder.Path, "--doc", doc }.Concat(Fast).ToArray());
         AssertTable(run, "recall-plausibility", folder, doc);
-        Assert.Contains("top-1 accuracy", run.Stdout);
+        foreach (var column in EvaluationReport.RecallHeader) Assert.Contains(column, run.Stdout);
+        Assert.Contains("minus the mean logit of the queried key's three other values", run.Stdout);
         Assert.StartsWith("# Evaluation\n\nText before.\n", File.ReadAllText(doc));
         // A second run replaces the section instead of adding one.
         run = CliRun.Plain(new[] { "evaluate", "recall", "--examples", "2", "--methods", "attnlrp,random", "--model", Repository.RecallModel, "--output", folder.Path, "--doc", doc }.Concat(Fast).ToArray());
