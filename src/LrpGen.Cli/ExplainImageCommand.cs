@@ -25,6 +25,9 @@ public sealed record ExplainImageOptions
     public string? OutPath { get; init; }
     public string? JsonPath { get; init; }
 
+    /// <summary>Explain the K most probable classes in one pass (<c>--top-k</c>); null: one class.</summary>
+    public int? TopK { get; init; }
+
     /// <summary>The memory bound in bytes (<c>--max-memory</c>); null: the memory available.</summary>
     public long? MaxMemory { get; init; }
 }
@@ -58,6 +61,13 @@ public sealed class ExplainImageCommand
         {
             if (options.Target is long t && (t < 0 || t >= vit.Config.Classes))
                 throw new UsageException($"--target {t} is not one of the model's classes [0, {vit.Config.Classes}).");
+            if (options.TopK is int k)
+            {
+                if (k > vit.Config.Classes)
+                    throw new UsageException($"--top-k {k} is more than the model's {vit.Config.Classes} classes; give 1 to {vit.Config.Classes}.");
+                RunTopK(options, vit, pixels, display, k);
+                return ExitCodes.Success;
+            }
             var (targets, logits, relevance) = vit.Explain(pixels, options.Method, options.Target is long target ? new[] { target } : null,
                 options.GammaConv, options.GammaLinear);
             using (relevance)
@@ -77,6 +87,45 @@ public sealed class ExplainImageCommand
         }
         return ExitCodes.Success;
     }
+
+    /// <summary>--top-k: one forward and one batched backward; a line, a heatmap (NAME.topR-classC.EXT) and a JSON entry
+    /// per class.</summary>
+    private void RunTopK(ExplainImageOptions options, VitClassifier vit, Tensor pixels, Tensor? display, int k)
+    {
+        var (classes, logits, probabilities, relevance) = vit.ExplainTopK(pixels, k, options.Method, options.GammaConv, options.GammaLinear);
+        using (relevance)
+        using (var maps = relevance.select(1, 0).sum(new long[] { 1 }))
+        {
+            int height = (int)maps.shape[1], width = (int)maps.shape[2];
+            _stdout.WriteLine($"vit · {ChoiceNames.Name(options.Method)} · top {k} classes, explained in one pass");
+            using var outputs = new StagedOutputs(_stderr);
+            var entries = new ImageClassJson[k];
+            for (int r = 0; r < k; r++)
+            {
+                long cls = classes[0][r];
+                FiniteChecks.Value($"the logit of class {cls}", logits[0][r]);
+                using var map = maps[r];   // staged files are written at once: the map is not needed after the loop
+                var values = map.data<float>().ToArray();
+                FiniteChecks.Values($"the relevance map of class {cls}", values);
+                float max = values.Select(Math.Abs).Max();
+                _stdout.WriteLine($"#{r + 1} class {cls} · logit {logits[0][r].ToString("R", CultureInfo.InvariantCulture)} · probability "
+                    + $"{probabilities[0][r].ToString("0.0000", CultureInfo.InvariantCulture)} · relevance sum {values.Sum().ToString("G6", CultureInfo.InvariantCulture)}, "
+                    + $"max |R| {max.ToString("G6", CultureInfo.InvariantCulture)}");
+                if (options.OutPath is { } image)
+                {
+                    string path = TopKPath(image, r + 1, cls);
+                    outputs.Add(path, stream => WriteHeatmap(stream, path, map, display));
+                }
+                entries[r] = new ImageClassJson(r + 1, cls, logits[0][r], probabilities[0][r], ImageReport.Rows(values, height, width));
+            }
+            if (options.JsonPath is { } json) outputs.Add(json, stream => ImageReport.WriteTopKJson(stream, entries));
+            outputs.Commit();
+        }
+    }
+
+    /// <summary>The heatmap file of the class ranked <paramref name="rank"/>: heat.png -> heat.top1-class7.png.</summary>
+    internal static string TopKPath(string path, int rank, long cls) =>
+        Path.Combine(Path.GetDirectoryName(path) ?? "", $"{Path.GetFileNameWithoutExtension(path)}.top{rank}-class{cls}{Path.GetExtension(path)}");
 
     /// <summary>Everything that needs no model: one input that is a file, the model folder, the outputs (PNG or JPEG
     /// by name, distinct, writable), finite non-negative gammas.</summary>
@@ -100,6 +149,9 @@ public sealed class ExplainImageCommand
             catch (ArgumentException e) { throw new UsageException($"--out {e.Message}"); }
         }
         OutputTargets.Check(("--out", options.OutPath), ("--json", options.JsonPath));
+        if (options.TopK is int k && options.Target is long t)
+            throw new UsageException($"--target {t} and --top-k {k}: give one (--top-k explains the K most probable classes).");
+        if (options.TopK is < 1) throw new UsageException($"--top-k {options.TopK} must be at least 1.");
         foreach (var (name, value) in new[] { ("--gamma-conv", options.GammaConv), ("--gamma-linear", options.GammaLinear) })
             if (value is double g && !(g >= 0 && double.IsFinite(g)))
                 throw new UsageException($"{name} must be a finite number >= 0, got {g.ToString(CultureInfo.InvariantCulture)}.");

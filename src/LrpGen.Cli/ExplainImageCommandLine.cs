@@ -16,6 +16,8 @@ internal sealed class ExplainImageCommandLine
     private readonly Option<double?> _gammaLinear = new("--gamma-linear") { Description = "Gamma of the MLP and head linears (default: config.json's gamma_linear, else 0.05).", HelpName = "G" };
     private readonly Option<string?> _out = CommonOptions.OutputFile("--out", "Write the heatmap (and the image beside it) as PNG or JPEG, by the name's extension (.png, .jpg, .jpeg).");
     private readonly Option<string?> _json = CommonOptions.OutputFile("--json", "Write {target, logit, relevance_map} as JSON.");
+    private readonly Option<int?> _topK = CommonOptions.Integer("--top-k", "Explain the K most probable classes in one pass (one forward, one batched backward): "
+        + "one heatmap per class, named NAME.top1-class7.png, ...; --json lists them.", "K", null, 1);
     private readonly Option<long?> _maxMemory = CommonOptions.MaxMemory("A model whose estimated peak exceeds it is refused before it is loaded.");
 
     public Command Command { get; }
@@ -24,7 +26,7 @@ internal sealed class ExplainImageCommandLine
     {
         Command = new Command("explain-image", "Explain a Vision Transformer's class logit at the pixels of an image file or a --pixels tensor.")
         {
-            _modelDir, _image, _pixels, _target, _method, _gammaConv, _gammaLinear, _out, _json, _maxMemory,
+            _modelDir, _image, _pixels, _target, _method, _gammaConv, _gammaLinear, _out, _json, _topK, _maxMemory,
         };
         Command.SetAction(parse => new ExplainImageCommand(console.Stdout, console.Stderr).Run(Bind(parse)));
     }
@@ -40,6 +42,7 @@ internal sealed class ExplainImageCommandLine
         GammaLinear = parse.GetValue(_gammaLinear),
         OutPath = parse.GetValue(_out),
         JsonPath = parse.GetValue(_json),
+        TopK = parse.GetValue(_topK),
         MaxMemory = parse.GetValue(_maxMemory),
     };
 }

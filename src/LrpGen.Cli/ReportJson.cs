@@ -16,6 +16,7 @@ namespace LrpGen.Cli;
 [JsonSerializable(typeof(SimilarityReportJson))]
 [JsonSerializable(typeof(SimilarityRankingJson))]
 [JsonSerializable(typeof(ImageReportJson))]
+[JsonSerializable(typeof(ImageTopKReportJson))]
 internal sealed partial class ReportJsonContext : JsonSerializerContext;
 
 /// <summary>Writes a report: token text stays readable (no \uXXXX escapes: these files are no HTML); floats in their

@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.IO;
+using System.Linq;
 using LrpGen;
 using LrpGen.Models.HuggingFace;
 using TorchSharp;
@@ -76,12 +77,7 @@ public sealed class VitClassifier : IDisposable
     public (long[] Targets, float[] Logits, Tensor PixelRelevance) Explain(Tensor pixels, LrpMethod method, long[]? targets = null,
         double? gammaConv = null, double? gammaLinear = null)
     {
-        var overrides = new Dictionary<Type, double>
-        {
-            [typeof(Conv2d)] = gammaConv ?? Config.GammaConv,
-            [typeof(Linear)] = gammaLinear ?? Config.GammaLinear,
-        };
-        using var pass = Model.LrpForward(pixels, new LrpOptions { Method = method, GammaOverrides = overrides });
+        using var pass = Forward(pixels, method, gammaConv, gammaLinear);
         var logits = pass.Output;
         long batch = logits.shape[0], classes = logits.shape[1];
         if (targets is not null && targets.Length != batch) throw new ArgumentException($"{targets.Length} targets for {batch} images.", nameof(targets));
@@ -96,6 +92,43 @@ public sealed class VitClassifier : IDisposable
             scores[b] = logits[b, targets[b]].item<float>();
         }
         return (targets, scores, pass.Backward(weights)[0]);
+    }
+
+    /// <summary>The <paramref name="k"/> most probable classes of each image explained in one pass: one forward, then
+    /// one backward whose seed k is the logit of each image's k-th most probable class (seed weights [K, B, classes]).
+    /// Returns, per image b, its classes, logits and softmax probabilities in decreasing order ([b][k]), and the pixel
+    /// relevance [K, B, 3, H, W], whose row k equals <see cref="Explain"/> of those classes.</summary>
+    public (long[][] Classes, float[][] Logits, float[][] Probabilities, Tensor PixelRelevance) ExplainTopK(Tensor pixels, int k, LrpMethod method,
+        double? gammaConv = null, double? gammaLinear = null)
+    {
+        if (k < 1 || k > Config.Classes)
+            throw new ArgumentOutOfRangeException(nameof(k), k, $"top-k {k}: explain between 1 and the model's {Config.Classes} classes.");
+        using var pass = Forward(pixels, method, gammaConv, gammaLinear);
+        var logits = pass.Output;
+        long batch = logits.shape[0];
+        using var scope = torch.NewDisposeScope();
+        var top = logits.topk(k, dim: 1, largest: true, sorted: true);
+        var probabilities = logits.to(ScalarType.Float64).softmax(1).gather(1, top.indexes);
+        // Seed k of image b: one at (k, b, its k-th class).
+        var weights = torch.zeros(new long[] { k, batch, logits.shape[1] }, logits.dtype, logits.device);
+        weights.scatter_(2, top.indexes.transpose(0, 1).unsqueeze(2), torch.ones(new long[] { k, batch, 1 }, logits.dtype, logits.device));
+        var relevance = pass.Backward(weights)[0].MoveToOuterDisposeScope();
+        var classes = top.indexes.cpu().data<long>().ToArray();
+        var values = top.values.to(ScalarType.Float32).cpu().data<float>().ToArray();
+        var probs = probabilities.to(ScalarType.Float32).cpu().data<float>().ToArray();
+        T[][] PerImage<T>(T[] flat) => Enumerable.Range(0, (int)batch).Select(b => flat.Skip(b * k).Take(k).ToArray()).ToArray();
+        return (PerImage(classes), PerImage(values), PerImage(probs), relevance);
+    }
+
+    /// <summary>The relevance forward with LXT's ViT recipe: Gamma on the patch embedding and the linears.</summary>
+    private LrpPass Forward(Tensor pixels, LrpMethod method, double? gammaConv, double? gammaLinear)
+    {
+        var overrides = new Dictionary<Type, double>
+        {
+            [typeof(Conv2d)] = gammaConv ?? Config.GammaConv,
+            [typeof(Linear)] = gammaLinear ?? Config.GammaLinear,
+        };
+        return Model.LrpForward(pixels, new LrpOptions { Method = method, GammaOverrides = overrides });
     }
 
     public void Dispose() => Model.Dispose();
