@@ -17,6 +17,7 @@ namespace LrpGen.Benchmarks;
 ///   --plots [--in DIR] [--images DIR]            PNG plots from the scaling (and long) results
 ///   --verify [--tokens N] [--layers N]           equal work: (2) and (4) give the same relevance
 ///   --profile [--tokens N] [--layers N]          forward / backward split and retained memory, per block
+///   --seeds                                      16 seeds in one backward vs 16 passes / 16 backwards at 512 tokens (JSON line)
 /// Global: --threads N (LibTorch intra-op threads; default 1, see docs/performance.md).
 /// </summary>
 public static class Program
@@ -45,6 +46,8 @@ public static class Program
                 return BenchMode.Run(list.ToArray(), threads);
             case "quick":
                 return Quick.Run(threads);
+            case "seeds":
+                return SeedsBenchmark.Run(threads);
             case "memory":
             {
                 if (list.Count < 3) return Usage();
@@ -90,7 +93,7 @@ public static class Program
         }
     }
 
-    private static readonly HashSet<string> Modes = new() { "bench", "quick", "memory", "scaling", "long", "save-model", "plots", "verify", "profile" };
+    private static readonly HashSet<string> Modes = new() { "bench", "quick", "memory", "scaling", "long", "save-model", "plots", "verify", "profile", "seeds" };
 
     private static int Usage()
     {

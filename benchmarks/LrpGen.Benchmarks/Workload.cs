@@ -15,6 +15,9 @@ public enum Method
     /// <summary>(2) the generated AttnLRP pass: LrpForward + Backward, relevance at the embeddings.</summary>
     AttnLrp,
 
+    /// <summary>--seeds: the generated AttnLRP pass explaining 16 logits in one batched backward (<see cref="SeedsBenchmark"/>).</summary>
+    AttnLrpSeeds,
+
     /// <summary>(3) TorchSharp autograd, plain input x gradient, parameters frozen.</summary>
     AutogradGradX,
 
@@ -120,6 +123,7 @@ public sealed class Workload : IDisposable
     {
         Method.Forward => Forward(),
         Method.AttnLrp => GeneratedRelevance(),
+        Method.AttnLrpSeeds => SeedsBenchmark.Batched(this),
         Method.AutogradGradX => Reference.Relevance(Embeds, _inputs, Weights, rules: false),
         Method.AutogradRules => Reference.Relevance(Embeds, _inputs, Weights, rules: true),
         Method.AttnLrpCheckpointed => GeneratedRelevance(_checkpointed),
