@@ -16,7 +16,10 @@ public static class SeedsBenchmark
 {
     public const int Seeds = 16;
 
-    private enum Way { Batched, SeparatePasses, SeparateBackwards }
+    /// <summary>The chunk size of the extra, chunked batched way (printed on stderr only).</summary>
+    public const int Chunk = 4;
+
+    private enum Way { Batched, BatchedInChunks, SeparatePasses, SeparateBackwards }
 
     public static int Run(int threads)
     {
@@ -33,6 +36,8 @@ public static class SeedsBenchmark
             Console.Error.WriteLine($"  load average after timing: {Timing.LoadAverage():0.0}");
         }
         foreach (var way in cpu.Keys) Console.Error.WriteLine($"  {way,-18} median CPU {cpu[way],9:0.0} ms, wall {wall[way],9:0.0} ms");
+        Console.Error.WriteLine($"  BatchedInChunks: the same batched pass with LrpOptions.MaxSeedsPerBackward = {Chunk}: "
+            + $"{cpu[Way.BatchedInChunks] / cpu[Way.SeparateBackwards]:0.000} of the separate backwards");
         double single = MemoryProbe.MeasureInChild(Method.AttnLrp, shape, timedRuns: 0, threads).PeakExtraMiB;
         double batched = MemoryProbe.MeasureInChild(Method.AttnLrpSeeds, shape, timedRuns: 0, threads).PeakExtraMiB;
         Console.Error.WriteLine($"  peak extra: one seed {single:0.0} MiB, {Seeds} seeds batched {batched:0.0} MiB");
@@ -66,9 +71,10 @@ public static class SeedsBenchmark
         return Batched(work, weights);
     }
 
-    private static Tensor Batched(Workload work, Tensor weights)
+    private static Tensor Batched(Workload work, Tensor weights, int? chunk = null)
     {
-        using var pass = work.Model.LrpForward(work.Embeds, work.Cos, work.Sin, work.Mask, work.Rows, new LrpOptions { Method = LrpMethod.AttnLrp });
+        using var pass = work.Model.LrpForward(work.Embeds, work.Cos, work.Sin, work.Mask, work.Rows,
+            new LrpOptions { Method = LrpMethod.AttnLrp, MaxSeedsPerBackward = chunk });
         var relevance = pass.Backward(weights);
         for (int i = 1; i < relevance.Count; i++) relevance[i].Dispose();
         return relevance[0];
@@ -112,6 +118,7 @@ public static class SeedsBenchmark
     private static void Verify(Workload work, Tensor weights)
     {
         using var batched = Batched(work, weights);
+        using var chunked = Batched(work, weights, Chunk);
         var passes = SeparatePasses(work, weights, keep: true)!;
         var backwards = SeparateBackwards(work, weights, keep: true)!;
         double worst = 0;
@@ -119,24 +126,26 @@ public static class SeedsBenchmark
         {
             using var row = batched[s];
             double scale = row.abs().max().item<float>();
-            foreach (var other in new[] { passes[s], backwards[s] })
+            using var chunkRow = chunked[s];
+            foreach (var other in new[] { passes[s], backwards[s], chunkRow })
                 using (var diff = (row - other).abs().max())
                     worst = Math.Max(worst, diff.item<float>() / scale);
         }
         foreach (var t in passes.Concat(backwards)) t.Dispose();
-        Console.Error.WriteLine($"  verified: the batched rows equal the separate passes and backwards within {worst:E2} of each row's max |R|");
+        Console.Error.WriteLine($"  verified: the batched rows equal the separate passes, the separate backwards and the chunked batch within {worst:E2} of each row's max |R|");
         if (!(worst <= 1e-4)) throw new InvalidOperationException($"the batched relevance differs from separate backwards by {worst:E2} of a row's max |R|.");
     }
 
     /// <summary>Wall and CPU time per way (ms), one warm-up each, then <paramref name="runs"/> rounds in turn: medians.</summary>
     private static (Dictionary<Way, double> Wall, Dictionary<Way, double> Cpu) RoundRobin(Workload work, Tensor weights, int runs)
     {
-        var ways = new[] { Way.Batched, Way.SeparatePasses, Way.SeparateBackwards };
+        var ways = new[] { Way.Batched, Way.BatchedInChunks, Way.SeparatePasses, Way.SeparateBackwards };
         void RunOnce(Way way)
         {
             switch (way)
             {
                 case Way.Batched: Batched(work, weights).Dispose(); break;
+                case Way.BatchedInChunks: Batched(work, weights, Chunk).Dispose(); break;
                 case Way.SeparatePasses: SeparatePasses(work, weights, keep: false); break;
                 default: SeparateBackwards(work, weights, keep: false); break;
             }
