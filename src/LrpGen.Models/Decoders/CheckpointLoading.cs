@@ -40,7 +40,7 @@ internal static class CheckpointLoading
         {
             string file = checkpoint.FileOf(name);
             throw new CheckpointException(
-                $"Tensor '{name}' in {file} has shape {SafetensorsEntry.FormatShape(stored)}; the model expects {(source.Layout is { } layout ? layout + " " : "")}{SafetensorsEntry.FormatShape(whole)}.", file);
+                $"Tensor {checkpoint.Describe(name)} in {file} has shape {SafetensorsEntry.FormatShape(stored)}; the model expects {(source.Layout is { } layout ? layout + " " : "")}{SafetensorsEntry.FormatShape(whole)}.", file);
         }
         assigner.MarkUsed(name);
         if (assigner.ShapesOnly) return;

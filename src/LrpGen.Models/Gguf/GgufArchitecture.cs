@@ -48,6 +48,19 @@ public sealed record GgufArchitecture(
     /// family has no setting for, with why: a file that has one is refused rather than read as another model.</summary>
     public IReadOnlyDictionary<string, string> UnsupportedKeys { get; init; } = new Dictionary<string, string>();
 
+    /// <summary>A metadata key (<c>{arch}.{SelectedBy}</c>) whose positive value picks this table over the plain one of
+    /// the same GGUF name: llama.cpp stores Mixtral as "llama" and tells it apart by <c>llama.expert_count</c>.</summary>
+    public string? SelectedBy { get; init; }
+
+    /// <summary>Hugging Face names of a block's tensors that the converter reads as the table's (<c>{0}</c> the expert):
+    /// Mixtral's Hub names (block_sparse_moe.gate, experts.{e}.w1/w3/w2) for the LLaMA layout's the table uses.</summary>
+    public IReadOnlyDictionary<string, string> HfAliases { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>Whether the architecture stores Phi-3's longrope: <c>rope_factors_long.weight</c> and
+    /// <c>rope_factors_short.weight</c> with <c>{arch}.rope.scaling.attn_factor</c> and
+    /// <c>{arch}.rope.scaling.original_context_length</c>.</summary>
+    public bool LongRope { get; init; }
+
     /// <summary>Whether a Hugging Face tensor is a norm weight stored shifted by <see cref="NormShift"/>.</summary>
     public bool IsShiftedNorm(string hfName) => NormShift != 0 && hfName.EndsWith("norm.weight", StringComparison.Ordinal);
 }

@@ -63,6 +63,12 @@ public static class GgufArchitectures
         ["attn_k_norm.weight"] = "self_attn.k_norm.weight",
     };
 
+    private static readonly string[] AttentionTensors =
+        { "attn_norm.weight", "attn_q.weight", "attn_k.weight", "attn_v.weight", "attn_output.weight", "ffn_norm.weight" };
+
+    private static string[][] Required(string[] attention, params string[] mlp) =>
+        attention.Concat(mlp).Select(t => new[] { t }).ToArray();
+
     private static Dictionary<string, string> Merge(params Dictionary<string, string>[] parts) =>
         parts.SelectMany(p => p).ToDictionary(p => p.Key, p => p.Value);
 
@@ -78,7 +84,72 @@ public static class GgufArchitectures
             ["attn_k.weight"] = "num_key_value_heads", ["attn_k.bias"] = "num_key_value_heads",
         },
         new Dictionary<string, string>(),
-        new Dictionary<string, object> { ["hidden_act"] = "silu" });
+        new Dictionary<string, object> { ["hidden_act"] = "silu" })
+    {
+        RequiredPerBlock = Required(AttentionTensors, "ffn_gate.weight", "ffn_up.weight", "ffn_down.weight"),
+        RequiredGlobals = new[] { "output_norm.weight" },
+    };
+
+    /// <summary>Mixtral: llama.cpp stores it as "llama" with <c>llama.expert_count</c> (which picks this table), the
+    /// LLaMA family's permuted q/k rows, a router (ffn_gate_inp) and the experts stacked per block; its graph routes
+    /// by softmax over all experts, then the top-k renormalised (Mixtral's rule). feed_forward_length is the experts'
+    /// size. The Hugging Face names are the LLaMA layout's; the Hub's block_sparse_moe names convert as aliases.</summary>
+    public static GgufArchitecture Mixtral { get; } = new(
+        "llama", "mixtral",
+        DecoderKeys.Concat(new GgufConfigKey[]
+        {
+            new("feed_forward_length", "intermediate_size", IsInteger: true, Required: true),
+            new("expert_count", "num_local_experts", IsInteger: true, Required: true),
+            new("expert_used_count", "num_experts_per_tok", IsInteger: true, Required: true),
+        }).ToArray(),
+        DecoderGlobals,
+        Merge(AttentionBlock, new Dictionary<string, string> { ["ffn_gate_inp.weight"] = "mlp.gate.weight" }),
+        Llama.RopePermuted,
+        new Dictionary<string, string>
+        {
+            ["ffn_gate_exps.weight"] = "mlp.experts.{0}.gate_proj.weight",
+            ["ffn_up_exps.weight"] = "mlp.experts.{0}.up_proj.weight",
+            ["ffn_down_exps.weight"] = "mlp.experts.{0}.down_proj.weight",
+        },
+        new Dictionary<string, object> { ["hidden_act"] = "silu" })
+    {
+        SelectedBy = "expert_count",
+        RequiredPerBlock = Required(AttentionTensors, "ffn_gate_inp.weight", "ffn_gate_exps.weight", "ffn_up_exps.weight", "ffn_down_exps.weight"),
+        RequiredGlobals = new[] { "output_norm.weight" },
+        HfAliases = new Dictionary<string, string>
+        {
+            ["block_sparse_moe.gate.weight"] = "mlp.gate.weight",
+            ["block_sparse_moe.experts.{0}.w1.weight"] = "mlp.experts.{0}.gate_proj.weight",
+            ["block_sparse_moe.experts.{0}.w3.weight"] = "mlp.experts.{0}.up_proj.weight",
+            ["block_sparse_moe.experts.{0}.w2.weight"] = "mlp.experts.{0}.down_proj.weight",
+        },
+    };
+
+    /// <summary>Phi-3: fused attn_qkv (q rows, then k, then v: Hugging Face's qkv_proj as it is) and a fused ffn_up
+    /// (gate rows, then up: gate_up_proj), NeoX rotation (no row permutation), and longrope as two global factor
+    /// tensors with the attention factor and original context in metadata. llama.cpp disables Phi-3's sliding window
+    /// (phi3.attention.sliding_window is read and dropped), so the key is not read here either.</summary>
+    public static GgufArchitecture Phi3 { get; } = new(
+        "phi3", "phi3",
+        DenseDecoderKeys.Append(new("rope.scaling.original_context_length", "original_max_position_embeddings", IsInteger: true, Required: false)).ToArray(),
+        DecoderGlobals,
+        new Dictionary<string, string>
+        {
+            ["attn_norm.weight"] = "input_layernorm.weight",
+            ["attn_qkv.weight"] = "self_attn.qkv_proj.weight",
+            ["attn_output.weight"] = "self_attn.o_proj.weight",
+            ["ffn_norm.weight"] = "post_attention_layernorm.weight",
+            ["ffn_up.weight"] = "mlp.gate_up_proj.weight",
+            ["ffn_down.weight"] = "mlp.down_proj.weight",
+        },
+        new Dictionary<string, string>(),
+        new Dictionary<string, string>(),
+        new Dictionary<string, object> { ["hidden_act"] = "silu" })
+    {
+        RequiredPerBlock = Required(new[] { "attn_norm.weight", "attn_qkv.weight", "attn_output.weight", "ffn_norm.weight" }, "ffn_up.weight", "ffn_down.weight"),
+        RequiredGlobals = new[] { "output_norm.weight" },
+        LongRope = true,
+    };
 
     /// <summary>Qwen2: LLaMA's tensors with q/k/v biases (the attention block's optional biases), no row permutation
     /// (llama.cpp rotates qwen2 NeoX-style, as Hugging Face does). Its q/k/v biases are the family's own, not LLaMA's
@@ -215,9 +286,18 @@ public static class GgufArchitectures
         RequiredGlobals = new[] { "output_norm.weight" },
     };
 
-    public static IReadOnlyList<GgufArchitecture> All { get; } = new[] { Llama, Qwen2, Qwen3, Qwen3Moe, Gemma2, Gemma3 };
+    public static IReadOnlyList<GgufArchitecture> All { get; } = new[] { Llama, Mixtral, Qwen2, Qwen3, Qwen3Moe, Gemma2, Gemma3, Phi3 };
 
-    public static GgufArchitecture? Find(string ggufArchitecture) => All.FirstOrDefault(a => a.Name == ggufArchitecture);
+    /// <summary>The table for a file of GGUF architecture <paramref name="ggufArchitecture"/>: among the tables of that
+    /// name, the one whose <see cref="GgufArchitecture.SelectedBy"/> key the metadata has with a positive value, else
+    /// the plain one.</summary>
+    public static GgufArchitecture? Find(string ggufArchitecture, IReadOnlyDictionary<string, GgufValue> metadata)
+    {
+        var named = All.Where(a => a.Name == ggufArchitecture).ToList();
+        return named.FirstOrDefault(a => a.SelectedBy is { } key
+                   && metadata.TryGetValue($"{a.Name}.{key}", out var v) && v.IsNumber && v.AsDouble() > 0)
+               ?? named.FirstOrDefault(a => a.SelectedBy is null);
+    }
 
     /// <summary>Hugging Face families that GGUF stores under another family's architecture. Mistral is "llama" in GGUF:
     /// llama.cpp's converter writes no sliding-window key for it and its llama graph attends to the whole context, so a
@@ -230,6 +310,6 @@ public static class GgufArchitectures
     /// <summary>The model types the converter writes, for messages.</summary>
     public static IEnumerable<string> ConvertibleModelTypes => All.Select(a => a.ModelType).Concat(StoredAs.Keys);
 
-    /// <summary>"llama, qwen2, qwen3, qwen3moe, gemma2, gemma3" for messages.</summary>
-    public static string Names => string.Join(", ", All.Select(a => a.Name));
+    /// <summary>"llama, qwen2, qwen3, qwen3moe, gemma2, gemma3, phi3" for messages.</summary>
+    public static string Names => string.Join(", ", All.Select(a => a.Name).Distinct());
 }

@@ -20,7 +20,7 @@ public sealed class GgufCheckpoint : ITensorStore
 
     /// <summary>How one Hugging Face tensor is read: from a GGUF tensor (or one expert's slice of a stacked one), its
     /// rows un-permuted over <c>PermuteHeads</c> heads when that is above 0, <c>Shift</c> subtracted (Gemma's norms).</summary>
-    private sealed record View(GgufTensorInfo Source, int PermuteHeads, double Shift = 0);
+    private sealed record View(GgufTensorInfo Source, int PermuteHeads, double Shift = 0, int? Expert = null);
 
     private readonly GgufFile _file;
     private readonly Dictionary<string, View> _views;
@@ -88,7 +88,7 @@ public sealed class GgufCheckpoint : ITensorStore
     {
         string architecture = file.GetString("general.architecture")
             ?? throw new CheckpointException($"{file.FilePath} has no 'general.architecture' string in its metadata, so the architecture is unknown.", file.FilePath);
-        var arch = GgufArchitectures.Find(architecture)
+        var arch = GgufArchitectures.Find(architecture, file.Metadata)
             ?? throw new CheckpointException($"{file.FilePath}: GGUF architecture '{architecture}' is not supported (supported: {GgufArchitectures.Names}).", file.FilePath);
         var config = Config(file, arch);
         RequireBlockTensors(file, arch, config);
@@ -136,8 +136,7 @@ public sealed class GgufCheckpoint : ITensorStore
         var factor = file.Metadata.GetValueOrDefault($"{arch.Name}.rope.scaling.factor") ?? file.Metadata.GetValueOrDefault($"{arch.Name}.rope.scale_linear");
         if (factor is { IsNumber: true } && factor.AsDouble() is double f && f != 0 && f != 1)
             config["rope_scaling"] = new JsonObject { ["rope_type"] = "linear", ["factor"] = f };
-        if (file.Contains("rope_freqs.weight"))
-            throw new CheckpointException($"{file.FilePath} has 'rope_freqs.weight' (llama3 RoPE frequency factors), which is not supported yet; load the Hugging Face folder instead.", file.FilePath);
+        GgufRopeFactors.AddTo(config, file, arch, dim);
 
         if (!file.Contains("token_embd.weight"))
             throw new CheckpointException($"{file.FilePath} has no tensor 'token_embd.weight' (the token embeddings).", file.FilePath);
@@ -176,6 +175,8 @@ public sealed class GgufCheckpoint : ITensorStore
         foreach (var info in file.Tensors)
         {
             file.RequireSupported(info);
+            // RoPE factors are configuration (read into rope_scaling by Config), not a parameter.
+            if (GgufRopeFactors.TensorNames.Contains(info.Name)) continue;
             if (arch.Globals.TryGetValue(info.Name, out var global))
             {
                 views[global] = new View(info, 0, arch.IsShiftedNorm(global) ? arch.NormShift : 0);
@@ -200,7 +201,7 @@ public sealed class GgufCheckpoint : ITensorStore
                 long perExpert = info.ByteCount / info.Dims[2];
                 for (int e = 0; e < info.Dims[2]; e++)
                     views[hfBlock + string.Format(CultureInfo.InvariantCulture, expertName, e)] =
-                        new View(info with { Dims = info.Dims[..2], Offset = info.Offset + e * perExpert, ByteCount = perExpert }, 0);
+                        new View(info with { Dims = info.Dims[..2], Offset = info.Offset + e * perExpert, ByteCount = perExpert }, 0, Expert: e);
             }
             else
             {
@@ -209,6 +210,12 @@ public sealed class GgufCheckpoint : ITensorStore
         }
         return views;
     }
+
+    /// <summary>A Hugging Face name with the GGUF tensor it is read from, for messages about its shape.</summary>
+    public string Describe(string name) =>
+        _views.TryGetValue(name, out var view)
+            ? $"'{name}' (GGUF tensor '{view.Source.Name}'{(view.Expert is { } e ? $", expert {e}" : "")})"
+            : $"'{name}'";
 
     /// <summary>"blk.12.attn_q.weight" into 12 and "attn_q.weight".</summary>
     internal static bool TrySplitBlock(string name, out int block, out string suffix)

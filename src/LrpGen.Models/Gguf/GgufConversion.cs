@@ -22,12 +22,14 @@ public static class GgufConversion
         var arch = GgufArchitectures.ForModelType(checkpoint.ModelType)
             ?? throw new CheckpointException($"{checkpoint.ConfigPath}: model_type '{checkpoint.ModelType}' has no GGUF table (supported: {string.Join(", ", GgufArchitectures.ConvertibleModelTypes)}).", checkpoint.ConfigPath);
         var metadata = Metadata(checkpoint, arch);
-        if (extraMetadata is not null) metadata.AddRange(extraMetadata);
-
         using (var scope = torch.NewDisposeScope())
         {
+            var rope = GgufRopeFactors.For(Decoders.DecoderConfig.From(checkpoint), arch, checkpoint.ConfigPath);
+            metadata.AddRange(rope.Metadata);
+            if (extraMetadata is not null) metadata.AddRange(extraMetadata);
             var tensors = Tensors(checkpoint, arch, storeAs);
-            GgufWriter.Write(ggufPath, metadata, tensors);
+            // The factors stay float32 whatever the weights' type, as llama.cpp's converter and quantizer keep them.
+            GgufWriter.Write(ggufPath, metadata, rope.Tensors.Concat(tensors));
         }
         RequireSameComputation(checkpoint, arch, ggufPath);
     }
@@ -51,10 +53,7 @@ public static class GgufConversion
     {
         // The checked configuration: rope_theta wherever config.json keeps it (rope_parameters too), head counts defaulted.
         var decoder = Decoders.DecoderConfig.From(checkpoint);
-        if (decoder.RopeScaling is Decoders.Llama3RopeScaling)
-            throw new CheckpointException($"{checkpoint.ConfigPath}: llama3 RoPE scaling is stored in GGUF as rope_freqs.weight, which this converter does not write.", checkpoint.ConfigPath);
-        if (decoder.RopeScaling is not null and not Decoders.LinearRopeScaling)
-            throw new CheckpointException($"{checkpoint.ConfigPath}: RoPE scaling {decoder.RopeScaling.GetType().Name} is not written by this converter (linear is).", checkpoint.ConfigPath);
+        // llama3 and longrope scaling are written as factor tensors (GgufRopeFactors), linear as metadata below.
         // GGUF's dense architectures here carry no sliding window (llama.cpp attends to the whole context): a window
         // shorter than the context would be lost, and the GGUF would compute another model.
         bool storesWindow = arch.ConfigKeys.Any(k => k.HfKey == "sliding_window");
@@ -70,7 +69,10 @@ public static class GgufConversion
         foreach (var key in arch.ConfigKeys)
         {
             // A Qwen3-MoE's intermediate_size is required in config.json but unused by the model (0 in DecoderConfig).
-            double? value = key.HfKey == "intermediate_size" ? checkpoint.Values.GetOptionalInt("intermediate_size") : DecoderValue(key.HfKey, decoder);
+            // So is Phi-3's original_max_position_embeddings without longrope.
+            bool raw = key.HfKey == "intermediate_size"
+                || (key.HfKey == "original_max_position_embeddings" && decoder.RopeScaling is not Decoders.LongRopeScaling);
+            double? value = raw ? checkpoint.Values.GetOptionalInt(key.HfKey) : DecoderValue(key.HfKey, decoder);
             if (value is not double v) continue;
             // As llama.cpp's converter: what the architecture takes by default is left out (Gemma's layer pattern).
             if (!key.Required && arch.FixedConfig.TryGetValue(key.HfKey, out var fixedValue) && Convert.ToDouble(fixedValue, CultureInfo.InvariantCulture) == v) continue;
@@ -100,7 +102,8 @@ public static class GgufConversion
         "head_dim" => d.HeadDim,
         "rms_norm_eps" => d.RmsNormEps,
         "rope_theta" => d.RopeTheta,
-        "num_experts" => d.Experts,
+        "num_experts" or "num_local_experts" => d.Experts,
+        "original_max_position_embeddings" => d.RopeScaling is Decoders.LongRopeScaling l ? l.OriginalMaxPositions : null,
         "num_experts_per_tok" => d.ExpertsPerToken,
         "moe_intermediate_size" => d.MoeIntermediateSize,
         "sliding_window" => d.SlidingWindow > 0 ? d.SlidingWindow : null,
@@ -125,6 +128,19 @@ public static class GgufConversion
         return null;
     }
 
+    /// <summary>A per-block name with <c>{0}</c> for the expert as a regular expression capturing the expert.</summary>
+    private static Regex ExpertPattern(string name) =>
+        new("^" + Regex.Escape(name).Replace(@"\{0}", @"(\d+)") + "$", RegexOptions.CultureInvariant);
+
+    /// <summary>The table's name for a block suffix the table knows under an alias (Mixtral's Hub names).</summary>
+    private static string Unalias(string suffix, List<(Regex Pattern, string Table)> aliases)
+    {
+        foreach (var (pattern, table) in aliases)
+            if (pattern.Match(suffix) is { Success: true } m)
+                return m.Groups.Count > 1 ? string.Format(CultureInfo.InvariantCulture, table, m.Groups[1].Value) : table;
+        return suffix;
+    }
+
     private static readonly Regex BlockName = new(@"^model\.layers\.(\d+)\.(.+)$", RegexOptions.CultureInvariant);
 
     private static List<KeyValuePair<string, Tensor>> Tensors(CheckpointFolder checkpoint, GgufArchitecture arch, ScalarType storeAs)
@@ -132,7 +148,8 @@ public static class GgufConversion
         var c = checkpoint.Values;
         var globals = arch.Globals.ToDictionary(p => p.Value, p => p.Key);
         var perBlock = arch.PerBlock.ToDictionary(p => p.Value, p => p.Key);
-        var experts = arch.StackedExperts.Select(p => (Gguf: p.Key, Pattern: new Regex("^" + Regex.Escape(p.Value).Replace(@"\{0}", @"(\d+)") + "$"))).ToList();
+        var experts = arch.StackedExperts.Select(p => (Gguf: p.Key, Pattern: ExpertPattern(p.Value))).ToList();
+        var aliases = arch.HfAliases.Select(p => (Pattern: ExpertPattern(p.Key), Table: p.Value)).ToList();
         bool tied = c.GetBool("tie_word_embeddings", false);
         var result = new List<KeyValuePair<string, Tensor>>();
         var stacked = new SortedDictionary<string, SortedDictionary<int, Tensor>>(StringComparer.Ordinal);
@@ -147,7 +164,7 @@ public static class GgufConversion
             }
             var match = BlockName.Match(name);
             if (!match.Success) throw new CheckpointException($"{checkpoint.WeightsPath}: tensor '{name}' has no GGUF name in the {arch.Name} table.", checkpoint.WeightsPath);
-            string block = match.Groups[1].Value, suffix = match.Groups[2].Value;
+            string block = match.Groups[1].Value, suffix = Unalias(match.Groups[2].Value, aliases);
             if (perBlock.TryGetValue(suffix, out var gguf))
             {
                 if (arch.RopePermuted.TryGetValue(gguf, out var headsKey))

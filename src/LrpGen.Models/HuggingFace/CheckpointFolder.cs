@@ -54,6 +54,9 @@ public sealed partial class CheckpointFolder
     /// <summary>The file (shard) that holds the tensor.</summary>
     public string FileOf(string name) => Holder(name).FilePath;
 
+    /// <summary>The tensor's name for messages (<see cref="ITensorStore.Describe"/>): a GGUF file's also names its own tensor.</summary>
+    public string Describe(string name) => _files.TryGetValue(name, out var file) ? file.Describe(name) : $"'{name}'";
+
     /// <summary>Loads a tensor onto the CPU, converted to <paramref name="dtype"/> when given; the caller disposes it.</summary>
     public Tensor Load(string name, ScalarType? dtype = null) => Holder(name).Load(name, dtype);
 

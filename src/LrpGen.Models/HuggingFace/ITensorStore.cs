@@ -19,4 +19,8 @@ public interface ITensorStore
 
     /// <summary>A new CPU tensor in <paramref name="dtype"/> (null: <see cref="StoredType"/>); the caller disposes it.</summary>
     Tensor Load(string name, ScalarType? dtype);
+
+    /// <summary>The tensor's name as messages give it: quoted, with the stored tensor it is read from where that has
+    /// another name (a GGUF tensor).</summary>
+    string Describe(string name) => $"'{name}'";
 }

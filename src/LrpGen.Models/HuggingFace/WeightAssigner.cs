@@ -47,7 +47,7 @@ public sealed class WeightAssigner
         if (!stored.SequenceEqual(target.shape))
         {
             string file = Checkpoint.FileOf(checkpointName);
-            throw new CheckpointException($"Tensor '{checkpointName}' in {file} has shape {SafetensorsEntry.FormatShape(stored)}; the model expects {expected}.", file);
+            throw new CheckpointException($"Tensor {Checkpoint.Describe(checkpointName)} in {file} has shape {SafetensorsEntry.FormatShape(stored)}; the model expects {expected}.", file);
         }
 
         _used.Add(checkpointName);
