@@ -20,7 +20,9 @@ public sealed partial class CausalLm
     /// equals what <see cref="Explain(IReadOnlyList{long[]}, ExplainRequest, bool)"/> gives for the prefix up to that
     /// position with token s as the target. The request's <see cref="ExplainRequest.Method"/>,
     /// <see cref="ExplainRequest.Rivals"/> and <see cref="ExplainRequest.Interventions"/> apply; targets are the generated
-    /// tokens, so <see cref="ExplainRequest.Targets"/>, latent points and latent seeds are refused.</summary>
+    /// tokens, so <see cref="ExplainRequest.Targets"/>, latent points and latent seeds are refused. The seeds are dense
+    /// over the model's output (batch x answer rows of the whole vocabulary each): S answer tokens cost S x batch x S x
+    /// vocab floats of seed weights, and the backward through lm_head as much again per chunk of seeds.</summary>
     public IReadOnlyList<GenerationExplanation> ExplainGeneration(IReadOnlyList<long[]> prompts, IReadOnlyList<long[]> generated,
         ExplainRequest request, bool padLeft = true)
     {
