@@ -108,6 +108,19 @@ internal static class Executor
                         var problem = Compare(relevance[i], expected[i], Tolerance, floor);
                         if (problem is not null) return (Outcome.Mismatch, $"[{method}] relevance of input {i}: {problem}");
                     }
+                    // Three seeds in one backward: row s equals the backward of seed s.
+                    var seeds = torch.randn(plain.shape.Prepend(3L).ToArray(), ScalarType.Float64);
+                    var batched = pass.Backward(seeds);
+                    for (int s = 0; s < 3; s++)
+                    {
+                        var single = pass.Backward(seeds[s]);
+                        double rowFloor = Math.Max(1e-6 * (plain * seeds[s]).abs().max().item<double>(), AbsoluteFloor);
+                        for (int i = 0; i < single.Count; i++)
+                        {
+                            var problem = Compare(batched[i][s], single[i], Tolerance, rowFloor);
+                            if (problem is not null) return (Outcome.Mismatch, $"[{method}] seed {s} of 3 in one backward, input {i}: {problem}");
+                        }
+                    }
                 }
                 catch (Exception e)
                 {
