@@ -84,6 +84,21 @@ public class SeedAdjointTests
         });
     }
 
+    /// <summary>The seed dimension folded into a matmul's rows or columns gives broadcasting's product.</summary>
+    [Fact]
+    public void FoldedMatmuls()
+    {
+        torch.manual_seed(6);
+        var weights = torch.randn(2, 2, 5, 6, F64);
+        var rowGradient = torch.randn(new long[] { 3, 2, 2, 1, 5 }, F64);
+        Close.Relative(Seeds.MatmulLeft(rowGradient, weights), rowGradient.matmul(weights), 1e-12, "S folded into M");
+        var columnGradient = torch.randn(new long[] { 3, 2, 2, 5, 1 }, F64);
+        var attention = weights.transpose(-2, -1);
+        Close.Relative(Seeds.MatmulRight(attention, columnGradient), attention.matmul(columnGradient), 1e-12, "S folded into K");
+        var wide = torch.randn(new long[] { 3, 2, 2, 4, 5 }, F64);
+        Close.Relative(Seeds.MatmulLeft(wide, weights), wide.matmul(weights), 0, "no fold when the gradient is larger");
+    }
+
     [Fact]
     public void PartsOfTensors()
     {

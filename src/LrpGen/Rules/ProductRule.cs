@@ -59,7 +59,7 @@ public static class ProductRule
         {
             using var typed = Typed(b ?? throw Missing(nameof(b)), g);
             using var bt = typed.transpose(-2, -1);
-            using var full = g.matmul(bt);
+            using var full = Seeds.MatmulLeft(g, bt);
             if (fa != 1) full.mul_(fa);
             ga = Grad.SumTo(full, aShape);
         }
@@ -67,7 +67,7 @@ public static class ProductRule
         {
             using var typed = Typed(a ?? throw Missing(nameof(a)), g);
             using var at = typed.transpose(-2, -1);
-            using var full = at.matmul(g);
+            using var full = Seeds.MatmulRight(at, g);
             if (fb != 1) full.mul_(fb);
             gb = Grad.SumTo(full, bShape);
         }
