@@ -43,7 +43,8 @@ internal static class TinyLlama
         if (slidingWindow is { } window) config["sliding_window"] = window;
         File.WriteAllText(Path.Combine(folder, CheckpointFolder.ConfigFileName), config.ToJsonString());
 
-        var generator = torch.manual_seed(seed);
+        // A generator of its own (same stream as manual_seed(seed)): tests running in parallel draw from the global one.
+        using var generator = new torch.Generator((ulong)seed);
         Tensor Randn(double scale, params long[] shape) => torch.randn(shape, generator: generator).mul(scale);
         Tensor Norm(long size) => torch.ones(size).add(Randn(0.1, size));
         int headDim = Hidden / Heads;

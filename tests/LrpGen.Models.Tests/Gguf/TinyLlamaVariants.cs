@@ -32,7 +32,8 @@ internal static class TinyLlamaVariants
         var config = JsonNode.Parse(File.ReadAllText(Path.Combine(llama, CheckpointFolder.ConfigFileName)))!.AsObject();
         var checkpoint = CheckpointFolder.Open(llama);
         var tensors = checkpoint.TensorNames.ToDictionary(n => n, n => checkpoint.Load(n, ScalarType.Float32));
-        var generator = torch.manual_seed(seed + 1000);
+        // A generator of its own (same stream as manual_seed): tests running in parallel draw from the global one.
+        using var generator = new torch.Generator((ulong)(seed + 1000));
         var random = new Random((int)seed);
         Tensor Randn(double scale, params long[] shape) => torch.randn(shape, generator: generator).mul(scale);
         switch (family)
