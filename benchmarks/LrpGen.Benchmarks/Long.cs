@@ -30,24 +30,28 @@ public static class Long
 
     public const string ResultsFile = "long.jsonl";
 
+    /// <param name="priorGiB">The peak to expect per process before a length was measured (default: the quadratic
+    /// bound of <see cref="Prior"/>), which decides how many processes run at once.</param>
     /// <param name="only">The JSON keys of the methods to run (null: all).</param>
-    /// <param name="mergeFile">A results file of an earlier --long run whose figures fill in the methods not run here,
-    /// per length (the forward and autograd methods are benchmark code that a generator change leaves as it is); the
-    /// JSON line then names the file under "measured_in".</param>
+    /// <param name="mergeFiles">Results files of earlier --long runs whose figures fill in the methods not run here,
+    /// per length, the first file that has them (the forward and autograd methods are benchmark code that a generator
+    /// change leaves as it is); the JSON line then names the file under "measured_in". With no methods to run, the
+    /// files' figures alone are combined.</param>
     public static int Run(IReadOnlyList<int> lengths, double budgetGiB, int layers, string outDir, string imagesDir, int threads,
-        IReadOnlyCollection<string>? only = null, string? mergeFile = null)
+        IReadOnlyCollection<string>? only = null, IReadOnlyList<string>? mergeFiles = null, double? priorGiB = null)
     {
         var unknown = only?.Where(k => Methods.All(x => x.Key != k)).ToList();
         if (unknown is { Count: > 0 })
             throw new ArgumentException($"--methods: unknown method '{unknown[0]}'; the methods are {string.Join(", ", Methods.Select(x => x.Key))}.");
-        var merged = mergeFile is null ? new List<JsonObject>() : File.ReadAllLines(mergeFile)
-            .Select(l => JsonNode.Parse(l)!.AsObject()).Where(o => o.ContainsKey("tokens")).ToList();
+        var merged = (mergeFiles ?? Array.Empty<string>()).SelectMany(file => File.ReadAllLines(file)
+            .Select(l => (File: Path.GetFileName(file), Line: JsonNode.Parse(l)!.AsObject())).Where(x => x.Line.ContainsKey("tokens"))).ToList();
         var total = Stopwatch.StartNew();
         var log = Console.Error;
         log.WriteLine($"long: {new ModelShape { Layers = layers }.ToString().Split(", 1 x")[0]}, float32, {threads} thread(s), " +
                       $"lengths {string.Join(", ", lengths)}, memory budget {budgetGiB} GiB per method");
-        using (var check = new Workload(new ModelShape { Tokens = 256, Layers = layers }))
-            Verification.Check(check, log);
+        if (only is not { Count: 0 })
+            using (var check = new Workload(new ModelShape { Tokens = 256, Layers = layers }))
+                Verification.Check(check, log);
 
         var peaks = Methods.ToDictionary(x => x.Method, _ => new SortedDictionary<int, double>());
         var lines = new List<JsonObject>();
@@ -64,7 +68,7 @@ public static class Long
                     log.WriteLine($"[{total.Elapsed:mm\\:ss}] {tokens} tokens: {key} skipped: {reason}");
                     continue;
                 }
-                double estimate = Estimate(peaks[m], tokens) ?? Prior(shape);
+                double estimate = Estimate(peaks[m], tokens) ?? priorGiB ?? Prior(shape);
                 jobs.Add(new Job(m, key, Peak: true, estimate));
                 jobs.Add(new Job(m, key, Peak: false, estimate));
             }
@@ -75,14 +79,20 @@ public static class Long
             var cpu = results.Where(r => !r.Key.Peak).ToDictionary(r => r.Key.Method, r => r.Value.CpuMs[0]);
             foreach (var (m, p) in peak) peaks[m][tokens] = p;
             var from = new JsonObject();
-            if (merged.FirstOrDefault(o => (int)o["tokens"]! == tokens) is { } earlier)
-                foreach (var (m, key) in Methods.Where(x => only is not null && !only.Contains(x.Key)))
+            foreach (var (m, key) in Methods.Where(x => only is not null && !only.Contains(x.Key)))
+                foreach (var (file, earlier) in merged.Where(x => (int)x.Line["tokens"]! == tokens))
                     if (earlier["peak_mib"]?[key] is { } p && earlier["cpu_ms"]?[key] is { } c)
                     {
                         peak[m] = p.GetValue<double>();
                         cpu[m] = c.GetValue<double>();
                         peaks[m][tokens] = peak[m];
-                        from[key] = Path.GetFileName(mergeFile);
+                        from[key] = earlier["measured_in"]?[key]?.GetValue<string>() ?? file;
+                        break;
+                    }
+                    else if (earlier["skipped"]?[key] is { } why)
+                    {
+                        skipped[m] = why.GetValue<string>();
+                        break;
                     }
             var line = new JsonObject
             {

@@ -12,7 +12,7 @@ namespace LrpGen.Benchmarks;
 ///   --quick                                      one run at 512 tokens; prints one JSON line of ratios (under 3 minutes)
 ///   --memory METHOD TOKENS LAYERS [--runs N] [--no-peak]  one method in this process: peak extra memory, times (JSON line)
 ///   --scaling [--small] [--out DIR]              time and memory vs tokens (128..2048) and vs layers (2..16)
-///   --long [--lengths 1024,2048,...] [--budget-gib G] [--layers N] [--methods a,b] [--merge FILE] [--out DIR]  long inputs: one JSON line per length
+///   --long [--lengths 1024,2048,...] [--budget-gib G] [--layers N] [--methods a,b] [--merge FILE,...] [--prior-gib G] [--out DIR]  long inputs: one JSON line per length
 ///   --save-model DIR [--layers N] [--prompt-tokens N]  the model as a Hugging Face folder (lrpgen explain DIR --ids ...)
 ///   --plots [--in DIR] [--images DIR]            PNG plots from the scaling (and long) results
 ///   --verify [--tokens N] [--layers N]           equal work: (2) and (4) give the same relevance
@@ -67,7 +67,8 @@ public static class Program
             case "long":
                 return Long.Run(TakeString(list, "--lengths")?.Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray() ?? Long.DefaultLengths,
                     TakeInt(list, "--budget-gib") ?? 20, TakeInt(list, "--layers") ?? 4, TakeString(list, "--out") ?? Paths.Results, Paths.Images, threads,
-                    TakeString(list, "--methods")?.Split(','), TakeString(list, "--merge"));
+                    TakeString(list, "--methods")?.Split(',', StringSplitOptions.RemoveEmptyEntries), TakeString(list, "--merge")?.Split(','),
+                    TakeString(list, "--prior-gib") is { } prior ? double.Parse(prior, CultureInfo.InvariantCulture) : null);
             case "save-model":
             {
                 int layers = TakeInt(list, "--layers") ?? 4, promptTokens = TakeInt(list, "--prompt-tokens") ?? 4000;
