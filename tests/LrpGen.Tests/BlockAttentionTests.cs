@@ -83,6 +83,21 @@ public class BlockAttentionTests
         ScenarioHarness.AssertNoLeaks(o => { o.AttentionBlockBytes = options.AttentionBlockBytes; return fused.LrpForward(x, context, mask, o); }, method, name);
     }
 
+    /// <summary>Several seeds in one backward give, row by row, what one seed gives: fused (blocks of 3 rows of 7,
+    /// soft-capped GQA cross-attention) and unfused.</summary>
+    [Theory, InlineData(LrpMethod.AttnLrp), InlineData(LrpMethod.CpLrp), InlineData(LrpMethod.Gradient)]
+    public void SeedRowsMatchSingleSeeds(LrpMethod method)
+    {
+        torch.manual_seed(24);
+        var fused = new DecoderStyleAttention(16, 4, 2, 0.5).to(F64);
+        var full = new DecoderStyleAttentionFull(16, 4, 2, 0.5).to(F64);
+        var x = torch.randn(2, 7, 16, F64);
+        var context = torch.randn(2, 5, 16, F64);
+        var mask = Mask(MaskKind.Padded, 2, 7, 5);
+        SeedRows.Check(o => { o.AttentionBlockBytes = Budget(2, 4, 5, 3); return fused.LrpForward(x, context, mask, o); }, method, "fused attention");
+        SeedRows.Check(o => full.LrpForward(x, context, mask, o), method, "full-matrix attention");
+    }
+
     private static Tensor Reference(RuleInjection r, DecoderStyleAttention m, Tensor x, Tensor context, Tensor mask)
     {
         long B = x.shape[0], T = x.shape[1], S = context.shape[1], groups = m.heads / m.kvHeads;
@@ -118,6 +133,8 @@ public class BlockAttentionTests
             using var fullPass = full.LrpForward(x, mask, Options(LrpOptions.DefaultAttentionBlockBytes));
             using var w = torch.ones_like(fusedPass.Output);
             Close.Relative(fusedPass.Backward(w)[0], fullPass.Backward(w)[0], Tolerance, $"override {overrides.Item1} = {overrides.Item2}");
+            SeedRows.Check(o => fused.LrpForward(x, mask, o), () => Options(Budget(B, 2, T, 4)), $"fused stack, override {overrides.Item1}");
+            SeedRows.Check(o => full.LrpForward(x, mask, o), () => Options(LrpOptions.DefaultAttentionBlockBytes), $"full stack, override {overrides.Item1}");
         }
     }
 
