@@ -34,6 +34,7 @@ public class MoePhiRopeGgufReferenceTests
     [InlineData("mixtral")]
     [InlineData("phi3")]
     [InlineData("llama3")]
+    [InlineData("qwen3_moe")]
     public void Float32MatchesLlamaCppFromGgufAndFromTheFolder(string family)
     {
         using var temp = new TempFolder();
@@ -53,6 +54,7 @@ public class MoePhiRopeGgufReferenceTests
     [InlineData("mixtral")]
     [InlineData("phi3")]
     [InlineData("llama3")]
+    [InlineData("qwen3_moe")]
     public void TheGgufReadsAsItsFamily(string family)
     {
         using var temp = new TempFolder();
@@ -65,6 +67,11 @@ public class MoePhiRopeGgufReferenceTests
                 Assert.Equal("llama", GgufFile.Open(gguf).GetString("general.architecture"));
                 Assert.Equal(("mixtral", TinyLlamaVariants.Experts, TinyLlamaVariants.ExpertsPerToken, TinyLlama.Intermediate, true),
                     (c.ModelType, c.Experts, c.ExpertsPerToken, c.MoeIntermediateSize, c.NormTopkProb));
+                break;
+            case "qwen3_moe":
+                Assert.Equal("qwen3moe", GgufFile.Open(gguf).GetString("general.architecture"));
+                Assert.Equal(("qwen3_moe", TinyLlamaVariants.Experts, TinyLlamaVariants.ExpertsPerToken, TinyLlama.Intermediate, true, true),
+                    (c.ModelType, c.Experts, c.ExpertsPerToken, c.MoeIntermediateSize, c.NormTopkProb, c.QkNorm));
                 break;
             case "phi3":
                 var longrope = Assert.IsType<LongRopeScaling>(c.RopeScaling);
@@ -109,6 +116,8 @@ public class MoePhiRopeGgufReferenceTests
     [InlineData("phi3", LLamaFtype.MOSTLY_Q4_K_M)]
     [InlineData("llama3", LLamaFtype.MOSTLY_Q8_0)]
     [InlineData("llama3", LLamaFtype.MOSTLY_Q4_K_M)]
+    [InlineData("qwen3_moe", LLamaFtype.MOSTLY_Q8_0)]
+    [InlineData("qwen3_moe", LLamaFtype.MOSTLY_Q4_K_M)]
     public void QuantizedCorrelatesWithLlamaCpp(string family, LLamaFtype type)
     {
         using var temp = new TempFolder();

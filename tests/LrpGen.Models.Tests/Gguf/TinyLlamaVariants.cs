@@ -11,7 +11,8 @@ namespace LrpGen.Models.Tests.Gguf;
 
 /// <summary>The tiny LLaMA (<see cref="TinyLlama"/>: sizes that are multiples of 256, a head with clear winners)
 /// rewritten as the Hugging Face folder of another family with the same attention: Mixtral (the dense MLP replaced
-/// by a router and experts, Hub names), Phi-3 (q/k/v and gate/up fused, longrope) and Llama 3.1 (llama3 RoPE
+/// by a router and experts, Hub names), Qwen3-MoE (the same with Qwen's names, per-head q/k norms and
+/// renormalised top-k weights; rows of 256, which the golden Qwen3-MoE's 48-wide rows are not for Q8_0), Phi-3 (q/k/v and gate/up fused, longrope) and Llama 3.1 (llama3 RoPE
 /// scaling). Everything here is how those families' config.json and checkpoints look, test-side.</summary>
 internal static class TinyLlamaVariants
 {
@@ -22,9 +23,9 @@ internal static class TinyLlamaVariants
     /// original context: a 100-token context is 256 there, and an original context of 128 would take the long factors.</summary>
     public const int Phi3OriginalPositions = 256;
 
-    public static readonly string[] Families = { "mixtral", "phi3", "llama3" };
+    public static readonly string[] Families = { "mixtral", "phi3", "llama3", "qwen3_moe" };
 
-    /// <summary>Writes the tiny model of <paramref name="family"/> ("mixtral", "phi3" or "llama3") to <paramref name="folder"/>.</summary>
+    /// <summary>Writes the tiny model of <paramref name="family"/> ("mixtral", "phi3", "llama3" or "qwen3_moe") to <paramref name="folder"/>.</summary>
     public static void Write(string folder, string family, long seed)
     {
         string llama = folder + "-llama";
@@ -54,6 +55,30 @@ internal static class TinyLlamaVariants
                         tensors[x + "w1.weight"] = Randn(0.06, TinyLlama.Intermediate, TinyLlama.Hidden);
                         tensors[x + "w3.weight"] = Randn(0.06, TinyLlama.Intermediate, TinyLlama.Hidden);
                         tensors[x + "w2.weight"] = Randn(0.04, TinyLlama.Hidden, TinyLlama.Intermediate);
+                    }
+                }
+                break;
+            case "qwen3_moe":
+                config["model_type"] = "qwen3_moe";
+                config["num_experts"] = Experts;
+                config["num_experts_per_tok"] = ExpertsPerToken;
+                config["moe_intermediate_size"] = TinyLlama.Intermediate;
+                config["norm_topk_prob"] = true;
+                int headDim = TinyLlama.Hidden / TinyLlama.Heads;
+                for (int l = 0; l < TinyLlama.Layers; l++)
+                {
+                    string p = $"model.layers.{l}.";
+                    foreach (var dense in new[] { "gate_proj", "up_proj", "down_proj" }) tensors.Remove($"{p}mlp.{dense}.weight");
+                    tensors[p + "self_attn.q_norm.weight"] = torch.ones(headDim).add(Randn(0.1, headDim));
+                    tensors[p + "self_attn.k_norm.weight"] = torch.ones(headDim).add(Randn(0.1, headDim));
+                    // As for Mixtral: router logits of a few units, so the top two are seldom near-ties.
+                    tensors[p + "mlp.gate.weight"] = Randn(0.2, Experts, TinyLlama.Hidden);
+                    for (int e = 0; e < Experts; e++)
+                    {
+                        string x = $"{p}mlp.experts.{e}.";
+                        tensors[x + "gate_proj.weight"] = Randn(0.06, TinyLlama.Intermediate, TinyLlama.Hidden);
+                        tensors[x + "up_proj.weight"] = Randn(0.06, TinyLlama.Intermediate, TinyLlama.Hidden);
+                        tensors[x + "down_proj.weight"] = Randn(0.04, TinyLlama.Hidden, TinyLlama.Intermediate);
                     }
                 }
                 break;
