@@ -52,6 +52,28 @@ public class BatchTests
         }
     }
 
+    /// <summary>In float64 a left-padded prompt's padding rows see no key at all; their masked scores must stay finite
+    /// in the float32 softmax, or NaN reaches the real rows through 0 x NaN.</summary>
+    [Theory]
+    [InlineData(LrpMethod.AttnLrp)]
+    [InlineData(LrpMethod.Gradient)]
+    public void LeftPaddedFloat64BatchEqualsSinglePrompts(LrpMethod method)
+    {
+        using var lm = CausalLm.Load(GoldenData.Folder("llama"), ScalarType.Float64);
+        var request = new ExplainRequest { Method = method };
+        using var batch = lm.Explain(Prompts, request, padLeft: true);
+        int length = Prompts.Max(p => p.Length);
+        for (int b = 0; b < Prompts.Length; b++)
+        {
+            using var alone = lm.Explain(new[] { Prompts[b] }, request);
+            Assert.True(batch.TokenRelevance[b].isfinite().all().item<bool>(), $"row {b}: relevance not finite");
+            Assert.Equal(alone.TargetLogits[0], batch.TargetLogits[b], 6);
+            var rowTokens = batch.TokenRelevance[b].narrow(0, length - Prompts[b].Length, Prompts[b].Length);
+            // 1e-5, not float64's rounding: the softmax and RMSNorm run in float32, as in Hugging Face (seen: 9e-7).
+            GoldenCausalLmTests.AssertClose(rowTokens, alone.TokenRelevance[0], 1e-5, absolute: false, $"row {b} token relevance");
+        }
+    }
+
     [Fact]
     public void ContrastiveTargetIsTargetMinusMeanOfRivals()
     {
