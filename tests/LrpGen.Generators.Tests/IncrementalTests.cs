@@ -35,7 +35,7 @@ public class IncrementalTests
         var sources = GeneratorHarness.Scenarios();
         var compilation = GeneratorHarness.Compile(sources);
         var first = GeneratorHarness.Generate(compilation);
-        var (path, text) = sources.First(s => s.Path.EndsWith("GatedMlp.cs"));
+        var (path, text) = sources.First(s => s.Path.EndsWith("/GatedMlp.cs"));
         var oldTree = compilation.SyntaxTrees.First(t => t.FilePath == path);
         var newTree = CSharpSyntaxTree.ParseText(text + "\ninternal static class Later { public static int One => 1; }\n", GeneratorHarness.ParseOptions, path: path);
         var second = GeneratorHarness.Generate(compilation.ReplaceSyntaxTree(oldTree, newTree), first.Driver);
@@ -48,13 +48,13 @@ public class IncrementalTests
         var sources = GeneratorHarness.Scenarios();
         var compilation = GeneratorHarness.Compile(sources);
         var first = GeneratorHarness.Generate(compilation);
-        var (path, text) = sources.First(s => s.Path.EndsWith("GatedMlp.cs"));
+        var (path, text) = sources.First(s => s.Path.EndsWith("/GatedMlp.cs"));
         var oldTree = compilation.SyntaxTrees.First(t => t.FilePath == path);
         var newTree = CSharpSyntaxTree.ParseText(text.Replace("nn.functional.silu(", "nn.functional.gelu("), GeneratorHarness.ParseOptions, path: path);
         var second = GeneratorHarness.Generate(compilation.ReplaceSyntaxTree(oldTree, newTree), first.Driver);
         var modified = second.Result.TrackedSteps[TrackingNames.Parse].SelectMany(s => s.Outputs).Count(o => o.Reason == IncrementalStepRunReason.Modified);
         Assert.Equal(1, modified);
-        Assert.Contains("Gelu", second.Result.GeneratedSources.Single(s => s.HintName.Contains("GatedMlp")).SourceText.ToString());
+        Assert.Contains("Gelu", second.Result.GeneratedSources.Single(s => s.HintName.EndsWith(".GatedMlp.Lrp.g.cs")).SourceText.ToString());
     }
 
     [Fact]
