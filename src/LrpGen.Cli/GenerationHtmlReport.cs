@@ -28,14 +28,7 @@ public static class GenerationHtmlReport
     {
         int prompt = result.PromptTokens.Count, positions = result.Positions;
         var html = new StringBuilder();
-        html.Append("""
-            <!DOCTYPE html>
-            <html lang="en">
-            <head>
-            <meta charset="utf-8">
-            <meta name="viewport" content="width=device-width, initial-scale=1">
-            """).Append('\n');
-        html.Append($"<title>lrpgen generate: {Escape(result.ModelType)} · {Escape(result.Method)} · {result.Generated.Count} tokens</title>\n");
+        HtmlReport.OpenPage(html, $"lrpgen generate: {Escape(result.ModelType)} · {Escape(result.Method)} · {result.Generated.Count} tokens");
         html.Append("""
             <style>
             body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 2rem auto; max-width: 70rem; color: #1d1d1f; background: #fff; }

@@ -26,14 +26,7 @@ public static class HtmlReport
         var logit = result.Logit.ToString("R", CultureInfo.InvariantCulture);
 
         var html = new StringBuilder();
-        html.Append("""
-            <!DOCTYPE html>
-            <html lang="en">
-            <head>
-            <meta charset="utf-8">
-            <meta name="viewport" content="width=device-width, initial-scale=1">
-            """).Append('\n');
-        html.Append($"<title>lrpgen: {Escape(result.ModelType)} · {Escape(result.Method)} · target {Escape(target)}</title>\n");
+        OpenPage(html, $"lrpgen: {Escape(result.ModelType)} · {Escape(result.Method)} · target {Escape(target)}");
         html.Append("""
             <style>
             body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 2rem auto; max-width: 60rem; color: #1d1d1f; background: #fff; }
@@ -89,4 +82,18 @@ public static class HtmlReport
 
     /// <summary>HTML-escapes text for element content and double-quoted attributes.</summary>
     public static string Escape(string text) => WebUtility.HtmlEncode(text);
+
+    /// <summary>The opening every lrpgen page shares, up to and including its title (HTML, escaped by the caller: the
+    /// fixed parts such as "·" stay literal); the page's style follows.</summary>
+    internal static void OpenPage(StringBuilder html, string titleHtml)
+    {
+        html.Append("""
+            <!DOCTYPE html>
+            <html lang="en">
+            <head>
+            <meta charset="utf-8">
+            <meta name="viewport" content="width=device-width, initial-scale=1">
+            """).Append('\n');
+        html.Append($"<title>{titleHtml}</title>\n");
+    }
 }
