@@ -14,19 +14,31 @@ public class BlockAttentionTests
     private const ScalarType F64 = ScalarType.Float64;
     private const double Tolerance = 1e-6;
 
-    public enum MaskKind { Causal, Padded, Bidirectional }
+    public enum MaskKind { Causal, Padded, Bidirectional, CausalLowest, WindowLowest, LeftPaddedCausalLowest }
 
-    /// <summary>An additive mask [B, 1, T, S]: the future (causal), the last key of the first sequence (padded), none.</summary>
+    /// <summary>An additive mask [B, 1, T, S]: the future (causal), the last key of the first sequence (padded), none.
+    /// The -1e9 masks are above <see cref="Rules.AttentionKeyRange.BlockedAtOrBelow"/>: every block keeps every key.
+    /// The "lowest" masks use float.MinValue, as the decoders do, so blocks leave keys out: the future, keys more than
+    /// two positions back (a sliding window), and, left-padded, the first sequence's two padding keys, whose query rows
+    /// see no key at all (their probabilities spread over every key, so their blocks keep every key).</summary>
     private static Tensor Mask(MaskKind kind, long b, long t, long s)
     {
         var mask = torch.zeros(b, 1, t, s, F64);
-        if (kind == MaskKind.Causal)
+        double blocked = kind is MaskKind.Causal or MaskKind.Padded ? -1e9 : float.MinValue;
+        if (kind is MaskKind.Causal or MaskKind.CausalLowest or MaskKind.WindowLowest or MaskKind.LeftPaddedCausalLowest)
         {
             using var future = torch.ones(t, s, ScalarType.Bool).triu(1);
-            mask.masked_fill_(future, -1e9);
+            mask.masked_fill_(future, blocked);
         }
-        else if (kind == MaskKind.Padded)
-            mask[0, 0, TensorIndex.Colon, s - 1] = torch.tensor(-1e9, F64);
+        if (kind == MaskKind.WindowLowest)
+        {
+            using var past = torch.ones(t, s, ScalarType.Bool).tril(-3);
+            mask.masked_fill_(past, blocked);
+        }
+        if (kind == MaskKind.Padded)
+            mask[0, 0, TensorIndex.Colon, s - 1] = torch.tensor(blocked, F64);
+        if (kind == MaskKind.LeftPaddedCausalLowest)
+            mask[0, 0, TensorIndex.Colon, TensorIndex.Slice(0, 2)] = torch.tensor(blocked, F64);
         return mask;
     }
 
@@ -43,6 +55,10 @@ public class BlockAttentionTests
             data.Add("bidirectional GQA, 1 row per block", 4, 1, 0, MaskKind.Bidirectional, false, 1, method);
             data.Add("cross-attention GQA, 2 rows per block", 4, 2, 0, MaskKind.Padded, true, 2, method);
             data.Add("soft-capped scores, causal", 4, 2, 0.5, MaskKind.Causal, false, 3, method);
+            data.Add("causal at float.MinValue (future keys left out), 2 rows per block", 4, 2, 0, MaskKind.CausalLowest, false, 2, method);
+            data.Add("sliding window of 3 (keys outside left out), 3 rows per block", 4, 2, 0, MaskKind.WindowLowest, false, 3, method);
+            data.Add("left-padded causal, fully masked rows, 1 row per block", 4, 2, 0, MaskKind.LeftPaddedCausalLowest, false, 1, method);
+            data.Add("soft-capped sliding window, 2 rows per block", 4, 4, 0.5, MaskKind.WindowLowest, false, 2, method);
         }
         return data;
     }

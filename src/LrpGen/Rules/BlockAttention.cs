@@ -22,23 +22,42 @@ public static class BlockAttention
     /// product): the block size divides the memory budget by this many rows' worth.</summary>
     private const int BlockTemporaries = 4;
 
+    /// <summary>The most query rows per block where a mask or the causal flag can leave keys out
+    /// (<see cref="AttentionKeyRange"/>): smaller blocks skip more of a causal mask's future (with blocks of R rows a
+    /// causal pass computes about (T + R) / 2T of the dense products), while each block's products stay large enough
+    /// to run at full speed.</summary>
+    private const long MaxRowsPerMaskedBlock = 128;
+
     public static Tensor Forward(LrpContext ctx, Tensor q, Tensor k, Tensor v, Tensor? mask, AttentionSpec spec)
     {
         Check(q, k, v, spec);
-        long rows = q.shape[^2];
-        long rowsPerBlock = RowsPerBlock(ctx, q, k, 1);
-        if (rowsPerBlock >= rows) return ForwardBlock(q, k, v, mask, spec, 0, rows);
+        long rows = q.shape[^2], keys = k.shape[^2];
+        long rowsPerBlock = RowsPerBlock(ctx, q, k, 1, mask, spec);
+        if (rowsPerBlock >= rows)
+        {
+            var range = AttentionKeyRange.Of(mask, spec.Causal, 0, rows, keys);
+            return ForwardBlock(q, k, v, mask, spec, 0, rows, range);
+        }
         var shape = (long[])q.shape.Clone();
         shape[^1] = v.shape[^1];
         var output = empty(shape, v.dtype, v.device);
-        for (long start = 0; start < rows; start += rowsPerBlock)
+        try
         {
-            long count = Math.Min(rowsPerBlock, rows - start);
-            using var block = ForwardBlock(q, k, v, mask, spec, start, count);
-            using var target = output.narrow(-2, start, count);
-            target.copy_(block);
+            for (long start = 0; start < rows; start += rowsPerBlock)
+            {
+                long count = Math.Min(rowsPerBlock, rows - start);
+                var range = AttentionKeyRange.Of(mask, spec.Causal, start, count, keys);
+                using var block = ForwardBlock(q, k, v, mask, spec, start, count, range);
+                using var target = output.narrow(-2, start, count);
+                target.copy_(block);
+            }
+            return output;
         }
-        return output;
+        catch
+        {
+            output.Dispose();
+            throw;
+        }
     }
 
     /// <summary>The gradients of q, k and v (null for an operand that receives no relevance).</summary>
@@ -50,12 +69,13 @@ public static class BlockAttention
         var (fq, fk) = ProductRule.Shares(ctx, qOnPath, kOnPath, qIsGate, kIsGate, scoresCpForced);
         if (fp == 0) fq = fk = 0;
         if (fq == 0 && fk == 0 && fv == 0) return (null, null, null);
-        long rows = q.shape[^2];
+        long rows = q.shape[^2], keys = k.shape[^2];
         long lead = g.dim() - q.dim();
         if (lead < 0) throw new ArgumentException($"LrpGen: the attention output's gradient has rank {g.dim()}, below the queries' rank {q.dim()}.");
         long leadCount = 1;
         for (int i = 0; i < lead; i++) leadCount *= g.shape[i];
-        long rowsPerBlock = RowsPerBlock(ctx, q, k, leadCount);
+        long rowsPerBlock = RowsPerBlock(ctx, q, k, leadCount, mask, spec);
+        var products = new SeededProducts(lead == 1);
         Tensor? gq = null, gk = null, gv = null;
         if (fq != 0)
         {
@@ -66,7 +86,11 @@ public static class BlockAttention
         try
         {
             for (long start = 0; start < rows; start += rowsPerBlock)
-                BackwardBlock(ctx, g, q, k, v, mask, spec, start, Math.Min(rowsPerBlock, rows - start), fq != 0, fk != 0, fv != 0, gq, ref gk, ref gv);
+            {
+                long count = Math.Min(rowsPerBlock, rows - start);
+                var range = AttentionKeyRange.Of(mask, spec.Causal, start, count, keys);
+                BackwardBlock(ctx, products, g, q, k, v, mask, spec, start, count, range, fq != 0, fk != 0, fv != 0, gq, ref gk, ref gv);
+            }
             // Scalar factors (the shares, the score scale) applied once, to the [.., T, D] results.
             gq?.mul_(fq * fp * spec.Scale);
             gk?.mul_(fk * fp * spec.Scale);
@@ -83,12 +107,14 @@ public static class BlockAttention
     }
 
     /// <summary>Query rows per block: the budget (<see cref="LrpOptions.AttentionBlockBytes"/>) over the bytes of the
-    /// block's temporaries per row (heads x keys elements, times the leading dimensions of the gradient).</summary>
-    private static long RowsPerBlock(LrpContext ctx, Tensor q, Tensor k, long leadCount)
+    /// block's temporaries per row (heads x keys elements, times the leading dimensions of the gradient), at most
+    /// <see cref="MaxRowsPerMaskedBlock"/> where keys can be left out.</summary>
+    private static long RowsPerBlock(LrpContext ctx, Tensor q, Tensor k, long leadCount, Tensor? mask, AttentionSpec spec)
     {
         long perRow = leadCount * k.shape[^2] * BlockTemporaries * Math.Max(4, q.ElementSize);
         for (int i = 0; i < q.dim() - 2; i++) perRow *= q.shape[i];
-        return Math.Max(1, ctx.AttentionBlockBytes / Math.Max(1, perRow));
+        long rows = Math.Max(1, ctx.AttentionBlockBytes / Math.Max(1, perRow));
+        return spec.Causal || mask is not null ? Math.Min(rows, MaxRowsPerMaskedBlock) : rows;
     }
 
     private static void Check(Tensor q, Tensor k, Tensor v, AttentionSpec spec)
@@ -101,16 +127,15 @@ public static class BlockAttention
             throw new ArgumentException("LrpGen: grouped key/value heads need queries of rank 3 or more ([.., heads, tokens, features]).");
     }
 
-    /// <summary>Rows [start, start + count) of the scores after the scale and the transform, before the mask: s, and
-    /// the transform's input x when there is one (the identity rule's scale reads both).</summary>
-    private static (Tensor Scores, Tensor? Input) Scores(Tensor q, Tensor k, AttentionSpec spec, long start, long count)
+    /// <summary>Rows [start, start + count) of the scores over the block's keys after the scale and the transform,
+    /// before the mask: s, and the transform's input x when there is one (the identity rule's scale reads both).</summary>
+    private static (Tensor Scores, Tensor? Input) Scores(Tensor q, Tensor k, AttentionSpec spec, long start, long count, AttentionKeyRange range)
     {
         using var qBlock = q.narrow(-2, start, count);
         using var grouped = Grouped(qBlock, spec.KeyRepeats);
-        using var keysT = k.transpose(-2, -1);
-        using var product = grouped.matmul(keysT);
+        using var keys = k.narrow(-2, range.Start, range.Count);
+        using var product = ScaledProduct(grouped, keys, spec.Scale);
         var scores = Ungrouped(product, spec.KeyRepeats, count);
-        scores.mul_(spec.Scale);
         if (spec.Transform is null) return (scores, null);
         // The user's function may leave temporaries: they go with the scope.
         using var scope = NewDisposeScope();
@@ -118,31 +143,61 @@ public static class BlockAttention
         return (transformed, scores);
     }
 
-    /// <summary>softmax(s + mask) in the spec's dtype for rows [start, start + count).</summary>
-    private static Tensor Probabilities(Tensor scores, Tensor? mask, AttentionSpec spec, long start, long count)
+    /// <summary>queries @ keys^T * scale. One batched GEMM applies the scale (beta = 0, alpha = scale: the same single
+    /// rounding as a product followed by a multiplication) where the batch dimensions match and the scale is exact in
+    /// float (the GEMM's alpha is a float); otherwise the product and an in-place multiplication.</summary>
+    private static Tensor ScaledProduct(Tensor queries, Tensor keys, double scale)
     {
-        using var biased = Biased(scores, mask, spec.Causal, start, count);
+        var qs = queries.shape;
+        bool sameBatch = qs.Length == keys.dim() && qs.Length >= 3;
+        for (int i = 0; sameBatch && i < qs.Length - 2; i++) sameBatch = qs[i] == keys.shape[i];
+        bool exactAlpha = queries.dtype != ScalarType.Float64 || (double)(float)scale == scale;
+        if (!sameBatch || !exactAlpha)
+        {
+            using var keysT = keys.transpose(-2, -1);
+            var product = queries.matmul(keysT);
+            product.mul_(scale);
+            return product;
+        }
+        long m = qs[^2], d = qs[^1], n = keys.shape[^2];
+        using var q3 = queries.reshape(-1, m, d);
+        using var k3 = keys.reshape(-1, n, d);
+        using var k3T = k3.transpose(-2, -1);
+        using var unused = empty(new long[] { 1, 1, 1 }, queries.dtype, queries.device);
+        using var scores = q3.baddbmm(k3T, unused, beta: 0, alpha: (float)scale);
+        var shape = (long[])qs.Clone();
+        shape[^1] = n;
+        return scores.view(shape);
+    }
+
+    /// <summary>softmax(s + mask) over the block's keys in the spec's dtype for rows [start, start + count); adds the
+    /// mask into <paramref name="scores"/> in place where the dtypes allow (the caller's scores are spent).</summary>
+    private static Tensor Probabilities(Tensor scores, Tensor? mask, AttentionSpec spec, long start, long count, AttentionKeyRange range)
+    {
+        using var biased = Biased(scores, mask, spec.Causal, start, count, range);
         return spec.SoftmaxType is { } type ? biased.softmax(-1, type) : biased.softmax(-1);
     }
 
-    private static Tensor Biased(Tensor scores, Tensor? mask, bool causal, long start, long count)
+    private static Tensor Biased(Tensor scores, Tensor? mask, bool causal, long start, long count, AttentionKeyRange range)
     {
         Tensor biased;
         if (mask is null) biased = scores.alias();
         else
         {
-            using var rows = MaskRows(mask, start, count);
+            using var rows = MaskBlock(mask, start, count, range, scores.shape[^1]);
             if (rows.dtype == ScalarType.Bool)
             {
                 using var blocked = rows.logical_not();
-                biased = scores.masked_fill(blocked, double.NegativeInfinity);
+                biased = scores.masked_fill_(blocked, double.NegativeInfinity).alias();
             }
+            // In place only where the sum keeps the scores' dtype (a float32 mask on half-precision scores promotes).
+            else if (rows.dtype == scores.dtype) biased = scores.add_(rows).alias();
             else biased = scores.add(rows);
         }
         if (causal)
         {
             long keys = scores.shape[^1];
-            using var cols = arange(keys, ScalarType.Int64, scores.device);
+            using var cols = arange(range.Start, range.Start + keys, 1, ScalarType.Int64, scores.device);
             using var rowIndex = arange(start, start + count, 1, ScalarType.Int64, scores.device);
             using var column = rowIndex.unsqueeze(-1);
             using var future = cols.gt(column);
@@ -151,27 +206,33 @@ public static class BlockAttention
         return biased;
     }
 
-    /// <summary>The mask's rows for a block (a mask broadcast along the rows keeps its one row).</summary>
-    private static Tensor MaskRows(Tensor mask, long start, long count) =>
-        mask.dim() < 2 || mask.shape[^2] == 1 ? mask.alias() : mask.narrow(-2, start, count);
-
-    private static Tensor ForwardBlock(Tensor q, Tensor k, Tensor v, Tensor? mask, AttentionSpec spec, long start, long count)
+    /// <summary>The mask's rows and keys for a block (a mask broadcast along the rows keeps its one row, along the keys
+    /// its one column).</summary>
+    private static Tensor MaskBlock(Tensor mask, long start, long count, AttentionKeyRange range, long blockKeys)
     {
-        var (scores, input) = Scores(q, k, spec, start, count);
+        using var rows = mask.dim() < 2 || mask.shape[^2] == 1 ? mask.alias() : mask.narrow(-2, start, count);
+        return rows.shape[^1] == 1 || rows.shape[^1] == blockKeys && range.Start == 0 ? rows.alias() : rows.narrow(-1, range.Start, range.Count);
+    }
+
+    private static Tensor ForwardBlock(Tensor q, Tensor k, Tensor v, Tensor? mask, AttentionSpec spec, long start, long count, AttentionKeyRange range)
+    {
+        var (scores, input) = Scores(q, k, spec, start, count, range);
         input?.Dispose();
         Tensor probs;
-        using (scores) probs = Probabilities(scores, mask, spec, start, count);
+        using (scores) probs = Probabilities(scores, mask, spec, start, count, range);
         using var p = probs;
         using var typed = ToType(p, v.dtype);
         using var grouped = Grouped(typed, spec.ValueRepeats);
-        using var product = grouped.matmul(v);
+        using var values = v.narrow(-2, range.Start, range.Count);
+        using var product = grouped.matmul(values);
         return Ungrouped(product, spec.ValueRepeats, count);
     }
 
-    private static void BackwardBlock(LrpContext ctx, Tensor g, Tensor q, Tensor k, Tensor v, Tensor? mask, AttentionSpec spec,
-        long start, long count, bool forQ, bool forK, bool forV, Tensor? gq, ref Tensor? gk, ref Tensor? gv)
+    private static void BackwardBlock(LrpContext ctx, SeededProducts products, Tensor g, Tensor q, Tensor k, Tensor v, Tensor? mask,
+        AttentionSpec spec, long start, long count, AttentionKeyRange range, bool forQ, bool forK, bool forV,
+        Tensor? gq, ref Tensor? gk, ref Tensor? gv)
     {
-        var (scores, input) = Scores(q, k, spec, start, count);
+        var (scores, input) = Scores(q, k, spec, start, count, range);
         Tensor? transformScale = null;
         Tensor probs32;
         try
@@ -179,7 +240,7 @@ public static class BlockAttention
             if (input is not null && (forQ || forK))
                 transformScale = ActivationRule.Scale(ctx, Activation.Custom, input, scores, spec.Transform);
             input?.Dispose();
-            probs32 = Probabilities(scores, mask, spec, start, count);
+            probs32 = Probabilities(scores, mask, spec, start, count, range);
         }
         catch
         {
@@ -194,29 +255,29 @@ public static class BlockAttention
         using var p32 = probs32;
         using var gBlock = g.narrow(-2, start, count);
         using var probs = ToType(p32, v.dtype);
+        using var values = v.narrow(-2, range.Start, range.Count);
         if (forV)
         {
             // g_v = p^T g (share applied by the caller), grouped heads summed by the grouped product.
             using var grouped = Grouped(probs, spec.ValueRepeats);
             using var gGrouped = Grouped(gBlock, spec.ValueRepeats);
             using var groupedT = grouped.transpose(-2, -1);
-            var part = groupedT.matmul(gGrouped);
-            Grad.Add(ref gv, part);
+            using var part = products.PlainTimesSeeded(groupedT, gGrouped);
+            AddKeys(ref gv, part, range, v.shape[^2]);
         }
         if (!forQ && !forK) return;
         Tensor gScores;
         {
             // g_p = g v^T; softmax rule g_b = p (g_p - sum(p g_p)) in the softmax's dtype, back to the scores' dtype.
             using var gGrouped = Grouped(gBlock, spec.ValueRepeats);
-            using var valuesT = v.transpose(-2, -1);
-            using var product = gGrouped.matmul(valuesT);
+            using var valuesT = values.transpose(-2, -1);
+            using var product = products.SeededTimesPlain(gGrouped, valuesT);
             using var gProbs = Ungrouped(product, spec.ValueRepeats, count);
-            using var gTyped = ToType(gProbs, p32.dtype);
-            var gBiased = p32.mul(gTyped);
+            var gBiased = gProbs.dtype == p32.dtype ? gProbs.mul_(p32).alias() : gProbs.to(p32.dtype).mul_(p32);
             using (var total = gBiased.sum(-1, keepdim: true))
                 gBiased.addcmul_(p32, total, -1);
             gScores = ToType(gBiased, q.dtype);
-            if (!ReferenceEquals(gScores, gBiased)) gBiased.Dispose();
+            gBiased.Dispose();
             if (scale is not null) gScores.mul_(scale);
         }
         using (gScores)
@@ -224,7 +285,8 @@ public static class BlockAttention
             using var gGrouped = Grouped(gScores, spec.KeyRepeats);
             if (forQ)
             {
-                using var part = gGrouped.matmul(k);
+                using var keys = k.narrow(-2, range.Start, range.Count);
+                using var part = products.SeededTimesPlain(gGrouped, keys);
                 using var ungrouped = Ungrouped(part, spec.KeyRepeats, count);
                 using var target = gq!.narrow(-2, start, count);
                 target.copy_(ungrouped);
@@ -234,9 +296,29 @@ public static class BlockAttention
                 using var qBlock = q.narrow(-2, start, count);
                 using var qGrouped = Grouped(qBlock, spec.KeyRepeats);
                 using var gT = gGrouped.transpose(-2, -1);
-                Grad.Add(ref gk, gT.matmul(qGrouped));
+                using var part = products.SeededTimesPlain(gT, qGrouped);
+                AddKeys(ref gk, part, range, k.shape[^2]);
             }
         }
+    }
+
+    /// <summary>Adds a block's gradient of the keys (or values) in <paramref name="range"/> into the gradient of all
+    /// <paramref name="keys"/> keys, which starts at zero (or as the first part, when that covers every key).</summary>
+    private static void AddKeys(ref Tensor? gradient, Tensor part, AttentionKeyRange range, long keys)
+    {
+        if (gradient is null)
+        {
+            if (range.IsAll(keys))
+            {
+                gradient = part.clone();
+                return;
+            }
+            var shape = (long[])part.shape.Clone();
+            shape[^2] = keys;
+            gradient = zeros(shape, part.dtype, part.device);
+        }
+        using var target = gradient.narrow(-2, range.Start, range.Count);
+        target.add_(part);
     }
 
     /// <summary>The tensor itself (a new handle) in its dtype, else a converted copy.</summary>
@@ -269,5 +351,18 @@ public static class BlockAttention
         shape[^1] = s[^1];
         using var split = x.view(shape);
         return split.flatten(-4, -3);
+    }
+
+    /// <summary>Products of a gradient with a value of the forward. A gradient with one leading seed dimension (the
+    /// layout of generated backwards, <see cref="Seeds"/>) goes through <see cref="Seeds.MatmulLeft"/> and
+    /// <see cref="Seeds.MatmulRight"/>, which fold the seeds into the product instead of letting matmul copy the
+    /// forward value (a block's probabilities) once per seed; other layouts broadcast as matmul does.</summary>
+    private readonly record struct SeededProducts(bool OneSeedDimension)
+    {
+        public Tensor SeededTimesPlain(Tensor seeded, Tensor plain) =>
+            OneSeedDimension ? Seeds.MatmulLeft(seeded, plain) : seeded.matmul(plain);
+
+        public Tensor PlainTimesSeeded(Tensor plain, Tensor seeded) =>
+            OneSeedDimension ? Seeds.MatmulRight(plain, seeded) : plain.matmul(seeded);
     }
 }
