@@ -38,6 +38,10 @@ public static class RuleMicro
         var upTimesScaleHalf = up.mul(scale).mul_(0.5);
         var gx = torch.randn(new long[] { 1, T, C }, generator: gen);
         var gy = torch.randn(new long[] { 1, T, C }, generator: gen);
+        // The rules take gradients with a leading seed dimension (one seed here); their results drop it again.
+        var gHeadSeeded = gHead.unsqueeze(0);
+        var gProbsSeeded = gProbs.unsqueeze(0);
+        var gMlpSeeded = gMlp.unsqueeze(0);
 
         var rows = new List<(string Step, string Variant, double Ms)>();
         void Add(string step, string variant, Func<Tensor> f, Tensor? expected = null)
@@ -72,9 +76,9 @@ public static class RuleMicro
         // probs @ v: the probs share, [1, H, T, T] <- [1, H, T, D] x [1, H, D, T].
         Tensor PvNow()
         {
-            var (a, b) = ProductRule.MatmulBackward(ctx, gHead, probs, v, probs.shape, v.shape, true, true, true, false, false);
+            var (a, b) = ProductRule.MatmulBackward(ctx, gHeadSeeded, probs, v, probs.shape, v.shape, true, true, true, false, false);
             b?.Dispose();
-            return a!;
+            using (a) return a!.squeeze(0);
         }
         using var pvNow = PvNow();
         Add("probs@v backward (both shares)", "generated now (g@v^T and p^T@g, each then *0.5)", PvNow);
@@ -90,10 +94,10 @@ public static class RuleMicro
         // scores = q @ k^T * scaling (+ mask): g through the scale, then the q share of the matmul.
         Tensor QNow()
         {
-            using var scaled = Adjoint.Scale(gProbs, scaling);
+            using var scaled = Adjoint.Scale(gProbsSeeded, scaling);
             var (a, b) = ProductRule.MatmulBackward(ctx, scaled, q, kt, q.shape, kt.shape, true, true, false, false, false);
             b?.Dispose();
-            return a!;
+            using (a) return a!.squeeze(0);
         }
         using var qNow = QNow();
         Add("q@k^T * scaling backward (both shares)", "generated now (new g*scaling on [H,T,T], then g@k and q^T@g, each *0.5)", QNow);
@@ -110,9 +114,9 @@ public static class RuleMicro
         {
             long half = D / 2;
             Tensor? gX = null;
-            var (ga, _) = ProductRule.ElementwiseBackward(ctx, gHead, null, cos, gHead.shape, cos.shape, true, false, false, false, false);
+            var (ga, _) = ProductRule.ElementwiseBackward(ctx, gHeadSeeded, null, cos, gHead.shape, cos.shape, true, false, false, false, false);
             Grad.Add(ref gX, ga);
-            var (gr, _) = ProductRule.ElementwiseBackward(ctx, gHead, null, sin, gHead.shape, sin.shape, true, false, false, false, false);
+            var (gr, _) = ProductRule.ElementwiseBackward(ctx, gHeadSeeded, null, sin, gHead.shape, sin.shape, true, false, false, false, false);
             var sizes = new[] { half, half };
             using (gr)
             {
@@ -122,7 +126,7 @@ public static class RuleMicro
                 using var neg = Adjoint.Negate(part0);
                 Grad.Add(ref gX, Adjoint.Narrow(neg, -1, half, half, gHead.shape));
             }
-            return gX!;
+            using (gX) return gX!.squeeze(0);
         }
         using var ropeNow = RopeNow();
         Add("RoPE backward", "generated now (11 steps: narrow = zeros + copy, cat part = copy, 3 allocating adds)", RopeNow);
@@ -140,9 +144,11 @@ public static class RuleMicro
         // MLP: down's input gradient g through gate*up (uniform) and SiLU (identity), [1, T, I].
         Tensor MlpNow(out Tensor gUp)
         {
-            var (ga, gb) = ProductRule.ElementwiseBackward(ctx, gMlp, silu, up, silu.shape, up.shape, true, true, true, false, false);
+            var (ga, gb) = ProductRule.ElementwiseBackward(ctx, gMlpSeeded, silu, up, silu.shape, up.shape, true, true, true, false, false);
             gUp = gb!;
-            using (ga) return ActivationRule.Backward(ga!, scale);
+            using (ga)
+            using (var g = ActivationRule.Backward(ga!, scale))
+                return g.squeeze(0);
         }
         using var mlpGate = MlpNow(out var mlpUp);
         mlpUp.Dispose();
