@@ -8,6 +8,9 @@ namespace LrpGen.Models.Decoders;
 
 public sealed partial class CausalLm
 {
+    /// <summary>The output layer of every causal family here (the point name of its input).</summary>
+    private const string OutputLayer = "lm_head";
+
     /// <summary>Explains a generated answer: see <see cref="ExplainGeneration(IReadOnlyList{long[]}, IReadOnlyList{long[]}, ExplainRequest, bool)"/>.</summary>
     public GenerationExplanation ExplainGeneration(long[] prompt, long[] generated, ExplainRequest request) =>
         ExplainGeneration(new[] { prompt ?? throw new ArgumentNullException(nameof(prompt)) },
@@ -20,9 +23,10 @@ public sealed partial class CausalLm
     /// equals what <see cref="Explain(IReadOnlyList{long[]}, ExplainRequest, bool)"/> gives for the prefix up to that
     /// position with token s as the target. The request's <see cref="ExplainRequest.Method"/>,
     /// <see cref="ExplainRequest.Rivals"/> and <see cref="ExplainRequest.Interventions"/> apply; targets are the generated
-    /// tokens, so <see cref="ExplainRequest.Targets"/>, latent points and latent seeds are refused. The seeds are dense
-    /// over the model's output (batch x answer rows of the whole vocabulary each): S answer tokens cost S x batch x S x
-    /// vocab floats of seed weights, and the backward through lm_head as much again per chunk of seeds.</summary>
+    /// tokens, so <see cref="ExplainRequest.Targets"/>, latent points and latent seeds are refused. The forward computes
+    /// only the logits explained (each row's token and the rivals, <see cref="ExplainedLogits"/>) besides each row's
+    /// normaliser over the vocabulary, so S answer tokens of a batch of B prompts take seed weights of S x B x S x
+    /// (2 + rivals) numbers, and the backward through the output layer runs over those ids, not the vocabulary.</summary>
     public IReadOnlyList<GenerationExplanation> ExplainGeneration(IReadOnlyList<long[]> prompts, IReadOnlyList<long[]> generated,
         ExplainRequest request, bool padLeft = true)
     {
@@ -48,6 +52,8 @@ public sealed partial class CausalLm
         foreach (var rival in rivals)
             if (rival < 0 || rival >= Config.VocabSize)
                 throw new ArgumentException($"rival {rival} is not a token id in [0, {Config.VocabSize}).", nameof(request));
+        if (request.Interventions is { } interventions && interventions.ContainsKey(OutputLayer))
+            throw new ArgumentException($"ExplainGeneration computes only the explained logits, without the '{OutputLayer}' layer's full output: intervene at an earlier point (e.g. a layer or the final norm).", nameof(request));
 
         using var scope = torch.NewDisposeScope();
         int batch = prompts.Count;
@@ -57,11 +63,18 @@ public sealed partial class CausalLm
         int length = inputs.Max(x => x.Length);
         var offsets = inputs.Select(x => padLeft ? length - x.Length : 0).ToArray();
         // Output row b * seeds + s: the logits before generated token s of prompt b (rows past a shorter answer repeat
-        // its first position and get no seed).
+        // its first position and get no seed), of that token (column 0) and the rivals (columns 1..), then the row's
+        // log-sum-exp over the vocabulary (column named).
+        int named = 1 + rivals.Count;
         var explained = new long[batch, seeds];
+        var explainedIds = new long[batch, seeds, named];
         for (int b = 0; b < batch; b++)
             for (int s = 0; s < seeds; s++)
+            {
                 explained[b, s] = offsets[b] + prompts[b].Length - 1 + (s < generated[b].Length ? s : 0);
+                explainedIds[b, s, 0] = s < generated[b].Length ? generated[b][s] : generated[b][0];
+                for (int r = 0; r < rivals.Count; r++) explainedIds[b, s, 1 + r] = rivals[r];
+            }
 
         var (ids, mask) = Padded(inputs, padLeft);
         var options = new LrpOptions
@@ -72,28 +85,27 @@ public sealed partial class CausalLm
         using var onDevice = ids.to(Device);
         using var maskOnDevice = mask.to(Device);
         using var explainedOnDevice = torch.tensor(explained).to(Device);
-        using var decoderInputs = DecoderInputs.Prepare(Config, onDevice, maskOnDevice, DType, Device, rotary: _module.Rotary, explained: explainedOnDevice);
+        using var explainedIdsOnDevice = torch.tensor(explainedIds).to(Device);
+        using var decoderInputs = DecoderInputs.Prepare(Config, onDevice, maskOnDevice, DType, Device, rotary: _module.Rotary,
+            explained: explainedOnDevice, explainedIds: explainedIdsOnDevice);
         using var pass = ForwardPrepared(onDevice, decoderInputs, options);
-        var logits = pass.Output;                                                     // [batch * seeds, vocab]
-        long vocab = logits.shape[1];
+        var output = pass.Output;                                                     // [batch * seeds, named + 1]
+        long outputColumns = output.shape[1];
 
-        // One seed per generated position, covering every prompt of the batch: [seeds, batch * seeds, vocab].
-        var seedWeights = new float[seeds * batch * seeds * vocab];
+        // One seed per generated position, covering every prompt of the batch: [seeds, batch * seeds, named + 1].
+        var seedWeights = new float[(long)seeds * batch * seeds * outputColumns];
         for (int b = 0; b < batch; b++)
             for (int s = 0; s < generated[b].Length; s++)
             {
-                long row = (long)s * batch * seeds * vocab + (long)(b * seeds + s) * vocab;
-                seedWeights[row + generated[b][s]] += 1;
-                foreach (var rival in rivals) seedWeights[row + rival] -= 1f / rivals.Count;
+                long row = ((long)s * batch * seeds + b * seeds + s) * outputColumns;
+                seedWeights[row] = 1;
+                for (int r = 0; r < rivals.Count; r++) seedWeights[row + 1 + r] = -1f / rivals.Count;
             }
-        var weights = torch.tensor(seedWeights, new long[] { seeds, batch * seeds, vocab }).to(logits.dtype, logits.device);
+        var weights = torch.tensor(seedWeights, new long[] { seeds, batch * seeds, outputColumns }).to(output.dtype, output.device);
         var explanation = pass.Explain(weights);
         var relevance = explanation.Inputs[0].sum(-1).to(ScalarType.Float64, torch.CPU);  // [seeds, batch, T]
         var relevanceValues = relevance.data<double>().ToArray();
-
-        var logits64 = logits.to(ScalarType.Float64, torch.CPU);
-        var logitValues = logits64.data<double>().ToArray();
-        var probabilities = logits64.softmax(1).data<double>().ToArray();
+        var outputValues = output.to(ScalarType.Float64, torch.CPU).data<double>().ToArray();
 
         var result = new GenerationExplanation[batch];
         for (int b = 0; b < batch; b++)
@@ -108,11 +120,13 @@ public sealed partial class CausalLm
                 // Positions up to the explained one (prompt.Length - 1 + s) are its inputs; later ones stay 0.
                 for (int t = 0; t < prompts[b].Length + s; t++)
                     matrix[s, t] = relevanceValues[((long)s * batch + b) * length + offsets[b] + t];
-                long at = (long)(b * seeds + s) * vocab + generated[b][s];
-                tokenLogits[s] = logitValues[at];
-                tokenProbabilities[s] = probabilities[at];
                 // Seed s covers every prompt; prompt b's part of it is on its own output row.
-                tokenScores[s] = logitValues[at] - rivals.Sum(r => logitValues[(long)(b * seeds + s) * vocab + r]) / Math.Max(1, rivals.Count);
+                long at = (long)(b * seeds + s) * outputColumns;
+                tokenLogits[s] = outputValues[at];
+                tokenProbabilities[s] = Math.Exp(outputValues[at] - outputValues[at + named]);
+                double rivalSum = 0;
+                for (int r = 0; r < rivals.Count; r++) rivalSum += outputValues[at + 1 + r];
+                tokenScores[s] = outputValues[at] - rivalSum / Math.Max(1, rivals.Count);
             }
             result[b] = new GenerationExplanation(prompts[b].ToArray(), generated[b].ToArray(), matrix, tokenLogits, tokenProbabilities, tokenScores);
         }

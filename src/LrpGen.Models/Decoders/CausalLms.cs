@@ -9,7 +9,8 @@ namespace LrpGen.Models.Decoders;
 /// <summary>A causal LM in the LLaMA layout (LLaMA, Mistral, Mixtral, Qwen2, Qwen3, Qwen3-MoE, Phi-3). Forward takes the
 /// input embeddings (so their relevance comes out per dimension), the stacked RoPE tables and masks of
 /// <see cref="DecoderInputs"/>, and returns the logits at one position per row: <c>rows</c> holds b * T + position,
-/// flattened.</summary>
+/// flattened ([R]: the logits over the vocabulary), or each such position followed by the token ids whose logits alone
+/// are wanted ([R, 1 + K], <see cref="ExplainedLogits"/>).</summary>
 [LrpModule]
 public partial class LlamaForCausalLM : nn.Module<Tensor, Tensor, Tensor, Tensor, Tensor, Tensor>
 {
@@ -34,8 +35,10 @@ public partial class LlamaForCausalLM : nn.Module<Tensor, Tensor, Tensor, Tensor
         foreach (var layer in layers)
             h = layer.call(h, cos, sin, mask);
         long B = h.shape[0], T = h.shape[1];
-        var picked = h.reshape(B * T, -1).index_select(0, rows);
-        return lm_head.call(norm.call(picked));
+        var picked = h.reshape(B * T, -1).index_select(0, ExplainedLogits.Positions(rows));
+        var normed = norm.call(picked);
+        return rows.dim() == 1 ? lm_head.call(normed)
+            : ExplainedLogits.WithLogNormalizer(ExplainedLogits.OfIds(normed, lm_head.weight, rows), nn.functional.linear(normed.detach(), lm_head.weight));
     }
 }
 
@@ -74,8 +77,12 @@ public partial class GemmaForCausalLM : nn.Module<Tensor, Tensor, Tensor, Tensor
         foreach (var layer in layers)
             h = layer.call(h, cos, sin, mask);
         long B = h.shape[0], T = h.shape[1];
-        var picked = h.reshape(B * T, -1).index_select(0, rows);
-        var logits = lm_head.call(norm.call(picked));
-        return softcap > 0 ? SoftCap(logits) : logits;
+        var picked = h.reshape(B * T, -1).index_select(0, ExplainedLogits.Positions(rows));
+        var normed = norm.call(picked);
+        return rows.dim() == 1 ? Final(lm_head.call(normed))
+            : ExplainedLogits.WithLogNormalizer(Final(ExplainedLogits.OfIds(normed, lm_head.weight, rows)), Final(nn.functional.linear(normed.detach(), lm_head.weight)));
     }
+
+    /// <summary>The final logits: soft-capped where the config says (Gemma 2).</summary>
+    private Tensor Final(Tensor logits) => softcap > 0 ? SoftCap(logits) : logits;
 }

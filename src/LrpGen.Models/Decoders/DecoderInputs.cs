@@ -37,10 +37,14 @@ public sealed record DecoderInputs(Tensor Positions, Tensor? LayerCos, Tensor? L
     /// it gets alone; the mask lets each token see earlier real tokens (within the window in sliding-window layers,
     /// counted by index as Hugging Face does: a row's real tokens are contiguous, so it is the same count); rows pick
     /// each prompt's last real token, unless <c>explained</c> [B, S] (padded positions) is given: then the output has
-    /// B * S rows, row b * S + s the logits at position explained[b, s] of prompt b.</summary>
+    /// B * S rows, row b * S + s the logits at position explained[b, s] of prompt b. With <c>explainedIds</c> [B, S, K]
+    /// as well, row b * S + s holds only the logits of the K token ids explainedIds[b, s] and the row's log-sum-exp
+    /// (<see cref="ExplainedLogits"/>).</summary>
     public static DecoderInputs Prepare(DecoderConfig config, Tensor ids, Tensor mask, ScalarType dtype, Device device, bool rotary,
-        Tensor? explained = null)
+        Tensor? explained = null, Tensor? explainedIds = null)
     {
+        if (explainedIds is not null && (explained is null || explainedIds.dim() != 3 || explainedIds.shape[0] != explained.shape[0] || explainedIds.shape[1] != explained.shape[1]))
+            throw new ArgumentException("explainedIds must be [B, S, K] for explained positions [B, S].", nameof(explainedIds));
         long B = ids.shape[0], T = ids.shape[1];
         using var scope = torch.NewDisposeScope();
         var real = mask.ne(0);
@@ -65,6 +69,8 @@ public sealed record DecoderInputs(Tensor Positions, Tensor? LayerCos, Tensor? L
         var rows = explained is null
             ? torch.arange(B, device: device).mul(T).add(last)
             : torch.arange(B, device: device).mul(T).unsqueeze(1).add(explained.to(ScalarType.Int64, device)).flatten();
+        if (explainedIds is not null)
+            rows = torch.cat(new[] { rows.unsqueeze(1), explainedIds.to(ScalarType.Int64, device).flatten(0, 1) }, 1);
         var inputs = new DecoderInputs(positions.MoveToOuterDisposeScope(), cos?.MoveToOuterDisposeScope(), sin?.MoveToOuterDisposeScope(),
             masks.MoveToOuterDisposeScope(), rows.MoveToOuterDisposeScope(), last.MoveToOuterDisposeScope());
         // The entry-0 views were made inside this scope: they leave it with the stacks.

@@ -45,7 +45,8 @@ public partial class Gpt2Block : nn.Module<Tensor, Tensor, Tensor>
 }
 
 /// <summary>GPT2LMHeadModel. Forward takes the token embeddings (relevance is reported there, before the learned
-/// positions are added) and returns the logits at one position per row (rows: b * T + position).</summary>
+/// positions are added) and returns the logits at one position per row (rows: b * T + position, or with the token ids
+/// whose logits alone are wanted, as <see cref="ExplainedLogits"/> says).</summary>
 [LrpModule]
 public partial class Gpt2LMHeadModel : nn.Module<Tensor, Tensor, Tensor, Tensor, Tensor>
 {
@@ -71,7 +72,9 @@ public partial class Gpt2LMHeadModel : nn.Module<Tensor, Tensor, Tensor, Tensor,
         foreach (var layer in layers)
             h = layer.call(h, mask);
         long B = h.shape[0], T = h.shape[1];
-        var picked = h.reshape(B * T, -1).index_select(0, rows);
-        return lm_head.call(ln_f.call(picked));
+        var picked = h.reshape(B * T, -1).index_select(0, ExplainedLogits.Positions(rows));
+        var normed = ln_f.call(picked);
+        return rows.dim() == 1 ? lm_head.call(normed)
+            : ExplainedLogits.WithLogNormalizer(ExplainedLogits.OfIds(normed, lm_head.weight, rows), nn.functional.linear(normed.detach(), lm_head.weight));
     }
 }
