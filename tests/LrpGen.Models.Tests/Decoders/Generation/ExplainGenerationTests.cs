@@ -22,12 +22,14 @@ public class ExplainGenerationTests
     };
 
     /// <summary>Row s against a separate explanation of its prefix, to <paramref name="tolerance"/> of the row's largest
-    /// value; the logit, probability, score and row sum against the same separate run.</summary>
-    private static void AssertRowsMatchSeparateExplanations(CausalLm lm, GenerationExplanation explained, ExplainRequest request, double tolerance)
+    /// value; the logit, probability, score and row sum against the same separate run. <paramref name="rows"/>: the rows
+    /// compared (null: all).</summary>
+    private static void AssertRowsMatchSeparateExplanations(CausalLm lm, GenerationExplanation explained, ExplainRequest request, double tolerance,
+        int[]? rows = null)
     {
         int prompt = explained.Prompt.Length;
         Assert.Equal(prompt + explained.Generated.Length, explained.Tokens.Length);
-        for (int s = 0; s < explained.Generated.Length; s++)
+        foreach (int s in rows ?? Enumerable.Range(0, explained.Generated.Length).ToArray())
         {
             var prefix = explained.Tokens.Take(prompt + s).ToArray();
             Assert.Equal(prompt - 1 + s, explained.ExplainedPosition(s));
@@ -113,6 +115,31 @@ public class ExplainGenerationTests
         }
     }
 
+    /// <summary>A long answer over Llama 3's vocabulary size: 130 tokens of 128,256. Seeds dense over the vocabulary
+    /// would be 130 x 130 x 128,256 = 2.17e9 numbers (8.7 GB in float32, more than one .NET array holds, so this threw
+    /// before); seeds that name the explained ids are 130 x 130 x 3 numbers. A tiny model (hidden 8) with soft-capped
+    /// final logits and tied embeddings (Gemma 2), rows against separate explanations.</summary>
+    [Fact]
+    public void LongAnswersOverALargeVocabularyNeedNoDenseSeeds()
+    {
+        const int vocab = 128_256, hidden = 8, answerLength = 130;
+        var gemma = FamilyTests.Families["gemma2"]();
+        var config = new System.Collections.Generic.Dictionary<string, object?>(gemma.Config)
+        {
+            ["vocab_size"] = vocab, ["hidden_size"] = hidden, ["max_position_embeddings"] = 256,
+        };
+        var f = (gemma with { Vocab = vocab, Hidden = hidden, Config = config }).Draw(seed: 5);
+        using var folder = f.Write();
+        using var lm = CausalLm.Load(folder.Path, ScalarType.Float64);
+        Assert.Equal(vocab, lm.Config.VocabSize);
+        var prompt = new long[] { vocab - 1, 3, 27_182, 31_415, 8 };
+        var answer = Enumerable.Range(0, answerLength).Select(s => (long)((s * 7_919L + 13) % vocab)).ToArray();
+        var request = new ExplainRequest { Method = LrpMethod.AttnLrp, Rivals = new long[] { 100_000 } };
+        var explained = lm.ExplainGeneration(prompt, answer, request);
+        Assert.Equal(answerLength, explained.Relevance.GetLength(0));
+        AssertRowsMatchSeparateExplanations(lm, explained, request, FamilyTests.Tolerance, new[] { 0, 1, 64, answerLength - 1 });
+    }
+
     [Fact]
     public void RivalsGiveTheContrastOfEachToken()
     {
@@ -138,5 +165,9 @@ public class ExplainGenerationTests
         Fails(() => lm.ExplainGeneration(Prompts[0], new long[] { 3 }, request with { Targets = new long[] { 1 } }), "leave ExplainRequest.Targets null");
         Fails(() => lm.ExplainGeneration(Prompts[0], new long[] { 3 }, request with { Latents = new[] { "layers.*" } }), "leave ExplainRequest.Latents empty");
         Fails(() => lm.ExplainGeneration(Prompts[0], new long[] { 3 }, request with { Rivals = new long[] { -1 } }), "rival -1 is not a token id");
+        Fails(() => lm.ExplainGeneration(Prompts[0], new long[] { 3 }, request with
+        {
+            Interventions = new System.Collections.Generic.Dictionary<string, Func<Tensor, Tensor>> { ["lm_head"] = x => x },
+        }), "intervene at an earlier point");
     }
 }
