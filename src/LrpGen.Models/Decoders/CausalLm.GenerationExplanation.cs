@@ -26,7 +26,8 @@ public sealed partial class CausalLm
     /// tokens, so <see cref="ExplainRequest.Targets"/>, latent points and latent seeds are refused. The forward computes
     /// only the logits explained (each row's token and the rivals, <see cref="ExplainedLogits"/>) besides each row's
     /// normaliser over the vocabulary, so S answer tokens of a batch of B prompts take seed weights of S x B x S x
-    /// (2 + rivals) numbers, and the backward through the output layer runs over those ids, not the vocabulary.</summary>
+    /// (2 + rivals) numbers, and the backward through the output layer runs over those ids, not the vocabulary (its
+    /// widest gradient there is S x B x S x B x S x (1 + rivals) numbers, where dense seeds took S x B x S x vocab).</summary>
     public IReadOnlyList<GenerationExplanation> ExplainGeneration(IReadOnlyList<long[]> prompts, IReadOnlyList<long[]> generated,
         ExplainRequest request, bool padLeft = true)
     {
