@@ -7,7 +7,7 @@ namespace LrpGen.Models.Decoders;
 /// <summary>The output rows of the causal LMs, written once for every family (the generator inlines these helpers into
 /// each module's forward). A module's <c>rows</c> input is either [R], the flat positions b * T + t whose logits over
 /// the whole vocabulary it returns ([R, vocab]), or [R, 1 + K], each flat position followed by K token ids: then it
-/// returns only those K logits and, last, the row's log-sum-exp over the vocabulary ([R, K + 1]). The second form is
+/// returns only those K logits and, last, the row's log-sum-exp over the vocabulary ([R, K + 1], at least float32). The second form is
 /// what explaining many rows in one backward needs (<see cref="CausalLm.ExplainGeneration(long[], long[], ExplainRequest)"/>):
 /// seed weights [S, R, K + 1] instead of [S, R, vocab], and a backward through the output layer over the named ids
 /// only.</summary>
@@ -31,7 +31,12 @@ public static class ExplainedLogits
     }
 
     /// <summary>The named logits [R, K] followed by the log-sum-exp of the full logits [R, vocab] (for probabilities;
-    /// a constant, so no relevance reaches it): [R, K + 1].</summary>
-    public static Tensor WithLogNormalizer(Tensor named, Tensor logits) =>
-        torch.cat(new[] { named, logits.detach().logsumexp(1, keepdim: true) }, 1);
+    /// a constant, so no relevance reaches it): [R, K + 1], in float32 for half-precision models (the logits widened
+    /// exactly), so that the log-sum-exp is not rounded to 8 or 11 bits: probabilities as precise as the logits give
+    /// them.</summary>
+    public static Tensor WithLogNormalizer(Tensor named, Tensor logits)
+    {
+        var wide = named.dtype == ScalarType.Float64 ? ScalarType.Float64 : ScalarType.Float32;
+        return torch.cat(new[] { named.to(wide), logits.detach().to(wide).logsumexp(1, keepdim: true) }, 1);
+    }
 }

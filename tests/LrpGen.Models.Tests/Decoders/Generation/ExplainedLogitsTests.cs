@@ -25,25 +25,34 @@ public class ExplainedLogitsTests
         _ => throw new InvalidOperationException($"no entry point for {lm.Module.GetType().Name}"),
     };
 
-    private static CausalLm Load(string model, out IDisposable? folder)
+    private static CausalLm Load(string model, ScalarType dtype, out IDisposable? folder)
     {
         folder = null;
-        if (model != "gemma2") return CausalLm.Load(GoldenData.Folder(model));
+        if (model != "gemma2") return CausalLm.Load(GoldenData.Folder(model), dtype);
         // Soft-capped final logits and tied embeddings, in float64.
         var tiny = FamilyTests.Families[model]().Draw(seed: 3);
         var written = tiny.Write();
         folder = written;
-        return CausalLm.Load(written.Path, ScalarType.Float64);
+        return CausalLm.Load(written.Path, dtype);
     }
 
-    [Theory]
-    [InlineData("llama", LrpMethod.AttnLrp)]
-    [InlineData("gpt2", LrpMethod.CpLrp)]
-    [InlineData("gemma2", LrpMethod.AttnLrp)]
-    [InlineData("gemma2", LrpMethod.Gradient)]
-    public void NamedIdsGiveTheFullOutputsLogitsAndRelevance(string model, LrpMethod method)
+    /// <summary>The relative tolerance of the relevance: float rounding of the model's dtype (the backward runs in it).</summary>
+    private static double Tolerance(ScalarType dtype) => dtype switch
     {
-        using var lm = Load(model, out var folder);
+        ScalarType.Float64 => 1e-9,
+        ScalarType.Float32 => 1e-5,
+        _ => 2e-2,
+    };
+
+    [Theory]
+    [InlineData("llama", LrpMethod.AttnLrp, ScalarType.Float32)]
+    [InlineData("llama", LrpMethod.AttnLrp, ScalarType.BFloat16)]
+    [InlineData("gpt2", LrpMethod.CpLrp, ScalarType.Float32)]
+    [InlineData("gemma2", LrpMethod.AttnLrp, ScalarType.Float64)]
+    [InlineData("gemma2", LrpMethod.Gradient, ScalarType.Float64)]
+    public void NamedIdsGiveTheFullOutputsLogitsAndRelevance(string model, LrpMethod method, ScalarType dtype)
+    {
+        using var lm = Load(model, dtype, out var folder);
         using var _ = folder;
         bool rotary = lm.Module is not Gpt2LMHeadModel;
         const int batch = 2, explainedRows = 3, named = 3;
@@ -64,10 +73,14 @@ public class ExplainedLogitsTests
         long rows = batch * explainedRows, vocab = lm.Config.VocabSize;
         Assert.Equal(new[] { rows, vocab }, full.Output.shape);
         Assert.Equal(new[] { rows, named + 1L }, picked.Output.shape);
+        // Half-precision logits come out widened to float32: the log-sum-exp keeps float32 precision.
+        Assert.Equal(dtype == ScalarType.Float64 ? ScalarType.Float64 : ScalarType.Float32, picked.Output.dtype);
         using var idsPerRow = explainedIds.reshape(rows, named);
-        double tolerance = lm.DType == ScalarType.Float64 ? 1e-10 : 1e-5;
-        Close.Relative(picked.Output.narrow(1, 0, named), full.Output.gather(1, idsPerRow), tolerance, $"{model}: the named logits");
-        Close.Relative(picked.Output.narrow(1, named, 1), full.Output.to(ScalarType.Float64).logsumexp(1, keepdim: true), tolerance, $"{model}: the log-sum-exp");
+        double tolerance = dtype == ScalarType.Float64 ? 1e-10 : dtype == ScalarType.Float32 ? 1e-5 : 1e-6;
+        using var fullLogits = full.Output.to(ScalarType.Float64);
+        Close.Relative(picked.Output.narrow(1, 0, named), fullLogits.gather(1, idsPerRow),
+            dtype == ScalarType.BFloat16 ? 1e-2 : tolerance, $"{model}: the named logits");
+        Close.Relative(picked.Output.narrow(1, named, 1), fullLogits.logsumexp(1, keepdim: true), tolerance, $"{model}: the log-sum-exp");
 
         // Seeds on a few rows each, random weights on the named columns, 0 on the log-sum-exp.
         const int seeds = 4;
@@ -75,11 +88,11 @@ public class ExplainedLogitsTests
         weights.narrow(2, named, 1).zero_();
         weights[0, 0].zero_();
         // The same weights on the full output: at the named ids of each row (repeated ids add up).
-        using var dense = torch.zeros(seeds, rows, vocab, picked.Output.dtype)
-            .scatter_add(2, idsPerRow.unsqueeze(0).expand(seeds, rows, named), weights.narrow(2, 0, named));
+        using var dense = torch.zeros(seeds, rows, vocab, full.Output.dtype)
+            .scatter_add(2, idsPerRow.unsqueeze(0).expand(seeds, rows, named), weights.narrow(2, 0, named).to(full.Output.dtype));
         var expected = full.Backward(dense)[0];
         var actual = picked.Backward(weights)[0];
         Assert.Equal(new long[] { seeds, batch, 7, lm.Config.HiddenSize }, actual.shape);
-        Close.Relative(actual, expected, lm.DType == ScalarType.Float64 ? 1e-9 : 1e-5, $"{model} [{method}]: relevance of the named seeds");
+        Close.Relative(actual, expected, Tolerance(dtype), $"{model} [{method}]: relevance of the named seeds");
     }
 }
