@@ -38,7 +38,8 @@ public partial class LlamaForCausalLM : nn.Module<Tensor, Tensor, Tensor, Tensor
         var picked = h.reshape(B * T, -1).index_select(0, ExplainedLogits.Positions(rows));
         var normed = norm.call(picked);
         return rows.dim() == 1 ? lm_head.call(normed)
-            : ExplainedLogits.WithLogNormalizer(ExplainedLogits.OfIds(normed, lm_head.weight, rows), nn.functional.linear(normed.detach(), lm_head.weight));
+            : ExplainedLogits.WithLogNormalizer(ExplainedLogits.OfIds(normed, lm_head.weight, rows),
+                nn.functional.linear(normed.detach(), lm_head.weight));
     }
 }
 
@@ -80,7 +81,8 @@ public partial class GemmaForCausalLM : nn.Module<Tensor, Tensor, Tensor, Tensor
         var picked = h.reshape(B * T, -1).index_select(0, ExplainedLogits.Positions(rows));
         var normed = norm.call(picked);
         return rows.dim() == 1 ? Final(lm_head.call(normed))
-            : ExplainedLogits.WithLogNormalizer(Final(ExplainedLogits.OfIds(normed, lm_head.weight, rows)), Final(nn.functional.linear(normed.detach(), lm_head.weight)));
+            : ExplainedLogits.WithLogNormalizer(Final(ExplainedLogits.OfIds(normed, lm_head.weight, rows)),
+                Final(nn.functional.linear(normed.detach(), lm_head.weight)));
     }
 
     /// <summary>The final logits: soft-capped where the config says (Gemma 2).</summary>

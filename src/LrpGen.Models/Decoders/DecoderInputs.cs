@@ -43,8 +43,10 @@ public sealed record DecoderInputs(Tensor Positions, Tensor? LayerCos, Tensor? L
     public static DecoderInputs Prepare(DecoderConfig config, Tensor ids, Tensor mask, ScalarType dtype, Device device, bool rotary,
         Tensor? explained = null, Tensor? explainedIds = null)
     {
-        if (explainedIds is not null && (explained is null || explainedIds.dim() != 3 || explainedIds.shape[0] != explained.shape[0] || explainedIds.shape[1] != explained.shape[1]))
-            throw new ArgumentException("explainedIds must be [B, S, K] for explained positions [B, S].", nameof(explainedIds));
+        if (explainedIds is not null && (explained is null || explainedIds.dim() != 3
+                || explainedIds.shape[0] != explained.shape[0] || explainedIds.shape[1] != explained.shape[1]))
+            throw new ArgumentException($"explainedIds [{string.Join(", ", explainedIds.shape)}] must be [B, S, K] for explained positions "
+                + (explained is null ? "[B, S]: give those too." : $"[{string.Join(", ", explained.shape)}]."), nameof(explainedIds));
         long B = ids.shape[0], T = ids.shape[1];
         using var scope = torch.NewDisposeScope();
         var real = mask.ne(0);

@@ -7,10 +7,10 @@ namespace LrpGen.Models.Decoders;
 /// <summary>The output rows of the causal LMs, written once for every family (the generator inlines these helpers into
 /// each module's forward). A module's <c>rows</c> input is either [R], the flat positions b * T + t whose logits over
 /// the whole vocabulary it returns ([R, vocab]), or [R, 1 + K], each flat position followed by K token ids: then it
-/// returns only those K logits and, last, the row's log-sum-exp over the vocabulary ([R, K + 1], at least float32). The second form is
-/// what explaining many rows in one backward needs (<see cref="CausalLm.ExplainGeneration(long[], long[], ExplainRequest)"/>):
-/// seed weights [S, R, K + 1] instead of [S, R, vocab], and a backward through the output layer over the named ids
-/// only.</summary>
+/// returns only those K logits and, last, the row's log-sum-exp over the vocabulary ([R, K + 1], at least float32).
+/// The second form is what explaining many rows in one backward needs
+/// (<see cref="CausalLm.ExplainGeneration(long[], long[], ExplainRequest)"/>): seed weights [S, R, K + 1] instead of
+/// [S, R, vocab], and a backward through the output layer over the named ids only.</summary>
 [LrpHelper]
 public static class ExplainedLogits
 {

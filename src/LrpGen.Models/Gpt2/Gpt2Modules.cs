@@ -75,6 +75,7 @@ public partial class Gpt2LMHeadModel : nn.Module<Tensor, Tensor, Tensor, Tensor,
         var picked = h.reshape(B * T, -1).index_select(0, ExplainedLogits.Positions(rows));
         var normed = ln_f.call(picked);
         return rows.dim() == 1 ? lm_head.call(normed)
-            : ExplainedLogits.WithLogNormalizer(ExplainedLogits.OfIds(normed, lm_head.weight, rows), nn.functional.linear(normed.detach(), lm_head.weight));
+            : ExplainedLogits.WithLogNormalizer(ExplainedLogits.OfIds(normed, lm_head.weight, rows),
+                nn.functional.linear(normed.detach(), lm_head.weight));
     }
 }
