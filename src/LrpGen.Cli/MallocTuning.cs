@@ -5,11 +5,16 @@ namespace LrpGen.Cli;
 
 /// <summary>Makes freed tensors leave the process. LibTorch allocates CPU tensors with glibc's malloc, whose mmap
 /// threshold grows (up to 32 MiB) each time a large block is freed: from then on, blocks below it come from the heap,
-/// and the blockwise attention's many freed block temporaries stay in the resident set between the blocks that are kept.
-/// <c>lrpgen explain</c> on the golden LLaMA at 4,096 tokens peaked at 0.8-0.9 GiB (varying from run to run) instead of
-/// the 0.36 GiB it holds at most, growing with the layers. A fixed threshold of 4 MiB serves every larger block with
-/// mmap, so its memory goes back at free, and the peak follows the live tensors that <see cref="MemoryBudget"/>
-/// estimates.</summary>
+/// and the fused attention's freed block temporaries stay in the resident set between the blocks that are kept.
+/// <c>lrpgen explain</c> on the golden LLaMA (2 blocks) at 4,096 tokens peaked at 824-924 MiB (VmHWM, varying
+/// from run to run; 173 MiB at 16 tokens) instead of the 359 MiB it holds at most. A fixed threshold serves every
+/// larger block with mmap and returns it at free; at 4 MiB the 4,095-token run still peaked at 980 MiB (its block
+/// temporaries, 4 heads x 64 rows x 4,095 keys of float32, are just below it), at 64 KiB (the threshold of the
+/// benchmark's memory probes) both peak at 359 MiB. On the benchmark's model (`--save-model`, 4 blocks, hidden 512)
+/// at 4,096 tokens: 735 instead of 1,337 MiB. The cost is page faults on fresh blocks: CPU time (user + system)
+/// 28.3 instead of 24.7 s at 2,048 tokens, 78.4 instead of 48.1 s at 4,096 (most of it system time). Freed
+/// temporaries would stay reusable without it if the fused attention's backward kept no allocation alive across its
+/// blocks (it allocates new key/value gradient sums per block).</summary>
 internal static class MallocTuning
 {
     /// <summary>Blocks of at least this many bytes are mmapped (and unmapped when freed).</summary>

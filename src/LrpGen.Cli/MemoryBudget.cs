@@ -11,34 +11,64 @@ namespace LrpGen.Cli;
 /// <param name="Hidden">Hidden size.</param>
 /// <param name="Intermediate">Width of the MLP per token (for a mixture of experts: the experts each token uses).</param>
 /// <param name="WeightBytes">The weights in the dtype the model runs in.</param>
-/// <param name="HalfPrecision">Whether the model runs in bfloat16 or float16 (its pass keeps half-precision copies
-/// beside the float32 ones).</param>
-public sealed record PassShape(int Layers, int Heads, int Hidden, int Intermediate, long WeightBytes, bool HalfPrecision = false);
+/// <param name="HalfPrecision">Whether the model runs in bfloat16 or float16 (its masks are half precision).</param>
+/// <param name="DenseMasks">The additive [T, T] attention masks the model builds once for the whole pass: 1 for the
+/// decoders (causal and padding), 2 when some of their layers use a sliding window, 0 for BERT and ViT (a padding
+/// row [1, T] or none).</param>
+public sealed record PassShape(int Layers, int Heads, int Hidden, int Intermediate, long WeightBytes, bool HalfPrecision = false,
+    int DenseMasks = 0);
 
 /// <summary>The memory bound of <c>lrpgen explain</c>: an estimate of the peak memory of loading the model and one
 /// relevance pass, checked before any work against the memory available (or the user's <c>--max-memory</c>).</summary>
 public static class MemoryBudget
 {
+    /// <summary>Bytes the pass keeps per token, per block, per unit of (hidden + intermediate), about 3 float32 values:
+    /// the tape's activations (q, k and v instead of the attention probabilities, the MLP's inputs and gates) and the
+    /// backward's gradients. Fitted to the runs below, rounded up.</summary>
+    public const double BytesPerTokenBlockUnit = 12.5;
+
     /// <summary>Peak bytes of loading the weights and explaining <paramref name="tokens"/> tokens (batch 1).
-    /// <para>The attention scores dominate: the pass keeps each block's attention probabilities [heads, T, T] for the
-    /// softmax rule, and the backward of one block holds about two more float32 [heads, T, T] while it runs; the rest
-    /// grows linearly in T, about 10 float32 values per token per block per unit of (hidden + intermediate). In half
-    /// precision the pass also keeps half-precision copies beside the float32 ones:</para>
-    /// <para>float32: bytes = weights + 4 (L + 2) H T^2 + 40 L T (hidden + intermediate);</para>
-    /// <para>bfloat16 / float16: bytes = weights + 2 (3 L + 5) H T^2 + 40 L T (hidden + intermediate).</para>
-    /// <para>Measured against the peak RSS of <c>lrpgen explain --method attnlrp</c> on the golden LLaMA (hidden 64,
-    /// 4 heads, intermediate 160) with 1, 2 and 4 blocks, minus the same run at 16 tokens (/usr/bin/time -f %M),
-    /// measured MB / estimated MB: float32 L=1 T=2048 218 / 220, L=1 T=4096 838 / 842, L=2 T=1024 88 / 86,
-    /// L=2 T=4096 1147 / 1147, L=4 T=2048 471 / 476, L=4 T=4096 1748 / 1757 (within 3% either way; gradx L=2
-    /// T=4096 1153, cplrp 905); bfloat16 L=1 T=4096 1094 / 1111, L=2 1515 / 1550, L=4 2342 / 2428 (estimate 2-4%
-    /// above). The check below adds a 10% margin on top.</para></summary>
-    public static long EstimatePeakBytes(PassShape shape, long tokens)
+    /// <para>The fused attention (LrpGen.Rules.BlockAttention; the attention of every model in LrpGen.Models fuses)
+    /// keeps q, k and v, not the [heads, T, T] probabilities, and recomputes the probabilities a block of query rows
+    /// at a time within LrpOptions.AttentionBlockBytes (16 MiB by default), so the pass grows linearly in T. No plain
+    /// forward runs before it (the target is picked from the pass's own logits). What stays quadratic is the decoders'
+    /// additive attention mask [1, 1, T, T] in the model's dtype (e = 4 bytes, 2 in half precision), built once by
+    /// DecoderInputs.Prepare. While it is built, the ones and the causal pattern, two boolean [T, T] and two [T, T] of
+    /// the dtype are alive: (4 + 2e) T^2 bytes ((10 + 6e) T^2 with a sliding-window mask too: derived, not measured);
+    /// then the pass keeps the masks (e T^2 each). The two phases do not overlap, so with L blocks, H heads and M dense
+    /// masks:</para>
+    /// <para>bytes = weights + max(building, M e T^2 + 12.5 L T (hidden + intermediate) + min(16 MiB, 16 H T^2)),</para>
+    /// <para>the last term being the attention block's temporaries (4 float32 [heads, rows, T], at most the block
+    /// budget). BERT and ViT (M = 0) are linear in T.</para>
+    /// <para>Measured: peak RSS of <c>lrpgen explain --method attnlrp --max-memory 100G --ids ...</c> (/usr/bin/time
+    /// -f %M; Program fixes glibc's mmap threshold, see MallocTuning) minus the same run at 16 tokens, on the golden
+    /// LLaMA (hidden 64, intermediate 160, 4 heads, 2 key/value heads) with L blocks (its two layers repeated), and
+    /// on the benchmark's model (`--save-model`: 4 blocks, hidden 512, intermediate 1376, 8 heads), measured MiB /
+    /// estimated MiB. Mask building dominates: float32 L=1 T=4096 183 / 192, L=2 T=4096 184 / 192, L=4 T=4096
+    /// 177 / 192, L=8 T=4096 177 / 192, L=2 T=3000 94 / 103, L=2 T=8192 762 / 768; bfloat16 L=1 T=4096 119 / 128,
+    /// L=2 T=4096 121 / 128. The pass dominates: L=2 T=1024 25 / 26, L=4 T=1024 26 / 31, L=16 T=1024 59 / 64,
+    /// L=4 T=2048 50 / 54, L=8 T=2048 69 / 76, L=16 T=2048 112 / 120, L=16 T=4096 244 / 255; benchmark model
+    /// T=1024 100 / 112, T=2048 205 / 216, T=3072 319 / 329, T=4096 442 / 449. Every estimate is 1-24% above, the
+    /// larger the pass the closer (L=1 T=2048 39 / 48, L=2 T=2048 45 / 48). The old formula (the probabilities
+    /// [heads, T, T] kept per block) gave 1.6 GiB for L=4 T=4096. The check below adds a 10% margin on top.</para></summary>
+    public static long EstimatePeakBytes(PassShape shape, long tokens) => Estimate(shape, tokens).Peak;
+
+    /// <summary>The estimate and the dense masks' share of it (their building or the ones kept, the larger).</summary>
+    private static (long Peak, long Masks) Estimate(PassShape shape, long tokens)
     {
         ArgumentNullException.ThrowIfNull(shape);
-        double t = tokens, l = shape.Layers;
-        double attention = (shape.HalfPrecision ? 2.0 * (3 * l + 5) : 4.0 * (l + 2)) * shape.Heads * t * t;
-        double linear = 40.0 * l * t * (shape.Hidden + shape.Intermediate);
-        return (long)Math.Min(long.MaxValue / 2, shape.WeightBytes + attention + linear);
+        double t = tokens, l = shape.Layers, e = shape.HalfPrecision ? 2 : 4;
+        double building = shape.DenseMasks switch
+        {
+            <= 0 => 0,
+            1 => 4 + 2 * e,
+            _ => 10 + 6 * e,
+        } * t * t;
+        double kept = Math.Max(0, shape.DenseMasks) * e * t * t;
+        double blocks = Math.Min(LrpGen.LrpOptions.DefaultAttentionBlockBytes, 16.0 * shape.Heads * t * t);
+        double pass = kept + BytesPerTokenBlockUnit * l * t * (shape.Hidden + shape.Intermediate) + blocks;
+        double peak = shape.WeightBytes + Math.Max(building, pass);
+        return ((long)Math.Min(long.MaxValue / 2, peak), (long)Math.Min(long.MaxValue / 2, Math.Max(building, kept)));
     }
 
     /// <summary>The margin over the estimate that the check requires.</summary>
@@ -64,11 +94,11 @@ public static class MemoryBudget
     public static void Check(PassShape shape, long tokens, long? maxMemory, string what)
     {
         var (bound, source) = maxMemory is long user ? (user, "--max-memory") : Available() ?? (long.MaxValue, "");
-        long need = EstimatePeakBytes(shape, tokens);
+        var (need, masks) = Estimate(shape, tokens);
         if (need * Margin <= bound) return;
         long fit = MaxTokens(shape, bound);
         throw new CliRuntimeException($"{what} of {tokens} tokens needs about {Format(need)} (weights {Format(shape.WeightBytes)}, "
-            + $"attention relevance of {shape.Layers} blocks x {shape.Heads} heads x {tokens}^2), more than the {Format(bound)} "
+            + $"relevance of {shape.Layers} blocks{(masks > 0 ? $" with a [{tokens}, {tokens}] attention mask of {Format(masks)}" : "")}), more than the {Format(bound)} "
             + $"{(source == "--max-memory" ? "that --max-memory allows" : $"available ({source})")}; "
             + (fit > 0 ? $"at most {fit} tokens fit: give a shorter prompt" : "the weights alone do not fit")
             + (source == "--max-memory" ? ", or raise --max-memory." : ", or set the bound with --max-memory SIZE if you know more memory is there."));

@@ -43,7 +43,7 @@ public sealed class TextModel : IDisposable
         var d2 = family.ReadConfig(checkpoint.Values);
         int perToken = Math.Max(d2.IntermediateSize, d2.ExpertsPerToken * d2.MoeIntermediateSize);
         return new TextModelInfo(d2.ModelType, d2.VocabSize, d2.VocabSize, d2.MaxPositions, family.PositionsKey,
-            new PassShape(d2.Layers, d2.Heads, d2.HiddenSize, perToken, weightBytes, half));
+            new PassShape(d2.Layers, d2.Heads, d2.HiddenSize, perToken, weightBytes, half, DenseMasks: d2.HasSlidingLayers ? 2 : 1));
     }
 
     public static TextModel Load(string folder, ScalarType dtype, Device device, IProgress<string> progress)

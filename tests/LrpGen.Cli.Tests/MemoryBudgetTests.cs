@@ -3,28 +3,49 @@ using Xunit;
 
 namespace LrpGen.Cli.Tests;
 
-/// <summary>Issue 11, item 3: the peak-memory estimate (hand-derived values of its formula), the sizes --max-memory
-/// takes, and refusals before the model is loaded that say what would fit.</summary>
+/// <summary>Issues 11 (item 3) and 12: the peak-memory estimate (hand-derived values of its formula), the sizes
+/// --max-memory takes, and refusals before the model is loaded that say what would fit.</summary>
 public class MemoryBudgetTests
 {
-    /// <summary>The golden LLaMA's shape: 2 blocks, 4 heads, hidden 64, intermediate 160, no weights counted.</summary>
-    private static readonly PassShape Llama = new(2, 4, 64, 160, 0);
+    /// <summary>The golden LLaMA's shape: 2 blocks, 4 heads, hidden 64, intermediate 160, one dense mask, no weights
+    /// counted.</summary>
+    private static readonly PassShape Llama = new(2, 4, 64, 160, 0, DenseMasks: 1);
 
     [Fact]
     public void EstimateFollowsTheFormula()
     {
-        // 4 (L + 2) H T^2 + 40 L T (hidden + intermediate) = 4*4*4*1e6 + 40*2*1000*224
-        Assert.Equal(64_000_000L + 17_920_000L, MemoryBudget.EstimatePeakBytes(Llama, 1000));
-        Assert.Equal(1_000_000L + 64_000_000L + 17_920_000L, MemoryBudget.EstimatePeakBytes(Llama with { WeightBytes = 1_000_000 }, 1000));
-        // Half precision: 2 (3 L + 5) H T^2 = 2*11*4*1e6
-        Assert.Equal(88_000_000L + 17_920_000L, MemoryBudget.EstimatePeakBytes(Llama with { HalfPrecision = true }, 1000));
+        // 1000 tokens: building the mask (4 + 2*4) * 1e6 = 12e6 is below the pass: the mask 4e6, 12.5 * 2 * 1000 * 224
+        // = 5.6e6 for the blocks, the attention block's temporaries min(16 MiB, 16 * 4 * 1e6) = 16,777,216.
+        Assert.Equal(4_000_000L + 5_600_000L + 16_777_216L, MemoryBudget.EstimatePeakBytes(Llama, 1000));
+        Assert.Equal(1_000_000L + 4_000_000L + 5_600_000L + 16_777_216L, MemoryBudget.EstimatePeakBytes(Llama with { WeightBytes = 1_000_000 }, 1000));
+        // Half precision: a mask of 2e6.
+        Assert.Equal(2_000_000L + 5_600_000L + 16_777_216L, MemoryBudget.EstimatePeakBytes(Llama with { HalfPrecision = true }, 1000));
+        // An encoder (BERT, ViT) builds no [T, T] mask.
+        Assert.Equal(5_600_000L + 16_777_216L, MemoryBudget.EstimatePeakBytes(Llama with { DenseMasks = 0 }, 1000));
+        // 100 tokens: the whole [4, 100, 100] block fits the budget: 16 * 4 * 1e4 = 640,000; mask 40,000; 560,000.
+        Assert.Equal(40_000L + 560_000L + 640_000L, MemoryBudget.EstimatePeakBytes(Llama, 100));
+        // A sliding-window model builds two masks: (10 + 6*4) * T^2 = 34e6 at 1000 tokens, above its pass (8e6 + ...).
+        Assert.Equal(34_000_000L, MemoryBudget.EstimatePeakBytes(Llama with { DenseMasks = 2 }, 1000));
     }
 
     [Fact]
-    public void TwentyThousandTokensOnTheGoldenLlamaNeedMoreThanNineGigabytes()
+    public void EightThousandTokensOnTheGoldenLlamaCostTheMaskNotTheAttention()
     {
-        // The issue's case: it grew past 9 GB. 4*4*4*4e8 = 25.6e9 for the attention alone.
-        Assert.True(MemoryBudget.EstimatePeakBytes(Llama, 20_000) > 25_600_000_000L);
+        // 8192 tokens: building the mask, 12 * 8192^2 = 805,306,368 bytes, is above the pass (4 * 8192^2 + 12.5 * 2 *
+        // 8192 * 224 + 16 MiB = 268,435,456 + 45,875,200 + 16,777,216). The old formula kept the probabilities:
+        // 4 (L + 2) H T^2 = 64 * 8192^2 = 4,294,967,296 bytes of them alone.
+        Assert.Equal(805_306_368L, MemoryBudget.EstimatePeakBytes(Llama, 8192));
+        // A LLaMA-3.2-1B shape (16 blocks, 32 heads, hidden 2048, intermediate 8192) is linear there: the mask
+        // 268,435,456 + 12.5 * 16 * 8192 * 10240 = 16,777,216,000 + 16 MiB; its old estimate was 1.3e12 bytes.
+        var wide = new PassShape(16, 32, 2048, 8192, 0, DenseMasks: 1);
+        Assert.Equal(268_435_456L + 16_777_216_000L + 16_777_216L, MemoryBudget.EstimatePeakBytes(wide, 8192));
+    }
+
+    [Fact]
+    public void TwentyThousandTokensOnTheGoldenLlamaNeedTheMaskOnly()
+    {
+        // Issue 11's case grew past 9 GB with the probabilities kept; now building the mask dominates: 12 * 4e8.
+        Assert.Equal(4_800_000_000L, MemoryBudget.EstimatePeakBytes(Llama, 20_000));
     }
 
     [Fact]
@@ -70,19 +91,40 @@ public class MemoryBudgetTests
     {
         using var temp = new TempFolder();
         var folder = BadInputs.ModelWithConfig(temp, "llama", "max_position_embeddings", 100_000);
-        long fit = MemoryBudget.MaxTokens(Llama with { WeightBytes = WeightBytes(folder) }, 300L << 20);
+        // 40 MiB: about 1,700 tokens fit (a few seconds to explain).
+        long fit = MemoryBudget.MaxTokens(Llama with { WeightBytes = WeightBytes(folder) }, 40L << 20);
 
-        var refused = CliRun.Of("explain", folder, "--ids", BadInputs.Ids(20_000), "--max-memory", "300M");
-        var atLimit = CliRun.Of("explain", folder, "--ids", BadInputs.Ids((int)fit), "--max-memory", "300M");
-        var overLimit = CliRun.Of("explain", folder, "--ids", BadInputs.Ids((int)fit + 1), "--max-memory", "300M");
+        var refused = CliRun.Of("explain", folder, "--ids", BadInputs.Ids(20_000), "--max-memory", "40M");
+        var atLimit = CliRun.Of("explain", folder, "--ids", BadInputs.Ids((int)fit), "--max-memory", "40M");
+        var overLimit = CliRun.Of("explain", folder, "--ids", BadInputs.Ids((int)fit + 1), "--max-memory", "40M");
 
         Assert.True(refused.ExitCode == ExitCodes.RuntimeError, refused.ToString());
-        Assert.Contains("of 20000 tokens needs about", refused.Stderr);
-        Assert.Contains("more than the 300 MiB that --max-memory allows", refused.Stderr);
+        Assert.Contains("of 20000 tokens needs about 4.5 GiB (weights 0 MiB, relevance of 2 blocks with a [20000, 20000] attention mask of 4.5 GiB)", refused.Stderr);
+        Assert.Contains("more than the 40 MiB that --max-memory allows", refused.Stderr);
         Assert.Contains($"at most {fit} tokens fit", refused.Stderr);
         Assert.DoesNotContain("loading", refused.Stderr);
+        Assert.Single(refused.Stderr.TrimEnd('\n').Split('\n'));
         Assert.True(atLimit.ExitCode == ExitCodes.Success, atLimit.ToString());
         Assert.True(overLimit.ExitCode == ExitCodes.RuntimeError, overLimit.ToString());
+    }
+
+    [Fact]
+    public void APromptTheQuadraticEstimateRefusedIsExplained()
+    {
+        using var temp = new TempFolder();
+        var folder = BadInputs.ModelWithConfig(temp, "llama", "max_position_embeddings", 100_000);
+        long weights = WeightBytes(folder);
+        // 1024 tokens under --max-memory 48M (50,331,648 bytes). The old estimate, weights + 4 (L + 2) H T^2 +
+        // 40 L T (hidden + intermediate) = weights + 67,108,864 + 18,350,080, with the margin, is above it; the new one,
+        // weights + 4 T^2 + 12.5 L T (hidden + intermediate) + 16 MiB = weights + 4,194,304 + 5,734,400 + 16,777,216,
+        // is below.
+        Assert.True((weights + 67_108_864L + 18_350_080L) * MemoryBudget.Margin > 48L << 20);
+        Assert.Equal(weights + 4_194_304L + 5_734_400L + 16_777_216L, MemoryBudget.EstimatePeakBytes(Llama with { WeightBytes = weights }, 1024));
+
+        var run = CliRun.Of("explain", folder, "--ids", BadInputs.Ids(1024), "--max-memory", "48M");
+
+        Assert.True(run.ExitCode == ExitCodes.Success, run.ToString());
+        Assert.Contains("explaining 1024 tokens", run.Stderr);
     }
 
     [Fact]
@@ -91,7 +133,7 @@ public class MemoryBudgetTests
         using var temp = new TempFolder();
         var folder = BadInputs.ModelWithConfig(temp, "llama", "max_position_embeddings", 1_000_000);
 
-        // 200,000 tokens: 4*4*4*4e10 bytes = 2.56 TB of attention relevance, more than any machine here has.
+        // 200,000 tokens: building the mask takes 12 * 4e10 bytes = 480 GB, more than any machine here has.
         var run = CliRun.Of("explain", folder, "--ids", BadInputs.Ids(200_000));
 
         Assert.True(run.ExitCode == ExitCodes.RuntimeError, run.ToString());
