@@ -49,7 +49,8 @@ public static class MemoryBudget
     /// L=2 T=4096 121 / 128. The pass dominates: L=2 T=1024 25 / 26, L=4 T=1024 26 / 31, L=16 T=1024 59 / 64,
     /// L=4 T=2048 50 / 54, L=8 T=2048 69 / 76, L=16 T=2048 112 / 120, L=16 T=4096 244 / 255; benchmark model
     /// T=1024 100 / 112, T=2048 205 / 216, T=3072 319 / 329, T=4096 442 / 449. Every estimate is 1-24% above, the
-    /// larger the pass the closer (L=1 T=2048 39 / 48, L=2 T=2048 45 / 48). The old formula (the probabilities
+    /// larger the pass the closer (L=1 T=2048 39 / 48, L=2 T=2048 45 / 48); in bfloat16 the pass keeps less than
+    /// the float32 coefficient says (L=16 T=2048 80 / 112: 40% above, one run). The old formula (the probabilities
     /// [heads, T, T] kept per block) gave 1.6 GiB for L=4 T=4096. The check below adds a 10% margin on top.</para></summary>
     public static long EstimatePeakBytes(PassShape shape, long tokens) => Estimate(shape, tokens).Peak;
 
