@@ -24,8 +24,8 @@ public static class MemoryBudget
 {
     /// <summary>Bytes the pass keeps per token, per block, per unit of (hidden + intermediate), about 3 float32 values:
     /// the tape's activations (q, k and v instead of the attention probabilities, the MLP's inputs and gates) and the
-    /// backward's gradients. Fitted to the runs below, rounded up.</summary>
-    public const double BytesPerTokenBlockUnit = 12.5;
+    /// backward's gradients. Fitted to the runs below and rounded up (12.5 would do before the key ranges).</summary>
+    public const double BytesPerTokenBlockUnit = 13;
 
     /// <summary>Peak bytes of loading the weights and explaining <paramref name="tokens"/> tokens (batch 1).
     /// <para>The fused attention (LrpGen.Rules.BlockAttention; the attention of every model in LrpGen.Models fuses)
@@ -37,7 +37,7 @@ public static class MemoryBudget
     /// the dtype are alive: (4 + 2e) T^2 bytes ((10 + 6e) T^2 with a sliding-window mask too: derived, not measured);
     /// then the pass keeps the masks (e T^2 each). The two phases do not overlap, so with L blocks, H heads and M dense
     /// masks:</para>
-    /// <para>bytes = weights + max(building, M e T^2 + 12.5 L T (hidden + intermediate) + min(16 MiB, 16 H T^2)),</para>
+    /// <para>bytes = weights + max(building, M e T^2 + 13 L T (hidden + intermediate) + min(16 MiB, 16 H T^2)),</para>
     /// <para>the last term being the attention block's temporaries (4 float32 [heads, rows, T], at most the block
     /// budget). BERT and ViT (M = 0) are linear in T.</para>
     /// <para>Measured: peak RSS of <c>lrpgen explain --method attnlrp --max-memory 100G --ids ...</c> (/usr/bin/time
@@ -46,11 +46,13 @@ public static class MemoryBudget
     /// on the benchmark's model (`--save-model`: 4 blocks, hidden 512, intermediate 1376, 8 heads), measured MiB /
     /// estimated MiB. Mask building dominates: float32 L=1 T=4096 183 / 192, L=2 T=4096 184 / 192, L=4 T=4096
     /// 177 / 192, L=8 T=4096 177 / 192, L=2 T=3000 94 / 103, L=2 T=8192 762 / 768; bfloat16 L=1 T=4096 119 / 128,
-    /// L=2 T=4096 121 / 128. The pass dominates: L=2 T=1024 25 / 26, L=4 T=1024 26 / 31, L=16 T=1024 59 / 64,
-    /// L=4 T=2048 50 / 54, L=8 T=2048 69 / 76, L=16 T=2048 112 / 120, L=16 T=4096 244 / 255; benchmark model
-    /// T=1024 100 / 112, T=2048 205 / 216, T=3072 319 / 329, T=4096 442 / 449. Every estimate is 1-24% above, the
+    /// L=2 T=4096 121 / 128. The pass dominates: L=2 T=1024 25 / 26, L=4 T=1024 26 / 31, L=16 T=1024 59 / 66,
+    /// L=4 T=2048 50 / 55, L=8 T=2048 69 / 78, L=16 T=2048 112 / 123, L=16 T=4096 244 / 262; benchmark model
+    /// T=1024 100 / 116, T=2048 205 / 224, T=3072 319 / 340, T=4096 442 / 464. Every estimate is 1-24% above, the
     /// larger the pass the closer (L=1 T=2048 39 / 48, L=2 T=2048 45 / 48); in bfloat16 the pass keeps less than
-    /// the float32 coefficient says (L=16 T=2048 80 / 112: 40% above, one run). The old formula (the probabilities
+    /// the float32 coefficient says (L=16 T=2048 80 / 115: 44% above, one run). Those runs were on main at 927a8e4;
+    /// after the fused attention's causal key ranges (15a3f06) three points again: benchmark model T=4096 454 / 464,
+    /// L=16 T=2048 106 / 123, L=2 T=4095 183 / 192. The old formula (the probabilities
     /// [heads, T, T] kept per block) gave 1.6 GiB for L=4 T=4096. The check below adds a 10% margin on top.</para></summary>
     public static long EstimatePeakBytes(PassShape shape, long tokens) => Estimate(shape, tokens).Peak;
 
