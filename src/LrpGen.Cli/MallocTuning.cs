@@ -12,9 +12,10 @@ namespace LrpGen.Cli;
 /// temporaries, 4 heads x 64 rows x 4,095 keys of float32, are just below it), at 64 KiB (the threshold of the
 /// benchmark's memory probes) both peak at 359 MiB. On the benchmark's model (`--save-model`, 4 blocks, hidden 512)
 /// at 4,096 tokens: 735 instead of 1,337 MiB. The cost is page faults on fresh blocks: CPU time (user + system)
-/// 28.3 instead of 24.7 s at 2,048 tokens, 78.4 instead of 48.1 s at 4,096 (most of it system time). Freed
-/// temporaries would stay reusable without it if the fused attention's backward kept no allocation alive across its
-/// blocks (it allocates new key/value gradient sums per block).</summary>
+/// 28.3 instead of 24.7 s at 2,048 tokens, 78.4 instead of 48.1 s at 4,096, most of it system time (before the causal
+/// key ranges; after them 59.6 s with it at 4,096). A guess, not tried: without it the heap would keep little if the
+/// fused attention's backward kept no allocation alive across its blocks (it allocates new key/value gradient sums
+/// per block, between the temporaries).</summary>
 internal static class MallocTuning
 {
     /// <summary>Blocks of at least this many bytes are mmapped (and unmapped when freed).</summary>
