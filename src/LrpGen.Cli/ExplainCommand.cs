@@ -69,9 +69,11 @@ public sealed class ExplainCommand
                 ? $"--target {t} is not one of the model's classes [0, {info.OutputSize})."
                 : $"--target {t} is outside the model's vocabulary [0, {vocab}).");
         ids = PromptLength.Fit(ids, info, options.Truncate, _stderr);
-        MemoryBudget.Check(info.Pass, ids.Length, options.MaxMemory, "explaining a prompt");
+        bool tight = MemoryBudget.Check(info.Pass, ids.Length, options.MaxMemory, "explaining a prompt");
 
         var progress = new StderrProgress(_stderr);
+        if (tight && MallocTuning.ReturnLargeBlocks())
+            progress.Report("memory is tight: freed tensors go back to the system at once (slower, by page faults)");
         progress.Report($"loading {folder} ({ChoiceNames.Name(options.DType)} on {ChoiceNames.Name(options.Device)}, {TorchBackend.Package})");
         using var lm = TextModel.Load(folder, dtype, device, progress);
         FiniteChecks.Weights(folder, lm.Module);

@@ -172,8 +172,9 @@ public sealed class ExplainImageCommand
         foreach (var name in weights.TensorNames)
             parameters += weights.Shape(name).Aggregate(1L, (a, d) => a * d);
         long patches = (long)(config.ImageSize / config.PatchSize) * (config.ImageSize / config.PatchSize);
-        MemoryBudget.Check(new PassShape(config.Layers, config.Heads, config.HiddenDim, config.MlpDim, 4 * parameters), patches + 1,
-            options.MaxMemory, "explaining an image");
+        if (MemoryBudget.Check(new PassShape(config.Layers, config.Heads, config.HiddenDim, config.MlpDim, 4 * parameters), patches + 1,
+                options.MaxMemory, "explaining an image"))
+            MallocTuning.ReturnLargeBlocks();
     }
 
     /// <summary>The heatmap beside the image, PNG or JPEG as the file's name says.</summary>

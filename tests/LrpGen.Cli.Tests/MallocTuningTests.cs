@@ -3,8 +3,9 @@ using Xunit;
 
 namespace LrpGen.Cli.Tests;
 
-/// <summary>Issue 12: lrpgen sets glibc's mmap threshold so that freed tensors leave the resident set (the peak then
-/// follows the live tensors that MemoryBudget estimates). The tests run on Linux with glibc, where mallopt takes it.</summary>
+/// <summary>Issue 12: where memory is tight, lrpgen sets glibc's mmap threshold so that freed tensors leave the
+/// resident set (the peak then follows the live tensors that MemoryBudget estimates). The tests run on Linux with
+/// glibc, where mallopt takes it.</summary>
 public class MallocTuningTests
 {
     [Fact]

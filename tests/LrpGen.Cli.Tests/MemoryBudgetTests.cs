@@ -125,6 +125,16 @@ public class MemoryBudgetTests
 
         Assert.True(run.ExitCode == ExitCodes.Success, run.ToString());
         Assert.Contains("explaining 1024 tokens", run.Stderr);
+        // 3 x the estimate is above 48M: the heap's retention might not fit, so freed tensors are returned.
+        Assert.Contains("memory is tight", run.Stderr);
+    }
+
+    [Fact]
+    public void TheBoundIsTightWhereTheHeapCouldKeepTooMuch()
+    {
+        long need = MemoryBudget.EstimatePeakBytes(Llama, 1000);
+        Assert.True(MemoryBudget.Check(Llama, 1000, (long)(need * 2.0), "explaining a prompt"));
+        Assert.False(MemoryBudget.Check(Llama, 1000, (long)(need * 3.5), "explaining a prompt"));
     }
 
     [Fact]
