@@ -32,29 +32,27 @@ public static class MemoryBudget
     /// keeps q, k and v, not the [heads, T, T] probabilities, and recomputes the probabilities a block of query rows
     /// at a time within LrpOptions.AttentionBlockBytes (16 MiB by default), so the pass grows linearly in T. No plain
     /// forward runs before it (the target is picked from the pass's own logits). What stays quadratic is the decoders'
-    /// additive attention mask [1, 1, T, T] in the model's dtype (e = 4 bytes, 2 in half precision), built once by
-    /// DecoderInputs.Prepare. While it is built, the ones and the causal pattern, two boolean [T, T] and two [T, T] of
-    /// the dtype are alive: (4 + 2e) T^2 bytes ((10 + 6e) T^2 with a sliding-window mask too: derived, not measured);
-    /// then the pass keeps the masks (e T^2 each). The two phases do not overlap, so with L blocks, H heads and M dense
-    /// masks:</para>
-    /// <para>bytes = weights + max(building, M e T^2 + 13 L T (hidden + intermediate) + min(16 MiB, 16 H T^2)),</para>
+    /// additive attention masks [1, 1, T, T] in the model's dtype (e = 4 bytes, 2 in half precision), M of them (2
+    /// with sliding-window layers), built once by DecoderInputs.Prepare in place: while they are built, the masks, the
+    /// M boolean [T, T] patterns and one boolean [T, T] of blocked keys are alive, (M e + M + 1) T^2 bytes; then the
+    /// pass keeps the masks and about one byte more per query-key pair (measured, its source not pinned down). The two
+    /// phases do not overlap, so with L blocks and H heads:</para>
+    /// <para>bytes = weights + max(building, (M e + 1) T^2 + 13 L T (hidden + intermediate) + min(16 MiB, 16 H T^2)),</para>
     /// <para>the last term being the attention block's temporaries (4 float32 [heads, rows, T], at most the block
-    /// budget). BERT and ViT (M = 0) are linear in T.</para>
+    /// budget). BERT and ViT (M = 0, no T^2 term) are linear in T.</para>
     /// <para>Measured: peak RSS of <c>lrpgen explain --method attnlrp --max-memory 100G --ids ...</c> (/usr/bin/time
     /// -f %M, with MALLOC_MMAP_THRESHOLD_=65536 in the environment: glibc then returns freed blocks as
     /// <see cref="MallocTuning"/> makes it do where the bound is tight) minus the same run at 16 tokens, on the golden
-    /// LLaMA (hidden 64, intermediate 160, 4 heads, 2 key/value heads) with L blocks (its two layers repeated), and
-    /// on the benchmark's model (`--save-model`: 4 blocks, hidden 512, intermediate 1376, 8 heads), measured MiB /
-    /// estimated MiB. Mask building dominates: float32 L=1 T=4096 183 / 192, L=2 T=4096 184 / 192, L=4 T=4096
-    /// 177 / 192, L=8 T=4096 177 / 192, L=2 T=3000 94 / 103, L=2 T=8192 762 / 768; bfloat16 L=1 T=4096 119 / 128,
-    /// L=2 T=4096 121 / 128. The pass dominates: L=2 T=1024 25 / 26, L=4 T=1024 26 / 31, L=16 T=1024 59 / 66,
-    /// L=4 T=2048 50 / 55, L=8 T=2048 69 / 78, L=16 T=2048 112 / 123, L=16 T=4096 244 / 262; benchmark model
-    /// T=1024 100 / 116, T=2048 205 / 224, T=3072 319 / 340, T=4096 442 / 464. Every estimate is 1-24% above, the
-    /// larger the pass the closer (L=1 T=2048 39 / 48, L=2 T=2048 45 / 48); in bfloat16 the pass keeps less than
-    /// the float32 coefficient says (L=16 T=2048 80 / 115: 44% above, one run). Those runs were on main at 927a8e4;
-    /// after the fused attention's causal key ranges (15a3f06) three points again: benchmark model T=4096 454 / 464,
-    /// L=16 T=2048 106 / 123, L=2 T=4095 183 / 192. The old formula (the probabilities
-    /// [heads, T, T] kept per block) gave 1.6 GiB for L=4 T=4096. The check below adds a 10% margin on top.</para></summary>
+    /// LLaMA (hidden 64, intermediate 160, 4 heads, 2 key/value heads) with L blocks (its two layers repeated),
+    /// measured MiB / estimated MiB, after the masks were built in place: float32 L=2 T=2048 39.8 / 47.4, L=1
+    /// T=4096 95.1 / 107.4, L=2 T=4096 112.1 / 118.75, L=4 T=4096 135.4 / 141.5, L=8 T=4096 180.4 / 187, L=16
+    /// T=4096 259.8 / 278, L=2 T=6144 210.6 / 230.1, L=4 T=6144 247.4 / 264.25, L=2 T=8192 376.3 / 384 (building),
+    /// L=16 T=8192 604.9 / 700; bfloat16 L=1 T=4096 59.0 / 75.4, L=2 T=4096 74.6 / 86.75. Every estimate is 2-28%
+    /// above. Before, building the mask held (4 + 2e) T^2 (L=2 T=8192: 761 MiB measured), and on the benchmark's
+    /// model (`--save-model`: 4 blocks, hidden 512, intermediate 1376, 8 heads) the pass measured T=1024 100,
+    /// T=2048 205, T=3072 319, T=4096 442-454 MiB (this estimate: 116.9, 227.8, 348.6, 479.5). The old formula (the
+    /// probabilities [heads, T, T] kept per block) gave 1.6 GiB for L=4 T=4096. The check below adds a 10% margin
+    /// on top.</para></summary>
     public static long EstimatePeakBytes(PassShape shape, long tokens) => Estimate(shape, tokens).Peak;
 
     /// <summary>The estimate and the dense masks' share of it (their building or the ones kept, the larger).</summary>
@@ -62,13 +60,9 @@ public static class MemoryBudget
     {
         ArgumentNullException.ThrowIfNull(shape);
         double t = tokens, l = shape.Layers, e = shape.HalfPrecision ? 2 : 4;
-        double building = shape.DenseMasks switch
-        {
-            <= 0 => 0,
-            1 => 4 + 2 * e,
-            _ => 10 + 6 * e,
-        } * t * t;
-        double kept = Math.Max(0, shape.DenseMasks) * e * t * t;
+        double masks = Math.Max(0, shape.DenseMasks);
+        double building = masks > 0 ? (masks * e + masks + 1) * t * t : 0;
+        double kept = masks > 0 ? (masks * e + 1) * t * t : 0;
         double blocks = Math.Min(LrpGen.LrpOptions.DefaultAttentionBlockBytes, 16.0 * shape.Heads * t * t);
         double pass = kept + BytesPerTokenBlockUnit * l * t * (shape.Hidden + shape.Intermediate) + blocks;
         double peak = shape.WeightBytes + Math.Max(building, pass);
@@ -112,7 +106,7 @@ public static class MemoryBudget
         if (need * Margin <= bound) return need * HeapRetention > bound;
         long fit = MaxTokens(shape, bound);
         throw new CliRuntimeException($"{what} of {tokens} tokens needs about {Format(need)} (weights {Format(shape.WeightBytes)}, "
-            + $"relevance of {shape.Layers} blocks{(masks > 0 ? $" with a [{tokens}, {tokens}] attention mask of {Format(masks)}" : "")}), more than the {Format(bound)} "
+            + $"relevance of {shape.Layers} blocks{(masks > 0 ? $" with a [{tokens}, {tokens}] attention mask needing {Format(masks)}" : "")}), more than the {Format(bound)} "
             + $"{(source == "--max-memory" ? "that --max-memory allows" : $"available ({source})")}; "
             + (fit > 0 ? $"at most {fit} tokens fit: give a shorter prompt" : "the weights alone do not fit")
             + (source == "--max-memory" ? ", or raise --max-memory." : ", or set the bound with --max-memory SIZE if you know more memory is there."));

@@ -14,38 +14,42 @@ public class MemoryBudgetTests
     [Fact]
     public void EstimateFollowsTheFormula()
     {
-        // 1000 tokens: building the mask (4 + 2*4) * 1e6 = 12e6 is below the pass: the mask 4e6, 13 * 2 * 1000 * 224
-        // = 5,824,000 for the blocks, the attention block's temporaries min(16 MiB, 16 * 4 * 1e6) = 16,777,216.
-        Assert.Equal(4_000_000L + 5_824_000L + 16_777_216L, MemoryBudget.EstimatePeakBytes(Llama, 1000));
-        Assert.Equal(1_000_000L + 4_000_000L + 5_824_000L + 16_777_216L, MemoryBudget.EstimatePeakBytes(Llama with { WeightBytes = 1_000_000 }, 1000));
-        // Half precision: a mask of 2e6.
-        Assert.Equal(2_000_000L + 5_824_000L + 16_777_216L, MemoryBudget.EstimatePeakBytes(Llama with { HalfPrecision = true }, 1000));
+        // 1000 tokens: building the mask (1*4 + 1 + 1) * 1e6 = 6e6 is below the pass: the mask and a byte per pair
+        // (4 + 1) * 1e6, 13 * 2 * 1000 * 224 = 5,824,000 for the blocks, the attention block's temporaries
+        // min(16 MiB, 16 * 4 * 1e6) = 16,777,216.
+        Assert.Equal(5_000_000L + 5_824_000L + 16_777_216L, MemoryBudget.EstimatePeakBytes(Llama, 1000));
+        Assert.Equal(1_000_000L + 5_000_000L + 5_824_000L + 16_777_216L, MemoryBudget.EstimatePeakBytes(Llama with { WeightBytes = 1_000_000 }, 1000));
+        // Half precision: a mask of 2e6 (plus the byte per pair).
+        Assert.Equal(3_000_000L + 5_824_000L + 16_777_216L, MemoryBudget.EstimatePeakBytes(Llama with { HalfPrecision = true }, 1000));
         // An encoder (BERT, ViT) builds no [T, T] mask.
         Assert.Equal(5_824_000L + 16_777_216L, MemoryBudget.EstimatePeakBytes(Llama with { DenseMasks = 0 }, 1000));
-        // 100 tokens: the whole [4, 100, 100] block fits the budget: 16 * 4 * 1e4 = 640,000; mask 40,000; 582,400.
-        Assert.Equal(40_000L + 582_400L + 640_000L, MemoryBudget.EstimatePeakBytes(Llama, 100));
-        // A sliding-window model builds two masks: (10 + 6*4) * T^2 = 34e6 at 1000 tokens, above its pass (8e6 + ...).
-        Assert.Equal(34_000_000L, MemoryBudget.EstimatePeakBytes(Llama with { DenseMasks = 2 }, 1000));
+        // 100 tokens: the whole [4, 100, 100] block fits the budget: 16 * 4 * 1e4 = 640,000; mask 50,000; 582,400.
+        Assert.Equal(50_000L + 582_400L + 640_000L, MemoryBudget.EstimatePeakBytes(Llama, 100));
+        // A sliding-window model keeps two masks: (2*4 + 1) * 1e6 in its pass at 1000 tokens, above building them,
+        // (2*4 + 2 + 1) * 1e6; at 8192 tokens building them, 11 * 8192^2 = 738,197,504, is above the pass
+        // (9 * 8192^2 + 47,710,208 + 16 MiB = 668,467,200).
+        Assert.Equal(9_000_000L + 5_824_000L + 16_777_216L, MemoryBudget.EstimatePeakBytes(Llama with { DenseMasks = 2 }, 1000));
+        Assert.Equal(738_197_504L, MemoryBudget.EstimatePeakBytes(Llama with { DenseMasks = 2 }, 8192));
     }
 
     [Fact]
     public void EightThousandTokensOnTheGoldenLlamaCostTheMaskNotTheAttention()
     {
-        // 8192 tokens: building the mask, 12 * 8192^2 = 805,306,368 bytes, is above the pass (4 * 8192^2 + 13 * 2 *
-        // 8192 * 224 + 16 MiB = 268,435,456 + 47,710,208 + 16,777,216). The old formula kept the probabilities:
-        // 4 (L + 2) H T^2 = 64 * 8192^2 = 4,294,967,296 bytes of them alone.
-        Assert.Equal(805_306_368L, MemoryBudget.EstimatePeakBytes(Llama, 8192));
+        // 8192 tokens: building the mask, 6 * 8192^2 = 402,653,184 bytes, is just above the pass (5 * 8192^2 + 13 * 2
+        // * 8192 * 224 + 16 MiB = 335,544,320 + 47,710,208 + 16,777,216 = 400,031,744). The old formula kept the
+        // probabilities: 4 (L + 2) H T^2 = 64 * 8192^2 = 4,294,967,296 bytes of them alone.
+        Assert.Equal(402_653_184L, MemoryBudget.EstimatePeakBytes(Llama, 8192));
         // A LLaMA-3.2-1B shape (16 blocks, 32 heads, hidden 2048, intermediate 8192) is linear there: the mask
-        // 268,435,456 + 13 * 16 * 8192 * 10240 = 17,448,304,640 + 16 MiB; its old estimate was 1.3e12 bytes.
+        // 335,544,320 + 13 * 16 * 8192 * 10240 = 17,448,304,640 + 16 MiB; its old estimate was 1.3e12 bytes.
         var wide = new PassShape(16, 32, 2048, 8192, 0, DenseMasks: 1);
-        Assert.Equal(268_435_456L + 17_448_304_640L + 16_777_216L, MemoryBudget.EstimatePeakBytes(wide, 8192));
+        Assert.Equal(335_544_320L + 17_448_304_640L + 16_777_216L, MemoryBudget.EstimatePeakBytes(wide, 8192));
     }
 
     [Fact]
     public void TwentyThousandTokensOnTheGoldenLlamaNeedTheMaskOnly()
     {
-        // Issue 11's case grew past 9 GB with the probabilities kept; now building the mask dominates: 12 * 4e8.
-        Assert.Equal(4_800_000_000L, MemoryBudget.EstimatePeakBytes(Llama, 20_000));
+        // Issue 11's case grew past 9 GB with the probabilities kept; now building the mask dominates: 6 * 4e8.
+        Assert.Equal(2_400_000_000L, MemoryBudget.EstimatePeakBytes(Llama, 20_000));
     }
 
     [Fact]
@@ -99,7 +103,7 @@ public class MemoryBudgetTests
         var overLimit = CliRun.Of("explain", folder, "--ids", BadInputs.Ids((int)fit + 1), "--max-memory", "40M");
 
         Assert.True(refused.ExitCode == ExitCodes.RuntimeError, refused.ToString());
-        Assert.Contains("of 20000 tokens needs about 4.5 GiB (weights 0 MiB, relevance of 2 blocks with a [20000, 20000] attention mask of 4.5 GiB)", refused.Stderr);
+        Assert.Contains("of 20000 tokens needs about 2.2 GiB (weights 0 MiB, relevance of 2 blocks with a [20000, 20000] attention mask needing 2.2 GiB)", refused.Stderr);
         Assert.Contains("more than the 40 MiB that --max-memory allows", refused.Stderr);
         Assert.Contains($"at most {fit} tokens fit", refused.Stderr);
         Assert.DoesNotContain("loading", refused.Stderr);
@@ -116,10 +120,10 @@ public class MemoryBudgetTests
         long weights = WeightBytes(folder);
         // 1024 tokens under --max-memory 48M (50,331,648 bytes). The old estimate, weights + 4 (L + 2) H T^2 +
         // 40 L T (hidden + intermediate) = weights + 67,108,864 + 18,350,080, with the margin, is above it; the new one,
-        // weights + 4 T^2 + 13 L T (hidden + intermediate) + 16 MiB = weights + 4,194,304 + 5,963,776 + 16,777,216,
+        // weights + 5 T^2 + 13 L T (hidden + intermediate) + 16 MiB = weights + 5,242,880 + 5,963,776 + 16,777,216,
         // is below.
         Assert.True((weights + 67_108_864L + 18_350_080L) * MemoryBudget.Margin > 48L << 20);
-        Assert.Equal(weights + 4_194_304L + 5_963_776L + 16_777_216L, MemoryBudget.EstimatePeakBytes(Llama with { WeightBytes = weights }, 1024));
+        Assert.Equal(weights + 5_242_880L + 5_963_776L + 16_777_216L, MemoryBudget.EstimatePeakBytes(Llama with { WeightBytes = weights }, 1024));
 
         var run = CliRun.Of("explain", folder, "--ids", BadInputs.Ids(1024), "--max-memory", "48M");
 

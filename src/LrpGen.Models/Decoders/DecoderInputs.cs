@@ -57,14 +57,20 @@ public sealed record DecoderInputs(Tensor Positions, Tensor? LayerCos, Tensor? L
             throw new ArgumentException($"a prompt of {longest} tokens is longer than the model's {config.MaxPositions} positions (n_positions in its config.json).");
         var positions = mask.cumsum(1).sub(1).masked_fill(real.logical_not(), 0);
         var (cos, sin) = rotary ? Rotary.Tables(config, positions, dtype, device) : (null, null);
-        var causal = torch.ones(T, T, ScalarType.Bool, device).tril();                       // [T, T]
         double min = MaskValues.Min(dtype);
-        var masks = Additive(causal, real, B, T, min, dtype, device).unsqueeze(0);
-        if (config.HasSlidingLayers)
+        // The masks are filled in place, one pattern at a time, so that building them holds the masks and two [T, T]
+        // booleans at most (these are the pass's only tensors that grow with T^2).
+        var masks = torch.zeros(new long[] { config.HasSlidingLayers ? 2 : 1, B, 1, T, T }, dtype, device);
+        using (var causal = torch.ones(T, T, ScalarType.Bool, device).tril_())                // [T, T]
         {
-            // Query i sees key j when i - window < j <= i.
-            var window = causal.logical_and(torch.ones(T, T, ScalarType.Bool, device).triu(1 - config.SlidingWindow));
-            masks = torch.cat(new[] { masks, Additive(window, real, B, T, min, dtype, device).unsqueeze(0) }, 0);
+            using (var full = masks.select(0, 0)) FillBlocked(full, causal, real, min);
+            if (config.HasSlidingLayers)
+            {
+                // Query i sees key j when i - window < j <= i.
+                using var window = torch.ones(T, T, ScalarType.Bool, device).triu_(1 - config.SlidingWindow).logical_and_(causal);
+                using var sliding = masks.select(0, 1);
+                FillBlocked(sliding, window, real, min);
+            }
         }
         var index = torch.arange(T, device: device).unsqueeze(0).expand(B, T);
         var last = index.masked_fill(real.logical_not(), -1).max(1).values;                   // last real position per row
@@ -82,11 +88,12 @@ public sealed record DecoderInputs(Tensor Positions, Tensor? LayerCos, Tensor? L
         return inputs;
     }
 
-    /// <summary>0 where query row t may see key column s (allowed by <paramref name="pattern"/> [T, T] and a real key),
-    /// the dtype's most negative value elsewhere: [B, 1, T, T].</summary>
-    private static Tensor Additive(Tensor pattern, Tensor real, long B, long T, double min, ScalarType dtype, Device device)
+    /// <summary>Writes the dtype's most negative value into <paramref name="mask"/> [B, 1, T, T] (zeros) where query row
+    /// t may not see key column s: not allowed by <paramref name="pattern"/> [T, T] or not a real key.</summary>
+    private static void FillBlocked(Tensor mask, Tensor pattern, Tensor real, double min)
     {
-        var allowed = pattern.unsqueeze(0).logical_and(real.unsqueeze(1));                   // [B, T, T]
-        return torch.zeros(B, 1, T, T, dtype, device).masked_fill(allowed.logical_not().unsqueeze(1), min);
+        using var blocked = pattern.unsqueeze(0).logical_and(real.unsqueeze(1)).logical_not_();   // [B, T, T]
+        using var perHead = blocked.unsqueeze(1);
+        mask.masked_fill_(perHead, min);
     }
 }
