@@ -58,8 +58,8 @@ public sealed record DecoderInputs(Tensor Positions, Tensor? LayerCos, Tensor? L
         var positions = mask.cumsum(1).sub(1).masked_fill(real.logical_not(), 0);
         var (cos, sin) = rotary ? Rotary.Tables(config, positions, dtype, device) : (null, null);
         double min = MaskValues.Min(dtype);
-        // The masks are filled in place, one pattern at a time, so that building them holds the masks and two [T, T]
-        // booleans at most (these are the pass's only tensors that grow with T^2).
+        // The masks are filled in place, one pattern at a time, so that building them holds the masks, their boolean
+        // [T, T] patterns and one boolean [B, T, T] of blocked keys at most (the pass's only tensors that grow with T^2).
         var masks = torch.zeros(new long[] { config.HasSlidingLayers ? 2 : 1, B, 1, T, T }, dtype, device);
         using (var causal = torch.ones(T, T, ScalarType.Bool, device).tril_())                // [T, T]
         {

@@ -27,14 +27,8 @@ internal readonly record struct AttentionKeyRange(long Start, long Count)
         var causalRange = new AttentionKeyRange(0, causal ? Math.Min(keys, start + count) : keys);
         if (mask is null || mask.shape[^1] != keys || mask.numel() == 0) return causalRange;
         using var scope = NewDisposeScope();
-        var rows = mask.dim() < 2 || mask.shape[^2] == 1 ? mask : mask.narrow(-2, start, count);
-        var open = Open(rows);
-        if (causal)
-        {
-            var columns = arange(keys, ScalarType.Int64, mask.device);
-            var rowIndex = arange(start, start + count, 1, ScalarType.Int64, mask.device).unsqueeze(-1);
-            open = open.logical_and(columns.le(rowIndex));
-        }
+        var open = Open(MaskRows(mask, start, count));
+        if (causal) open = open.logical_and(Future(start, count, 0, keys, mask.device).logical_not_());
         var flat = open.reshape(-1, keys);
         // A row with no open key spreads its probability over its finite-masked keys: then nothing may be left out
         // beyond the causal range.
@@ -42,6 +36,19 @@ internal readonly record struct AttentionKeyRange(long Start, long Count)
         var used = flat.any(0).nonzero();
         long first = used[0, 0].item<long>(), last = used[used.shape[0] - 1, 0].item<long>();
         return new AttentionKeyRange(first, last + 1 - first);
+    }
+
+    /// <summary>The rows [start, start + count) of a mask (a mask broadcast along the rows keeps its one row).</summary>
+    public static Tensor MaskRows(Tensor mask, long start, long count) =>
+        mask.dim() < 2 || mask.shape[^2] == 1 ? mask.alias() : mask.narrow(-2, start, count);
+
+    /// <summary>[count, keys] booleans, true where key firstKey + j lies after query row start + i (the causal future).</summary>
+    public static Tensor Future(long start, long count, long firstKey, long keys, Device device)
+    {
+        using var columns = arange(firstKey, firstKey + keys, 1, ScalarType.Int64, device);
+        using var rowIndex = arange(start, start + count, 1, ScalarType.Int64, device);
+        using var column = rowIndex.unsqueeze(-1);
+        return columns.gt(column);
     }
 
     /// <summary>Where the mask lets a query see a key.</summary>

@@ -184,7 +184,7 @@ public static class BlockAttention
         if (mask is null) biased = scores.alias();
         else
         {
-            using var rows = MaskBlock(mask, start, count, range, scores.shape[^1]);
+            using var rows = MaskBlock(mask, start, count, range);
             if (rows.dtype == ScalarType.Bool)
             {
                 using var blocked = rows.logical_not();
@@ -196,11 +196,7 @@ public static class BlockAttention
         }
         if (causal)
         {
-            long keys = scores.shape[^1];
-            using var cols = arange(range.Start, range.Start + keys, 1, ScalarType.Int64, scores.device);
-            using var rowIndex = arange(start, start + count, 1, ScalarType.Int64, scores.device);
-            using var column = rowIndex.unsqueeze(-1);
-            using var future = cols.gt(column);
+            using var future = AttentionKeyRange.Future(start, count, range.Start, range.Count, scores.device);
             biased.masked_fill_(future, double.NegativeInfinity);
         }
         return biased;
@@ -208,10 +204,10 @@ public static class BlockAttention
 
     /// <summary>The mask's rows and keys for a block (a mask broadcast along the rows keeps its one row, along the keys
     /// its one column).</summary>
-    private static Tensor MaskBlock(Tensor mask, long start, long count, AttentionKeyRange range, long blockKeys)
+    private static Tensor MaskBlock(Tensor mask, long start, long count, AttentionKeyRange range)
     {
-        using var rows = mask.dim() < 2 || mask.shape[^2] == 1 ? mask.alias() : mask.narrow(-2, start, count);
-        return rows.shape[^1] == 1 || rows.shape[^1] == blockKeys && range.Start == 0 ? rows.alias() : rows.narrow(-1, range.Start, range.Count);
+        using var rows = AttentionKeyRange.MaskRows(mask, start, count);
+        return rows.shape[^1] == 1 ? rows.alias() : rows.narrow(-1, range.Start, range.Count);
     }
 
     private static Tensor ForwardBlock(Tensor q, Tensor k, Tensor v, Tensor? mask, AttentionSpec spec, long start, long count, AttentionKeyRange range)
